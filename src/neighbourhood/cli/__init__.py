@@ -1,0 +1,1 @@
+"""The ``neighbourhood`` command: thin Typer commands that parse, call and print."""

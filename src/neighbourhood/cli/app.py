@@ -1,0 +1,205 @@
+"""The ``neighbourhood`` command line.
+
+User errors (bad paths, numbers or options) end as one red line and exit code 2;
+only bugs show a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+from neighbourhood.cli import bench as bench_commands
+from neighbourhood.cli.output import console, error_line, figures_table, print_json, progress_bar
+from neighbourhood.config import extracts_dir, resolve_data_dir, truth_dir
+from neighbourhood.errors import UserError
+from neighbourhood.synth import DefectRates, SynthOptions, SynthSummary, run_synth
+
+app = typer.Typer(
+    name="neighbourhood",
+    help="Population health, case finding and care coordination for integrated neighbourhood teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(bench_commands.app, name="bench")
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Data directory (default: $NEIGHBOURHOOD_DATA, else ./data).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as one JSON object.")]
+DEMO_PEOPLE = 50_000
+DEMO_SEED = 42
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+@app.command()
+def synth(
+    people: Annotated[int, typer.Option("--people", help="How many people live in the ICS.")],
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")
+    ] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where to write the extracts (default: DATA/extracts).",
+            show_default=False,
+        ),
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth",
+            help="Where to write the ground truth (default: DATA/truth).",
+            show_default=False,
+        ),
+    ] = None,
+    data: DataOption = None,
+    years: Annotated[int, typer.Option("--years", help="Years of activity to generate.")] = 3,
+    neighbourhood_size: Annotated[
+        int, typer.Option("--neighbourhood-size", help="People per neighbourhood.")
+    ] = 50_000,
+    defect: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--defect",
+            help="Override a defect rate, NAME=RATE (repeatable); nhs_number_missing.SECTOR=RATE for one sector.",
+        ),
+    ] = None,
+    defect_scale: Annotated[
+        float,
+        typer.Option(
+            "--defect-scale", help="Multiply every defect rate (0 for clean data).", min=0.0
+        ),
+    ] = 1.0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Worker processes, 0 for one per core (output does not depend on it).",
+            min=0,
+        ),
+    ] = 0,
+    compress: Annotated[
+        bool,
+        typer.Option("--compress/--no-compress", help="gzip the FHIR output and the ground truth."),
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a synthetic integrated care system as its partners would send it."""
+    data_dir = resolve_data_dir(data)
+    rates = DefectRates().with_settings(defect or []).scaled(defect_scale)
+    options = SynthOptions(
+        people=people,
+        seed=seed,
+        out=out or extracts_dir(data_dir),
+        truth=truth or truth_dir(data_dir),
+        years=years,
+        neighbourhood_size=neighbourhood_size,
+        workers=workers or default_workers(),
+        compress=compress,
+        defects=rates,
+    )
+    summary = _run_synth(options, as_json)
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        _print_synth_summary(summary)
+
+
+@app.command()
+def demo(
+    data: DataOption = None,
+    people: Annotated[
+        int, typer.Option("--people", help="People in the demonstration ICS.")
+    ] = DEMO_PEOPLE,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = DEMO_SEED,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the whole job on a neighbourhood-sized synthetic ICS.
+
+    Today: generate the synthetic ICS into the data directory and summarise it.
+    Ingest, linkage, refresh and the web application join as they are built.
+    """
+    data_dir = resolve_data_dir(data)
+    options = SynthOptions(
+        people=people,
+        seed=seed,
+        out=extracts_dir(data_dir),
+        truth=truth_dir(data_dir),
+        workers=default_workers(),
+    )
+    summary = _run_synth(options, as_json)
+    if as_json:
+        print_json({"synth": summary.as_dict()})
+        return
+    _print_synth_summary(summary)
+    console.print(
+        f"Extracts are in [bold]{options.out}[/bold]; the ground truth is in "
+        f"[bold]{options.truth}[/bold], kept apart for measuring linkage."
+    )
+
+
+def _run_synth(options: SynthOptions, quiet: bool) -> SynthSummary:
+    with progress_bar("Generating people", options.people, quiet) as bar:
+        task = bar.task_ids[0]
+        return run_synth(options, progress=lambda n: bar.advance(task, n))
+
+
+def _print_synth_summary(s: SynthSummary) -> None:
+    figures = s.as_dict()
+    rows = [
+        ("People", f"{s.people:,}"),
+        ("Places / neighbourhoods / LSOAs", f"{s.places} / {s.neighbourhoods} / {s.lsoas:,}"),
+        ("GP practices", f"{s.practices:,}"),
+        ("Partner feeds", f"{s.feeds}"),
+        ("Person records across feeds", f"{sum(s.records.values()):,}"),
+        ("FHIR resources", f"{sum(s.resources.values()):,}"),
+        ("Events", f"{sum(s.events.values()):,}"),
+        ("People with complex needs", f"{s.complex_needs:,} ({s.complex_share:.1%})"),
+        ("Their share of hospital cost", f"{s.complex_cost_share:.1%}"),
+        ("Deaths in the period", f"{s.deaths:,}"),
+        ("Defects planted in records", f"{sum(s.defects.values()):,}"),
+        ("Time", f"{s.seconds:.1f} s ({figures['people_per_second']:,} people/s)"),
+        ("Peak memory", f"{s.peak_memory_mb:,.0f} MB"),
+    ]
+    console.print(figures_table(f"Synthetic ICS (seed {s.seed})", rows))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning user errors into one line and exit code 2."""
+    try:
+        code = app(args=argv, prog_name="neighbourhood", standalone_mode=False)
+    except NoArgsIsHelpError as error:
+        typer.echo(error.format_message())
+        sys.exit(0)
+    except UsageError as error:
+        hint = f" (try '{error.ctx.command_path} --help')" if error.ctx else ""
+        error_line(f"{error.format_message()}{hint}")
+        sys.exit(2)
+    except UserError as error:
+        error_line(str(error))
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        error_line("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Options of a synthetic ICS: its size, seed, period and the defect rates of its data."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from neighbourhood.errors import InvalidOptionsError
+
+SECTORS = (
+    "general_practice",
+    "acute",
+    "community",
+    "mental_health",
+    "social_care",
+    "public_health",
+    "vcfse",
+)
+
+# How often a partner's record lacks an NHS number: common in social care and VCFSE.
+DEFAULT_NHS_NUMBER_MISSING = MappingProxyType(
+    {
+        "general_practice": 0.002,
+        "acute": 0.01,
+        "community": 0.03,
+        "mental_health": 0.04,
+        "social_care": 0.25,
+        "public_health": 0.08,
+        "vcfse": 0.6,
+    }
+)
+
+
+@dataclass(frozen=True)
+class DefectRates:
+    """Per-record probabilities of the defects real extracts carry.
+
+    ``nhs_number_missing`` is per sector; the others apply to every partner's
+    records. ``surname_change`` and ``address_change`` are events in people's
+    lives (marriage, moving house) that leave partners holding different values.
+    """
+
+    nhs_number_missing: MappingProxyType[str, float] = field(
+        default_factory=lambda: DEFAULT_NHS_NUMBER_MISSING
+    )
+    nhs_number_invalid: float = 0.005
+    name_typo: float = 0.02
+    nickname: float = 0.03
+    dob_day_month_swap: float = 0.01
+    surname_change: float = 0.03
+    address_change: float = 0.08
+    duplicate_registration: float = 0.01
+    malformed_record: float = 0.001
+
+    def scaled(self, factor: float) -> DefectRates:
+        """Every rate multiplied by ``factor`` (0 gives clean data), capped at 1."""
+        scalars = {
+            f.name: min(getattr(self, f.name) * factor, 1.0)
+            for f in dataclasses.fields(self)
+            if f.name != "nhs_number_missing"
+        }
+        missing = {k: min(v * factor, 1.0) for k, v in self.nhs_number_missing.items()}
+        return DefectRates(nhs_number_missing=MappingProxyType(missing), **scalars)
+
+    def with_settings(self, settings: list[str]) -> DefectRates:
+        """Apply ``NAME=RATE`` or ``nhs_number_missing.SECTOR=RATE`` settings.
+
+        Every problem is gathered into one error, so a user fixes them in one go.
+        """
+        problems: list[str] = []
+        scalars: dict[str, float] = {}
+        missing = dict(self.nhs_number_missing)
+        names = {f.name for f in dataclasses.fields(self)}
+        for setting in settings:
+            name, sep, raw = setting.partition("=")
+            name = name.strip()
+            rate = _parse_rate(raw.strip()) if sep else None
+            if rate is None:
+                problems.append(
+                    f"defect setting '{setting}' should be NAME=RATE with RATE from 0 to 1"
+                )
+                continue
+            base, _, sector = name.partition(".")
+            if base not in names:
+                problems.append(f"unknown defect '{base}' (known: {', '.join(sorted(names))})")
+            elif sector and (base != "nhs_number_missing" or sector not in SECTORS):
+                problems.append(
+                    f"'{name}': only nhs_number_missing takes a sector ({', '.join(SECTORS)})"
+                )
+            elif base == "nhs_number_missing":
+                for s in [sector] if sector else SECTORS:
+                    missing[s] = rate
+            else:
+                scalars[base] = rate
+        if problems:
+            raise InvalidOptionsError(problems)
+        return dataclasses.replace(self, nhs_number_missing=MappingProxyType(missing), **scalars)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["nhs_number_missing"] = dict(self.nhs_number_missing)
+        return out
+
+
+def _parse_rate(raw: str) -> float | None:
+    try:
+        rate = float(raw)
+    except ValueError:
+        return None
+    return rate if 0.0 <= rate <= 1.0 else None
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    """What to generate and where to put it."""
+
+    people: int
+    seed: int
+    out: Path
+    truth: Path
+    years: int = 3
+    end_date: dt.date = dt.date(2026, 9, 30)
+    neighbourhood_size: int = 50_000
+    chunk_size: int = 25_000
+    workers: int = 1
+    compress: bool = True
+    defects: DefectRates = field(default_factory=DefectRates)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.people < 1:
+            problems.append(f"--people must be at least 1 (got {self.people})")
+        if self.seed < 0:
+            problems.append(f"--seed must be zero or more (got {self.seed})")
+        if not 1 <= self.years <= 10:
+            problems.append(f"--years must be from 1 to 10 (got {self.years})")
+        if self.neighbourhood_size < 100:
+            problems.append(
+                f"--neighbourhood-size must be at least 100 (got {self.neighbourhood_size})"
+            )
+        if self.chunk_size < 100:
+            problems.append(f"chunk size must be at least 100 (got {self.chunk_size})")
+        if self.workers < 1:
+            problems.append(f"--workers must be at least 1 (got {self.workers})")
+        if self.out.resolve() == self.truth.resolve():
+            problems.append("the ground truth must be kept apart from the extracts (--truth)")
+        if problems:
+            raise InvalidOptionsError(problems)
+
+    @property
+    def start_date(self) -> dt.date:
+        """The first day of the period: ``years`` whole years before the day after the end."""
+        after = self.end_date + dt.timedelta(days=1)
+        return after.replace(year=after.year - self.years)
