@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import logging
 import multiprocessing
 import resource
 import shutil
@@ -44,6 +45,7 @@ from neighbourhood.synth.population import (
 )
 from neighbourhood.synth.records import SourceRecords, build_records
 
+logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 PATIENTS_PER_BUNDLE = 500
 FHIR_MALFORMED = ("truncated", "impossible_date")
@@ -219,21 +221,35 @@ def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = No
         summary.deaths += chunk.deaths
         summary.hospital_cost_gbp += chunk.hospital_cost
         summary.complex_hospital_cost_gbp += chunk.complex_hospital_cost
+        logger.debug(
+            "chunk %d written: %d people, %d records",
+            chunk.index,
+            chunk.people,
+            sum(chunk.records.values()),
+        )
         if progress:
             progress(chunk.people)
     summary.records, summary.resources = dict(totals["records"]), dict(totals["resources"])
     summary.events, summary.defects = dict(totals["events"]), dict(totals["defects"])
     summary.seconds = time.perf_counter() - began
-    summary.peak_memory_mb = peak_memory_mb()
+    summary.peak_memory_mb = peak_memory_mb(options.workers)
     _write_manifest(world, summary)
+    logger.info(
+        "synthetic ICS written: %d people, %d feeds, %d records in %.1f s",
+        summary.people,
+        summary.feeds,
+        sum(summary.records.values()),
+        summary.seconds,
+    )
     return summary
 
 
-def peak_memory_mb() -> float:
-    """The largest resident set of this process or any one of its workers, in MB."""
+def peak_memory_mb(workers: int) -> float:
+    """An upper bound of the memory of this process and its workers together, in MB:
+    its own peak resident set plus, for each worker, the largest any worker reached."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + (child * workers if workers > 1 else 0)) / 1024
 
 
 def _prepare_directory(path: Path, what: str) -> None:
