@@ -176,7 +176,7 @@ def _print_synth_summary(s: SynthSummary) -> None:
         ("Deaths in the period", f"{s.deaths:,}"),
         ("Defects planted in records", f"{sum(s.defects.values()):,}"),
         ("Time", f"{s.seconds:.1f} s ({figures['people_per_second']:,} people/s)"),
-        ("Peak memory", f"{s.peak_memory_mb:,.0f} MB"),
+        ("Peak memory, all processes (upper bound)", f"{s.peak_memory_mb:,.0f} MB"),
     ]
     console.print(figures_table(f"Synthetic ICS (seed {s.seed})", rows))
 
