@@ -15,6 +15,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from neighbourhood.cli import bench as bench_commands
+from neighbourhood.cli import sources as source_commands
 from neighbourhood.cli.output import console, error_line, figures_table, print_json, progress_bar
 from neighbourhood.config import extracts_dir, resolve_data_dir, truth_dir
 from neighbourhood.errors import UserError
@@ -29,6 +30,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(bench_commands.app, name="bench")
+app.add_typer(source_commands.sources_app, name="sources")
+app.command("ingest")(source_commands.ingest_command)
+app.command("quality")(source_commands.quality_command)
 
 DataOption = Annotated[
     Path | None,
@@ -114,6 +118,7 @@ def synth(
         workers=workers or default_workers(),
         compress=compress,
         defects=rates,
+        registry=data_dir,
     )
     summary = _run_synth(options, as_json)
     if as_json:
@@ -143,6 +148,7 @@ def demo(
         out=extracts_dir(data_dir),
         truth=truth_dir(data_dir),
         workers=default_workers(),
+        registry=data_dir,
     )
     summary = _run_synth(options, as_json)
     if as_json:

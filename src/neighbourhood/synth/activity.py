@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neighbourhood.costs import cost_of, spell_cost
 from neighbourhood.synth import catalogue as cat
-from neighbourhood.synth.costs import cost_of, spell_cost
 from neighbourhood.synth.population import (
     BoolArray,
     FloatArray,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from neighbourhood.ingest.registry import Agreement, CsvSpec, Source
 from neighbourhood.synth.geography import Geography
 
 FHIR_NDJSON = "fhir-ndjson"
@@ -293,3 +295,103 @@ def _trust_feed(geo: Geography, ods: str, name: str, kind: str, sector: str, fmt
         p for p in range(len(geo.places)) if geo.trust_for_place(kind, p).ods_code == ods
     )
     return Feed(f"{sector.replace('_', '-')}-{ods.lower()}", ods, name, sector, fmt, places)
+
+
+# How each sector's CSV names its activities, for the registry synth writes.
+ACTIVITY_NAMES: dict[str, tuple[str, dict[str, str]]] = {
+    "community": (
+        "service",
+        {
+            "District Nursing": "district_nursing_visit",
+            "Physiotherapy": "therapy_contact",
+            "Occupational Therapy": "therapy_contact",
+        },
+    ),
+    "mental_health": (
+        "service",
+        {
+            "Community Mental Health Team": "mental_health_contact",
+            "Memory Service": "mental_health_contact",
+            "NHS Talking Therapies": "talking_therapy_session",
+        },
+    ),
+    "social_care": (
+        "activity",
+        {
+            "Assessment": "social_care_assessment",
+            "Review": "social_care_review",
+            "Home care package started": "home_care_package",
+            "Care home admission": "care_home_admission",
+        },
+    ),
+    "public_health": (
+        "service",
+        {
+            "NHS Health Check": "health_check_measure",
+            "Stop Smoking Service": "smoking_cessation_episode",
+        },
+    ),
+    "vcfse": (
+        "activity",
+        {
+            "Referral received": "social_prescribing_referral",
+            "Link worker session": "social_prescribing_contact",
+        },
+    ),
+}
+
+
+def to_sources(feeds: list[Feed], extracts: str, expires: dt.date) -> list[Source]:
+    """Registry entries for synth's own feeds, each under a synthetic sharing agreement."""
+    sources = [
+        Source(
+            "reference-organisations",
+            "ZZ0",
+            "Organisation Data Service (synthetic)",
+            "reference",
+            "organisations-csv",
+            f"{extracts}/reference/organisations.csv",
+            Agreement(
+                "OGL-3.0",
+                "Public reference data under the Open Government Licence",
+                dt.date(9999, 12, 31),
+            ),
+        )
+    ]
+    for feed in feeds:
+        agreement = Agreement(
+            f"DSA-{feed.partner_ods}-{feed.sector.upper()}",
+            "Direct care and population health management (synthetic data)",
+            expires,
+        )
+        spec = None
+        if feed.layout:
+            role, names = ACTIVITY_NAMES[feed.sector]
+            spec = CsvSpec(
+                feed.layout.people_file,
+                feed.layout.events_file,
+                dict(feed.layout.people_columns),
+                dict(feed.layout.event_columns),
+                feed.layout.date_format,
+                feed.layout.event_date_format,
+                feed.layout.delimiter,
+                feed.layout.encoding,
+                {"male": feed.layout.sex_codes[0], "female": feed.layout.sex_codes[1]},
+                feed.layout.nhs_number_style,
+                feed.layout.ethnicity_style,
+                role,
+                names,
+            )
+        sources.append(
+            Source(
+                feed.feed_id,
+                feed.partner_ods,
+                feed.partner_name,
+                feed.sector,
+                feed.format,
+                f"{extracts}/{feed.feed_id}",
+                agreement,
+                spec,
+            )
+        )
+    return sources

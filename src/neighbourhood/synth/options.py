@@ -129,6 +129,7 @@ class SynthOptions:
     workers: int = 1
     compress: bool = True
     defects: DefectRates = field(default_factory=DefectRates)
+    registry: Path | None = None  # the data directory whose sources.toml declares the feeds
 
     def __post_init__(self) -> None:
         problems = []

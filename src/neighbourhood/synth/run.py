@@ -23,13 +23,21 @@ from typing import Any
 import numpy as np
 import orjson
 
+from neighbourhood.costs import unit_costs
 from neighbourhood.errors import UserError
+from neighbourhood.ingest import registry
 from neighbourhood.synth import catalogue as cat
 from neighbourhood.synth.activity import ActivityModel, Events, hospital_cost
-from neighbourhood.synth.costs import unit_costs
 from neighbourhood.synth.csv_extracts import event_rows, header, people_rows, to_text
 from neighbourhood.synth.dates import format_days
-from neighbourhood.synth.feeds import CSV, FHIR_BUNDLE, SECTOR_ACTIVITIES, Feed, plan_feeds
+from neighbourhood.synth.feeds import (
+    CSV,
+    FHIR_BUNDLE,
+    SECTOR_ACTIVITIES,
+    Feed,
+    plan_feeds,
+    to_sources,
+)
 from neighbourhood.synth.fhir import FhirWriter, bundles
 from neighbourhood.synth.geography import Geography, build_geography
 from neighbourhood.synth.names import name_bank
@@ -234,6 +242,8 @@ def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = No
     summary.seconds = time.perf_counter() - began
     summary.peak_memory_mb = peak_memory_mb(options.workers)
     _write_manifest(world, summary)
+    if options.registry is not None:
+        _write_registry(world, options.registry)
     logger.info(
         "synthetic ICS written: %d people, %d feeds, %d records in %.1f s",
         summary.people,
@@ -645,6 +655,24 @@ def _write_manifest(world: World, summary: SynthSummary) -> None:
     (options.truth / "summary.json").write_bytes(
         orjson.dumps(_reproducible(summary.as_dict()), option=orjson.OPT_INDENT_2)
     )
+
+
+def _write_registry(world: World, data_dir: Path) -> None:
+    """Declare synth's feeds in the data directory's sources.toml, replacing its earlier ones."""
+    out = world.options.out.resolve()
+    try:
+        extracts = out.relative_to(data_dir.resolve()).as_posix()
+    except ValueError:
+        extracts = out.as_posix()
+    expires = world.options.end_date.replace(year=world.options.end_date.year + 3, day=1)
+    mine = to_sources(world.feeds, extracts, expires)
+    path = data_dir / registry.REGISTRY_FILE
+    others = (
+        [s for s in registry.load(data_dir) if not s.path.startswith(extracts + "/")]
+        if (path.exists())
+        else []
+    )
+    registry.save(data_dir, others + mine)
 
 
 def _reproducible(figures: dict[str, Any]) -> dict[str, Any]:

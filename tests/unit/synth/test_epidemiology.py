@@ -9,8 +9,8 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+from neighbourhood.costs import cost_of, spell_cost
 from neighbourhood.synth import SynthSummary
-from neighbourhood.synth.costs import cost_of, spell_cost
 from tests.unit.synth.extracts import fhir_lines, manifest, truth_rows
 
 COMPLEX_SHARE, COMPLEX_TOLERANCE = 0.07, 0.015  # seed 004: about 7% of people ...

@@ -31,7 +31,7 @@ class UnitCost:
 def unit_costs() -> dict[str, UnitCost]:
     """The reference table, by activity."""
     text = (
-        resources.files("neighbourhood.synth")
+        resources.files("neighbourhood")
         .joinpath("reference/unit_costs.csv")
         .read_text(encoding="utf-8")
     )

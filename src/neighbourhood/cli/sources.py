@@ -1,0 +1,239 @@
+"""``neighbourhood sources``, ``ingest`` and ``quality``: the data manager's commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from neighbourhood.cli.output import console, err_console, print_json, progress_bar
+from neighbourhood.config import resolve_data_dir
+from neighbourhood.errors import UserError
+from neighbourhood.ingest import registry
+from neighbourhood.ingest.quality import quality_report
+from neighbourhood.ingest.run import FileAccount, ingest
+from neighbourhood.warehouse import open_warehouse
+
+sources_app = typer.Typer(
+    help="The source registry: feeds and their data sharing agreements.", no_args_is_help=True
+)
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Data directory (default: $NEIGHBOURHOOD_DATA, else ./data).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as one JSON object.")]
+
+
+@sources_app.command("list")
+def list_sources(data: DataOption = None, as_json: JsonOption = False) -> None:
+    """List the registered feeds and when their agreements expire."""
+    sources = registry.load(resolve_data_dir(data))
+    if as_json:
+        print_json(
+            {
+                "sources": [
+                    {
+                        "id": s.id,
+                        "partner_ods": s.partner_ods,
+                        "sector": s.sector,
+                        "format": s.format,
+                        "path": s.path,
+                        "agreement": s.agreement.reference if s.agreement else None,
+                        "expires": s.agreement.expires.isoformat() if s.agreement else None,
+                    }
+                    for s in sources
+                ]
+            }
+        )
+        return
+    table = Table(title="Registered sources")
+    for column in ("source", "partner", "sector", "format", "agreement", "expires"):
+        table.add_column(column)
+    today = dt.date.today()
+    for s in sources:
+        expires = "[red]none[/red]"
+        if s.agreement:
+            expired = s.agreement.expires < today
+            expires = f"{'[red]' if expired else ''}{s.agreement.expires:%d %b %Y}{'[/red]' if expired else ''}"
+        table.add_row(
+            s.id,
+            s.partner_ods,
+            s.sector,
+            s.format,
+            s.agreement.reference if s.agreement else "[red]none[/red]",
+            expires,
+        )
+    console.print(table)
+
+
+@sources_app.command("add")
+def add_source(
+    source_id: Annotated[str, typer.Option("--id", help="A short name for the feed.")],
+    partner_ods: Annotated[str, typer.Option("--partner-ods", help="The partner's ODS code.")],
+    sector: Annotated[str, typer.Option("--sector", help=f"One of {', '.join(registry.SECTORS)}.")],
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(registry.FORMATS)}.")],
+    path: Annotated[
+        str,
+        typer.Option(
+            "--path", help="The feed's directory or file (relative to the data directory)."
+        ),
+    ],
+    agreement: Annotated[
+        str | None, typer.Option("--agreement", help="Data sharing agreement reference.")
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", help="The agreement's purpose.")
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="The agreement's expiry, YYYY-MM-DD.")
+    ] = None,
+    partner_name: Annotated[str, typer.Option("--partner-name", help="The partner's name.")] = "",
+    csv_spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv-spec", help="A TOML file with the CSV layout ([csv] table as in sources.toml)."
+        ),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a source of the same id.")
+    ] = False,
+    data: DataOption = None,
+) -> None:
+    """Register a feed with the data sharing agreement it arrives under."""
+    entry: dict[str, Any] = {
+        "id": source_id,
+        "partner_ods": partner_ods,
+        "partner_name": partner_name,
+        "sector": sector,
+        "format": fmt,
+        "path": path,
+    }
+    if agreement or purpose or expires:
+        entry["agreement"] = {"reference": agreement, "purpose": purpose, "expires": expires}
+    if csv_spec is not None:
+        try:
+            entry["csv"] = tomllib.loads(csv_spec.read_text(encoding="utf-8")).get("csv")
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise UserError(f"cannot read the CSV layout {csv_spec}: {error}") from error
+    data_dir = resolve_data_dir(data)
+    parsed = registry.parse_entry(entry)
+    written = registry.add(data_dir, parsed, replace=replace)
+    if parsed.agreement is None:
+        err_console.print(
+            f"[yellow]warning:[/yellow] '{source_id}' has no data sharing agreement; "
+            "ingest will refuse it until one is added"
+        )
+    console.print(f"Registered '{source_id}' in {written}")
+
+
+def ingest_command(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="Sources to ingest (default: all).", show_default=False),
+    ] = None,
+    data: DataOption = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processes validating FHIR, 0 for one per core.", min=0)
+    ] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Load partners' extracts into the warehouse, accounting for every record.
+
+    Exits with code 2 if any file was refused (nothing of it is loaded).
+    """
+    data_dir = resolve_data_dir(data)
+    with progress_bar(
+        "Ingesting files", len(registry.find(registry.load(data_dir), sources or [])), as_json
+    ) as bar:
+        report = ingest(
+            data_dir, sources, workers=workers, progress=lambda _a: bar.advance(bar.task_ids[0])
+        )
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print_accounts(report.files)
+        totals = report.totals()
+        console.print(
+            f"{totals['records_in']:,} records in: {totals['accepted']:,} accepted "
+            f"({totals['flagged']:,} with a field flagged), {totals['quarantined']:,} "
+            f"quarantined, in {report.seconds:.1f} s"
+        )
+    for refused in report.refused:
+        err_console.print(
+            f"[bold red]error:[/bold red] {refused.message}", highlight=False, soft_wrap=True
+        )
+    if report.refused:
+        raise typer.Exit(2)
+
+
+def _print_accounts(files: list[FileAccount]) -> None:
+    table = Table(title="Ingest: every record accounted for")
+    for column in ("source", "file", "in", "accepted", "flagged", "quarantined", "status"):
+        table.add_column(
+            column,
+            justify="right" if column in ("in", "accepted", "flagged", "quarantined") else "left",
+        )
+    for f in files:
+        table.add_row(
+            f.source_id,
+            Path(f.path).name,
+            f"{f.records_in:,}",
+            f"{f.accepted:,}",
+            f"{f.flagged:,}",
+            f"{f.quarantined:,}",
+            f.status,
+        )
+    console.print(table)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def quality_command(data: DataOption = None, as_json: JsonOption = False) -> None:
+    """Data quality per feed: completeness, validity, and why records were quarantined."""
+    wh = open_warehouse(resolve_data_dir(data), read_only=True)
+    try:
+        report = quality_report(wh)
+    finally:
+        wh.close()
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title="Data quality by feed")
+    for column in (
+        "feed",
+        "records",
+        "NHS no.",
+        "NHS no. valid",
+        "DOB",
+        "postcode",
+        "ethnicity",
+        "codes valid",
+        "quarantined",
+    ):
+        table.add_column(column, justify="left" if column == "feed" else "right")
+    for feed, f in report["feeds"].items():
+        table.add_row(
+            feed,
+            f"{f.get('records', 0):,}",
+            _pct(f.get("nhs_number_complete")),
+            _pct(f.get("nhs_number_valid")),
+            _pct(f.get("date_of_birth_complete")),
+            _pct(f.get("postcode_complete")),
+            _pct(f.get("ethnicity_complete")),
+            _pct(f.get("code_validity")),
+            f"{f.get('quarantined', 0):,}",
+        )
+    console.print(table)
+    for feed, f in report["feeds"].items():
+        for reason, n in sorted(f.get("quarantine_reasons", {}).items(), key=lambda kv: -kv[1]):
+            console.print(f"  {feed}: {n:,} × {reason}", highlight=False)

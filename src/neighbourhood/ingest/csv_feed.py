@@ -1,0 +1,513 @@
+"""CSV extracts into source records and events, validated in DuckDB through Ibis.
+
+DuckDB reads the file (rows it cannot split into the declared columns become
+its *rejects*, quarantined with their line and raw text); Ibis expressions then
+check NHS numbers (Modulus 11), dates (each feed's declared format) and SNOMED
+CT codes (Verhoeff, once per distinct code) for the whole file at once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+
+from neighbourhood.costs import cost_of, unit_costs
+from neighbourhood.ingest.files import READ_BLOCK, FileRefused, open_binary
+from neighbourhood.ingest.registry import CsvSpec, Source
+from neighbourhood.standards import snomed
+from neighbourhood.warehouse import Warehouse
+
+SETTINGS = {
+    "community": "community",
+    "mental_health": "community mental health",
+    "social_care": "social care",
+    "public_health": "public health",
+    "vcfse": "community",
+}
+ROLE_LABELS = {"dob": "date of birth", "date": "date", "end_date": "end date"}
+
+
+@ibis.udf.scalar.builtin
+def try_strptime(value: str, fmt: str) -> dt.datetime:  # type: ignore[empty-body]
+    """DuckDB's strptime that gives NULL, not an error, for a string that is not a date."""
+
+
+@dataclass
+class CsvAccount:
+    records_in: int
+    accepted: int
+    quarantined: int
+    flagged: int
+
+
+def ingest_csv(wh: Warehouse, source: Source, path: Path, file_id: int, kind: str) -> CsvAccount:
+    spec = source.csv
+    assert spec is not None
+    columns = spec.people_columns if kind == "people" else spec.event_columns
+    readable = _utf8_copy(path, spec)
+    try:
+        _check_header(readable, path, spec, columns)
+        table, rejects = _read(wh, readable, path, spec, len(columns))
+        lines_in = _count_lines(readable)
+        if kind == "people":
+            accepted, quarantined, flagged = _people(
+                wh, source, spec, table, file_id, path, rejects
+            )
+        else:
+            accepted, quarantined, flagged = _events(
+                wh, source, spec, table, file_id, path, rejects
+            )
+    finally:
+        if readable != path:
+            readable.unlink(missing_ok=True)
+    if accepted + quarantined != lines_in:
+        raise RuntimeError(
+            f"{path}: {lines_in} rows in but {accepted} accepted and {quarantined} "
+            "quarantined: a bug in ingest, please report it"
+        )
+    return CsvAccount(lines_in, accepted, quarantined, flagged)
+
+
+def _utf8_copy(path: Path, spec: CsvSpec) -> Path:
+    """DuckDB reads UTF-8: a file declared in another encoding is transcoded to a temporary copy."""
+    if spec.encoding.replace("-sig", "") == "utf-8":
+        return path
+    decoder = codecs.getincrementaldecoder(spec.encoding)()
+    with (
+        open_binary(path) as stream,
+        tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as handle,
+    ):
+        for block in iter(lambda: stream.read(READ_BLOCK), b""):
+            handle.write(decoder.decode(block).encode("utf-8"))
+        handle.write(decoder.decode(b"", final=True).encode("utf-8"))
+    return Path(handle.name)
+
+
+def _check_header(readable: Path, path: Path, spec: CsvSpec, columns: dict[str, str]) -> None:
+    with open_binary(readable) as stream:
+        first = stream.readline(1024 * 1024)
+    if not first.strip():
+        raise FileRefused(path, "the file is empty: it has no header row and no records", 1)
+    try:
+        text = first.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
+    except UnicodeDecodeError as error:
+        raise FileRefused(
+            path,
+            f"the header is not {spec.encoding} text (byte {error.start + 1}); "
+            "if the partner writes Windows-1252, set encoding = "
+            '"windows-1252" for this source in sources.toml',
+            1,
+        ) from error
+    header = [h.strip().strip('"') for h in text.split(spec.delimiter)]
+    expected = list(columns.values())
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if extra:
+            parts.append(f"unexpected column(s) {', '.join(extra)}")
+        raise FileRefused(
+            path,
+            f"the header has {' and '.join(parts)}; the source declares "
+            f"{', '.join(expected)} (fix the file or the source's columns)",
+            1,
+        )
+
+
+def _read(
+    wh: Warehouse, readable: Path, path: Path, spec: CsvSpec, width: int
+) -> tuple[ir.Table, pa.Table]:
+    con = wh.con
+    name = f"rejects_{abs(hash(str(path))) % 10**8}"
+    try:
+        table = con.read_csv(
+            str(readable),
+            all_varchar=True,
+            header=True,
+            delim=spec.delimiter,
+            quote='"',
+            strict_mode=True,
+            store_rejects=True,
+            rejects_table=name,
+            rejects_scan=f"{name}_scan",
+            null_padding=False,
+            max_line_size=MAX_CSV_LINE,
+        )
+        ordered = table.mutate(_row=ibis.row_number())
+        con.create_table(f"{name}_rows", ordered, temp=True, overwrite=True)
+        rejects = con.con.sql(
+            f"SELECT line, column_name, error_type, csv_line, error_message FROM {name} "
+            "ORDER BY line"
+        ).to_arrow_table()
+    except Exception as error:  # DuckDB's own errors: encoding, unreadable files
+        raise FileRefused(path, _duckdb_message(str(error), spec)) from error
+    return con.table(f"{name}_rows"), rejects
+
+
+MAX_CSV_LINE = 16 * 1024 * 1024
+
+
+def _duckdb_message(message: str, spec: CsvSpec) -> str:
+    first = message.splitlines()[0] if message else "unreadable"
+    if "unicode" in message.lower() or "utf" in message.lower():
+        return (
+            f"the file is not valid {spec.encoding} text ({first}); if the partner writes "
+            'Windows-1252, set encoding = "windows-1252" for this source in sources.toml'
+        )
+    return f"DuckDB could not read the file: {first}"
+
+
+def _count_lines(readable: Path) -> int:
+    """Data lines: every non-empty line after the header."""
+    count = 0
+    with open_binary(readable) as stream:
+        tail = b""
+        for block in iter(lambda: stream.read(READ_BLOCK), b""):
+            data = tail + block
+            parts = data.split(b"\n")
+            tail = parts.pop()
+            count += sum(1 for p in parts if p.strip(b"\r"))
+        count += 1 if tail.strip(b"\r") else 0
+    return max(count - 1, 0)
+
+
+def _line_numbers(n_rows: int, rejects: pa.Table) -> pa.Table:
+    """The file line of each accepted row, skipping the lines DuckDB rejected."""
+    rejected = np.unique(np.asarray(rejects.column("line").to_pylist(), dtype=np.int64))
+    lines = np.arange(2, n_rows + len(rejected) + 2, dtype=np.int64)
+    free = np.setdiff1d(lines, rejected, assume_unique=True)[:n_rows]
+    return pa.table({"_row": np.arange(n_rows, dtype=np.int64), "line": free})
+
+
+def _with_lines(wh: Warehouse, table: ir.Table, rejects: pa.Table) -> ir.Table:
+    n_rows = int(table.count().execute())
+    if rejects.num_rows == 0:
+        return table.mutate(line=(table._row + 2).cast("int64"))
+    numbers = wh.con.create_table(
+        f"lines_{abs(hash(id(table))) % 10**8}",
+        _line_numbers(n_rows, rejects),
+        temp=True,
+        overwrite=True,
+    )
+    return table.join(numbers, "_row")
+
+
+def _quarantine_rejects(
+    wh: Warehouse, source: Source, path: Path, file_id: int, rejects: pa.Table
+) -> int:
+    if rejects.num_rows == 0:
+        return 0
+    lines = rejects.column("line").to_pylist()
+    reasons = [
+        _reject_reason(t, m)
+        for t, m in zip(
+            rejects.column("error_type").to_pylist(),
+            rejects.column("error_message").to_pylist(),
+            strict=True,
+        )
+    ]
+    first_of_line: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        first_of_line.setdefault(line, i)
+    keep = sorted(first_of_line.values())
+    wh.append_rows(
+        "quarantine",
+        {
+            "source_id": [source.id] * len(keep),
+            "file_id": [file_id] * len(keep),
+            "path": [str(path)] * len(keep),
+            "line": [lines[i] for i in keep],
+            "field": [rejects.column("column_name")[i].as_py() or "" for i in keep],
+            "reason": [reasons[i] for i in keep],
+            "raw": [(rejects.column("csv_line")[i].as_py() or "")[:4096] for i in keep],
+        },
+    )
+    return len(keep)
+
+
+def _reject_reason(error_type: str, message: str) -> str:
+    if error_type == "TOO MANY COLUMNS":
+        return "the row has more fields than the header: a stray delimiter, or a field not quoted"
+    if error_type == "MISSING COLUMNS":
+        return "the row has fewer fields than the header"
+    if error_type == "LINE SIZE OVER MAXIMUM":
+        return f"the row is longer than {MAX_CSV_LINE // 2**20} MB"
+    if error_type == "UNQUOTED VALUE":
+        return "a quote inside a field is not escaped"
+    return f"the row could not be read: {message.splitlines()[0] if message else error_type}"
+
+
+def _col(table: ir.Table, columns: dict[str, str], role: str) -> ir.StringValue:
+    if role not in columns:
+        return ibis.null().cast("string")
+    value = table[columns[role]].strip()
+    return ibis.ifelse(value == "", ibis.null().cast("string"), value)
+
+
+def _date(value: ir.StringValue, fmt: str) -> ir.DateValue:
+    return try_strptime(value, fmt).cast("date")
+
+
+def _bad_date_flag(
+    value: ir.StringValue, parsed: ir.DateValue, role: str, fmt: str
+) -> ir.StringValue:
+    label = ROLE_LABELS.get(role, role)
+    human = fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%y", "yy")
+    return ibis.ifelse(
+        value.notnull() & parsed.isnull(),
+        ibis.literal(f"{label} '") + value + f"' is not a date ({human})",
+        ibis.null().cast("string"),
+    )
+
+
+def nhs_number_valid(value: ir.StringValue) -> ir.BooleanValue:
+    """Modulus 11 in SQL: ten digits whose last is 11 - (weighted sum mod 11), 11 read as 0."""
+    digit = [value.substr(i, 1).try_cast("int64") for i in range(10)]
+    total = sum((10 - i) * digit[i] for i in range(9))
+    check = (11 - total % 11) % 11
+    return value.re_search(r"^\d{10}$") & (check != 10) & (check == digit[9])
+
+
+def _people(
+    wh: Warehouse,
+    source: Source,
+    spec: CsvSpec,
+    table: ir.Table,
+    file_id: int,
+    path: Path,
+    rejects: pa.Table,
+) -> tuple[int, int, int]:
+    c = spec.people_columns
+    t = _with_lines(wh, table, rejects)
+    raw_number = _col(t, c, "nhs_number").replace(" ", "").replace("-", "")
+    valid = nhs_number_valid(raw_number.fill_null(""))
+    dob_text = _col(t, c, "dob")
+    dob = _date(dob_text, spec.date_format)
+    full = _col(t, c, "full_name")
+    given = _col(t, c, "given") if "given" in c else full.re_extract(r"^(\S+)", 1)
+    family = _col(t, c, "family") if "family" in c else full.re_extract(r"(\S+)$", 1)
+    sex_raw = _col(t, c, "sex")
+    sex = (
+        ibis.cases(
+            (sex_raw == spec.sex_codes["male"], "male"),
+            (sex_raw == spec.sex_codes["female"], "female"),
+            else_=sex_raw,
+        )
+        if "sex" in c
+        else ibis.null().cast("string")
+    )
+    status = ibis.cases((raw_number.isnull(), "missing"), (valid, "valid"), else_="invalid")
+    flags = ibis.coalesce(
+        _bad_date_flag(dob_text, dob, "dob", spec.date_format),
+        ibis.ifelse(
+            status == "invalid",
+            "nhs_number: fails its Modulus 11 check digit",
+            ibis.null().cast("string"),
+        ),
+    )
+    shaped = t.select(
+        source_id=ibis.literal(source.id),
+        file_id=ibis.literal(file_id),
+        line=t.line,
+        record_key=_col(t, c, "local_id"),
+        nhs_number=ibis.ifelse(valid, raw_number, None),
+        nhs_number_raw=raw_number,
+        nhs_number_status=status,
+        given_name=given,
+        family_name=family,
+        date_of_birth=dob,
+        sex=sex,
+        postcode=_col(t, c, "postcode").upper(),
+        address=_col(t, c, "address"),
+        ethnicity=_col(t, c, "ethnicity"),
+        practice_ods=_col(t, c, "practice"),
+        date_of_death=ibis.null().cast("date"),
+        flags=flags,
+        _raw=_raw(t, c, spec),
+    )
+    unusable = shaped.record_key.isnull()
+    quarantined = _quarantine_rows(
+        wh,
+        source,
+        path,
+        file_id,
+        shaped.filter(unusable),
+        c["local_id"],
+        "the row has no local identifier, so no event could ever be joined to it",
+    )
+    good = shaped.filter(~unusable)
+    wh.append("source_records", good)
+    counts = good.aggregate(n=good.count(), flagged=good.flags.notnull().sum()).execute()
+    accepted, flagged = int(counts.n[0]), int(counts.flagged[0] or 0)
+    return accepted, quarantined + _quarantine_rejects(wh, source, path, file_id, rejects), flagged
+
+
+def _raw(t: ir.Table, columns: dict[str, str], spec: CsvSpec) -> ir.StringValue:
+    parts = [t[name].fill_null("") for name in columns.values()]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + spec.delimiter + part
+    return joined
+
+
+def _quarantine_rows(
+    wh: Warehouse,
+    source: Source,
+    path: Path,
+    file_id: int,
+    rows: ir.Table,
+    field: str,
+    reason: str | ir.StringValue,
+) -> int:
+    shaped = rows.select(
+        source_id=ibis.literal(source.id),
+        file_id=ibis.literal(file_id),
+        path=ibis.literal(str(path)),
+        line=rows.line,
+        field=ibis.literal(field),
+        reason=reason if isinstance(reason, ir.Value) else ibis.literal(reason),
+        raw=rows._raw,
+    )
+    wh.append("quarantine", shaped)
+    return int(shaped.count().execute())
+
+
+def _events(
+    wh: Warehouse,
+    source: Source,
+    spec: CsvSpec,
+    table: ir.Table,
+    file_id: int,
+    path: Path,
+    rejects: pa.Table,
+) -> tuple[int, int, int]:
+    c = spec.event_columns
+    t = _with_lines(wh, table, rejects)
+    date_text, end_text = _col(t, c, "date"), _col(t, c, "end_date")
+    start, end = _date(date_text, spec.event_date_format), _date(end_text, spec.event_date_format)
+    label = _col(t, c, spec.activity_role)
+    known = ibis.literal(spec.activities, type="map<string, string>")
+    activity = ibis.coalesce(known.get(label.fill_null("")), ibis.literal("unknown"))
+    code = _col(t, c, "code")
+    statuses = _code_statuses(wh, t, c)
+    hours = _col(t, c, "hours").try_cast("float64")
+    value = _col(t, c, "value").try_cast("float64")
+    flags = ibis.coalesce(
+        _bad_date_flag(end_text, end, "end_date", spec.event_date_format),
+        ibis.ifelse(
+            activity == "unknown",
+            ibis.literal("activity '")
+            + label.fill_null("")
+            + "' is not in the source's activities",
+            ibis.null().cast("string"),
+        ),
+    )
+    shaped = t.select(
+        source_id=ibis.literal(source.id),
+        file_id=ibis.literal(file_id),
+        line=t.line,
+        event_key=_col(t, c, "event_id"),
+        record_key=_col(t, c, "local_id"),
+        sector=ibis.literal(source.sector),
+        setting=ibis.coalesce(
+            _col(t, c, "detail"), ibis.literal(SETTINGS.get(source.sector, source.sector))
+        ),
+        activity=activity,
+        start_date=start,
+        end_date=end,
+        code=code,
+        value=ibis.coalesce(value, hours),
+        unit=ibis.coalesce(_col(t, c, "unit"), ibis.ifelse(hours.notnull(), "hours a week", None)),
+        flags=flags,
+        _raw=_raw(t, c, spec),
+        _date_text=date_text,
+    )
+    shaped = shaped.left_join(statuses, shaped.code == statuses.code_key).drop("code_key")
+    shaped = shaped.mutate(
+        code_status=ibis.ifelse(shaped.code.isnull(), "none", shaped.code_status),
+        cost_gbp=_cost(shaped.activity, shaped.start_date, shaped.end_date, shaped.value),
+    )
+    no_key = shaped.record_key.isnull()
+    no_date = shaped.start_date.isnull()
+    date_label = c["date"]
+    human = (
+        spec.event_date_format.replace("%d", "dd")
+        .replace("%m", "mm")
+        .replace("%Y", "yyyy")
+        .replace("%y", "yy")
+    )
+    quarantined = _quarantine_rows(
+        wh,
+        source,
+        path,
+        file_id,
+        shaped.filter(no_key),
+        c["local_id"],
+        "the row has no local identifier, so nobody's record it is",
+    )
+    undated = shaped.filter(~no_key & no_date)
+    quarantined += _quarantine_rows(
+        wh,
+        source,
+        path,
+        file_id,
+        undated,
+        date_label,
+        ibis.ifelse(
+            undated._date_text.isnull(),
+            f"{date_label} is empty: the event has no place on the timeline",
+            ibis.literal(f"{date_label} '")
+            + undated._date_text.fill_null("")
+            + f"' is not a date ({human})",
+        ),
+    )
+    good = shaped.filter(~no_key & ~no_date)
+    wh.append("events", good)
+    counts = good.aggregate(n=good.count(), flagged=good.flags.notnull().sum()).execute()
+    accepted, flagged = int(counts.n[0]), int(counts.flagged[0] or 0)
+    return accepted, quarantined + _quarantine_rejects(wh, source, path, file_id, rejects), flagged
+
+
+def _code_statuses(wh: Warehouse, t: ir.Table, c: dict[str, str]) -> ir.Table:
+    """Verhoeff, computed once per distinct code rather than once per row."""
+    if "code" not in c:
+        return ibis.memtable(
+            {"code_key": pa.array([], pa.string()), "code_status": pa.array([], pa.string())}
+        )
+    codes = [
+        x
+        for x in _col(t, c, "code").name("code").as_table().distinct().execute()["code"]
+        if isinstance(x, str)
+    ]
+    return ibis.memtable(
+        {
+            "code_key": pa.array(codes, pa.string()),
+            "code_status": pa.array(
+                ["valid" if snomed.is_valid_sctid(x) else "invalid" for x in codes], pa.string()
+            ),
+        }
+    )
+
+
+def _cost(
+    activity: ir.StringValue, start: ir.DateValue, end: ir.DateValue, value: ir.FloatingValue
+) -> ir.FloatingValue:
+    """Unit costs by activity; a home care package costs its hours a week for its weeks."""
+    weeks = (end.delta(start, unit="day").cast("float64") / 7).fill_null(0)
+    branches = [(activity == "home_care_package", value * cost_of("home_care_hour") * weeks)]
+    branches += [
+        (activity == name, ibis.literal(u.cost_gbp))
+        for name, u in unit_costs().items()
+        if name != "home_care_hour"
+    ]
+    return ibis.cases(*branches, else_=ibis.null().cast("float64"))

@@ -1,0 +1,92 @@
+"""The longitudinal schema: source records, events on one timeline, organisations,
+and the accounts of every file ingested (what came in, what was accepted, what not)."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.schema as sch
+
+INGEST_FILES = ibis.schema(
+    {
+        "file_id": "int64",
+        "source_id": "string",
+        "path": "string",
+        "sha256": "string",
+        "bytes": "int64",
+        "kind": "string",
+        "records_in": "int64",
+        "accepted": "int64",
+        "quarantined": "int64",
+        "flagged": "int64",
+        "ingested_at": "timestamp",
+    }
+)
+SOURCE_RECORDS = ibis.schema(
+    {
+        "source_id": "string",
+        "file_id": "int64",
+        "line": "int64",
+        "record_key": "string",
+        "nhs_number": "string",
+        "nhs_number_raw": "string",
+        "nhs_number_status": "string",
+        "given_name": "string",
+        "family_name": "string",
+        "date_of_birth": "date",
+        "sex": "string",
+        "postcode": "string",
+        "address": "string",
+        "ethnicity": "string",
+        "practice_ods": "string",
+        "date_of_death": "date",
+        "flags": "string",
+    }
+)
+EVENTS = ibis.schema(
+    {
+        "source_id": "string",
+        "file_id": "int64",
+        "line": "int64",
+        "event_key": "string",
+        "record_key": "string",
+        "sector": "string",
+        "setting": "string",
+        "activity": "string",
+        "start_date": "date",
+        "end_date": "date",
+        "code": "string",
+        "code_status": "string",
+        "value": "float64",
+        "unit": "string",
+        "cost_gbp": "float64",
+        "flags": "string",
+    }
+)
+QUARANTINE = ibis.schema(
+    {
+        "source_id": "string",
+        "file_id": "int64",
+        "path": "string",
+        "line": "int64",
+        "field": "string",
+        "reason": "string",
+        "raw": "string",
+    }
+)
+ORGANISATIONS = ibis.schema(
+    {
+        "ods_code": "string",
+        "name": "string",
+        "kind": "string",
+        "parent": "string",
+        "place": "string",
+        "file_id": "int64",
+    }
+)
+TABLES: dict[str, sch.Schema] = {
+    "ingest_files": INGEST_FILES,
+    "source_records": SOURCE_RECORDS,
+    "events": EVENTS,
+    "quarantine": QUARANTINE,
+    "organisations": ORGANISATIONS,
+}

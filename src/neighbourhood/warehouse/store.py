@@ -1,0 +1,80 @@
+"""Opening the warehouse, and writing to it one file per transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from ibis.backends.duckdb import Backend
+
+from neighbourhood.errors import UserError
+from neighbourhood.warehouse.schema import TABLES
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+
+
+@dataclass
+class Warehouse:
+    con: Backend
+    path: Path
+
+    def table(self, name: str) -> ibis.Table:
+        return self.con.table(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: an error or Ctrl-C inside leaves the warehouse as it was."""
+        self.con.con.begin()
+        try:
+            yield
+        except BaseException:
+            self.con.con.rollback()
+            raise
+        self.con.con.commit()
+
+    def append(self, name: str, rows: pa.Table | ibis.Table) -> None:
+        expr = ibis.memtable(rows) if isinstance(rows, pa.Table) else rows
+        self.con.insert(name, expr.select(*TABLES[name].names).cast(TABLES[name]))
+
+    def append_rows(self, name: str, columns: dict[str, list[Any]]) -> None:
+        if columns and len(next(iter(columns.values()))):
+            schema = TABLES[name].to_pyarrow()
+            self.append(
+                name,
+                pa.table({f.name: _array(columns[f.name], f.type) for f in schema}, schema=schema),
+            )
+
+    def next_file_id(self) -> int:
+        latest = self.table("ingest_files").file_id.max().execute()
+        return 1 if latest is None else int(latest) + 1
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+
+def _array(values: list[Any], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_date(kind):  # ISO date strings, as FHIR writes them
+        return pa.array(values, pa.string()).cast(kind)
+    return pa.array(values, kind)
+
+
+def open_warehouse(data_dir: Path, read_only: bool = False) -> Warehouse:
+    path = data_dir / WAREHOUSE_FILE
+    if read_only and not path.exists():
+        raise UserError(f"no warehouse at {path} yet: run 'neighbourhood ingest' first")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        con = ibis.duckdb.connect(str(path), read_only=read_only)
+    except Exception as error:  # duckdb raises its own IOException for locks and corruption
+        raise UserError(f"cannot open the warehouse {path}: {error}") from error
+    existing = set(con.list_tables())
+    if not read_only:
+        for name, schema in TABLES.items():
+            if name not in existing:
+                con.create_table(name, schema=schema)
+    return Warehouse(con, path)
