@@ -10,9 +10,15 @@ from neighbourhood.synth import DefectRates, SynthOptions, SynthSummary, run_syn
 
 
 def synthesise(tmp: Path, people: int, seed: int = 7, **kwargs: object) -> SynthSummary:
+    """A synthetic ICS in ``tmp`` as a data directory: extracts, truth and sources.toml."""
     options = SynthOptions(
-        people=people, seed=seed, out=tmp / "extracts", truth=tmp / "truth", **kwargs
-    )  # type: ignore[arg-type]
+        people=people,
+        seed=seed,
+        out=tmp / "extracts",
+        truth=tmp / "truth",
+        registry=tmp,
+        **kwargs,  # type: ignore[arg-type]
+    )
     return run_synth(options)
 
 

@@ -138,8 +138,9 @@ def demo(
 ) -> None:
     """Run the whole job on a neighbourhood-sized synthetic ICS.
 
-    Today: generate the synthetic ICS into the data directory and summarise it.
-    Ingest, linkage, refresh and the web application join as they are built.
+    Today: generate the synthetic ICS into the data directory, then ingest every
+    feed into the warehouse. Linkage, refresh and the web application join as
+    they are built.
     """
     data_dir = resolve_data_dir(data)
     options = SynthOptions(
@@ -151,14 +152,17 @@ def demo(
         registry=data_dir,
     )
     summary = _run_synth(options, as_json)
+    report = source_commands.run_ingest(data_dir, None, 0, as_json)
     if as_json:
-        print_json({"synth": summary.as_dict()})
-        return
-    _print_synth_summary(summary)
-    console.print(
-        f"Extracts are in [bold]{options.out}[/bold]; the ground truth is in "
-        f"[bold]{options.truth}[/bold], kept apart for measuring linkage."
-    )
+        print_json({"synth": summary.as_dict(), "ingest": report.as_dict()})
+    else:
+        _print_synth_summary(summary)
+        console.print(
+            f"Extracts are in [bold]{options.out}[/bold]; the ground truth is in "
+            f"[bold]{options.truth}[/bold], kept apart for measuring linkage."
+        )
+        source_commands.print_ingest_by_source(report)
+    source_commands.exit_if_refused(report)
 
 
 def _run_synth(options: SynthOptions, quiet: bool) -> SynthSummary:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,9 +14,9 @@ from neighbourhood.cli.output import console, err_console, print_json, progress_
 from neighbourhood.config import resolve_data_dir
 from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
-from neighbourhood.ingest.quality import quality_report
-from neighbourhood.ingest.run import FileAccount, ingest
-from neighbourhood.warehouse import open_warehouse
+
+if TYPE_CHECKING:  # the warehouse stack (Ibis, DuckDB) loads only for commands that use it
+    from neighbourhood.ingest.run import FileAccount, IngestReport
 
 sources_app = typer.Typer(
     help="The source registry: feeds and their data sharing agreements.", no_args_is_help=True
@@ -149,13 +149,7 @@ def ingest_command(
 
     Exits with code 2 if any file was refused (nothing of it is loaded).
     """
-    data_dir = resolve_data_dir(data)
-    with progress_bar(
-        "Ingesting files", len(registry.find(registry.load(data_dir), sources or [])), as_json
-    ) as bar:
-        report = ingest(
-            data_dir, sources, workers=workers, progress=lambda _a: bar.advance(bar.task_ids[0])
-        )
+    report = run_ingest(resolve_data_dir(data), sources, workers, as_json)
     if as_json:
         print_json(report.as_dict())
     else:
@@ -166,12 +160,51 @@ def ingest_command(
             f"({totals['flagged']:,} with a field flagged), {totals['quarantined']:,} "
             f"quarantined, in {report.seconds:.1f} s"
         )
+    exit_if_refused(report)
+
+
+def run_ingest(
+    data_dir: Path, sources: list[str] | None, workers: int, quiet: bool
+) -> IngestReport:
+    from neighbourhood.ingest.run import ingest
+
+    total = len(registry.find(registry.load(data_dir), sources or []))
+    with progress_bar("Ingesting files", total, quiet) as bar:
+        return ingest(
+            data_dir, sources, workers=workers, progress=lambda _a: bar.advance(bar.task_ids[0])
+        )
+
+
+def exit_if_refused(report: IngestReport) -> None:
+    """One red line per refused file, then exit code 2."""
     for refused in report.refused:
         err_console.print(
             f"[bold red]error:[/bold red] {refused.message}", highlight=False, soft_wrap=True
         )
     if report.refused:
         raise typer.Exit(2)
+
+
+def print_ingest_by_source(report: IngestReport) -> None:
+    table = Table(title="Ingested into the warehouse")
+    for column in ("source", "files", "in", "accepted", "flagged", "quarantined"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    by_source: dict[str, list[FileAccount]] = {}
+    for f in report.files:
+        by_source.setdefault(f.source_id, []).append(f)
+    for source, files in by_source.items():
+        table.add_row(
+            source,
+            str(len(files)),
+            *(
+                f"{sum(getattr(f, k) for f in files):,}"
+                for k in ("records_in", "accepted", "flagged", "quarantined")
+            ),
+        )
+    console.print(table)
+    already = sum(f.status == "already ingested" for f in report.files)
+    if already:
+        console.print(f"{already} file(s) were ingested before and added nothing.")
 
 
 def _print_accounts(files: list[FileAccount]) -> None:
@@ -200,6 +233,9 @@ def _pct(value: float | None) -> str:
 
 def quality_command(data: DataOption = None, as_json: JsonOption = False) -> None:
     """Data quality per feed: completeness, validity, and why records were quarantined."""
+    from neighbourhood.ingest.quality import quality_report
+    from neighbourhood.warehouse import open_warehouse
+
     wh = open_warehouse(resolve_data_dir(data), read_only=True)
     try:
         report = quality_report(wh)

@@ -55,8 +55,8 @@ def ingest_csv(wh: Warehouse, source: Source, path: Path, file_id: int, kind: st
     readable = _utf8_copy(path, spec)
     try:
         _check_header(readable, path, spec, columns)
+        lines_in = _count_lines(readable, path, spec)
         table, rejects = _read(wh, readable, path, spec, len(columns))
-        lines_in = _count_lines(readable)
         if kind == "people":
             accepted, quarantined, flagged = _people(
                 wh, source, spec, table, file_id, path, rejects
@@ -85,7 +85,10 @@ def _utf8_copy(path: Path, spec: CsvSpec) -> Path:
         open_binary(path) as stream,
         tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as handle,
     ):
+        first = True
         for block in iter(lambda: stream.read(READ_BLOCK), b""):
+            if first:  # a UTF-8 byte-order mark some tools write before any encoding
+                block, first = block.removeprefix(b"\xef\xbb\xbf"), False
             handle.write(decoder.decode(block).encode("utf-8"))
         handle.write(decoder.decode(b"", final=True).encode("utf-8"))
     return Path(handle.name)
@@ -167,15 +170,29 @@ def _duckdb_message(message: str, spec: CsvSpec) -> str:
     return f"DuckDB could not read the file: {first}"
 
 
-def _count_lines(readable: Path) -> int:
-    """Data lines: every non-empty line after the header."""
-    count = 0
+def _count_lines(readable: Path, path: Path, spec: CsvSpec) -> int:
+    """Data lines (every non-empty line after the header), checking the text is UTF-8."""
+    count, seen = 0, 0
+    decoder = codecs.getincrementaldecoder("utf-8")()
     with open_binary(readable) as stream:
         tail = b""
         for block in iter(lambda: stream.read(READ_BLOCK), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                line = seen + (tail + block[: error.start]).count(b"\n") + 1
+                raise FileRefused(
+                    path,
+                    f"the text is not valid {spec.encoding} (byte "
+                    f"0x{block[error.start]:02X}); if the partner writes "
+                    'Windows-1252, set encoding = "windows-1252" for this '
+                    "source in sources.toml",
+                    line,
+                ) from error
             data = tail + block
             parts = data.split(b"\n")
             tail = parts.pop()
+            seen += len(parts)
             count += sum(1 for p in parts if p.strip(b"\r"))
         count += 1 if tail.strip(b"\r") else 0
     return max(count - 1, 0)
@@ -229,7 +246,9 @@ def _quarantine_rejects(
             "line": [lines[i] for i in keep],
             "field": [rejects.column("column_name")[i].as_py() or "" for i in keep],
             "reason": [reasons[i] for i in keep],
-            "raw": [(rejects.column("csv_line")[i].as_py() or "")[:4096] for i in keep],
+            "raw": [
+                (rejects.column("csv_line")[i].as_py() or "").strip("\r\n")[:4096] for i in keep
+            ],
         },
     )
     return len(keep)
@@ -480,16 +499,11 @@ def _events(
 
 def _code_statuses(wh: Warehouse, t: ir.Table, c: dict[str, str]) -> ir.Table:
     """Verhoeff, computed once per distinct code rather than once per row."""
-    if "code" not in c:
-        return ibis.memtable(
-            {"code_key": pa.array([], pa.string()), "code_status": pa.array([], pa.string())}
-        )
-    codes = [
-        x
-        for x in _col(t, c, "code").name("code").as_table().distinct().execute()["code"]
-        if isinstance(x, str)
-    ]
-    return ibis.memtable(
+    codes: list[str] = []
+    if "code" in c:
+        distinct = _col(t, c, "code").name("code").as_table().distinct().execute()["code"]
+        codes = [x for x in distinct if isinstance(x, str)]
+    statuses = pa.table(
         {
             "code_key": pa.array(codes, pa.string()),
             "code_status": pa.array(
@@ -497,6 +511,7 @@ def _code_statuses(wh: Warehouse, t: ir.Table, c: dict[str, str]) -> ir.Table:
             ),
         }
     )
+    return wh.con.create_table("_code_statuses", statuses, temp=True, overwrite=True)
 
 
 def _cost(

@@ -190,7 +190,7 @@ def _describe(problem: Any) -> str:
     value = problem.get("input")
     shown = f"'{value}'" if isinstance(value, str | int | float) else "the value"
     message = str(problem.get("msg", "is not valid"))
-    if "Date" in message and "regex" in message:
+    if "date" in message.lower():
         return f"{shown} is not a date"
     if problem.get("type") == "missing":
         return "is required but missing"

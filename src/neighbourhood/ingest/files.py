@@ -35,12 +35,11 @@ def sha256_of(path: Path) -> str:
 
 def open_binary(path: Path) -> BinaryIO:
     """The file's bytes, decompressed when it is gzip (by magic number, not by name)."""
-    handle = path.open("rb")
-    magic = handle.read(2)
-    handle.seek(0)
+    with path.open("rb") as probe:
+        magic = probe.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[return-value]
-    return handle
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def _gzip_failure(path: Path, error: Exception, line: int) -> FileRefused:

@@ -47,12 +47,8 @@ def quality_report(wh: Warehouse) -> dict[str, Any]:
         .execute()
     )
     reason = quarantine.reason.re_replace(r"'[^']*'", "…")
-    reasons = (
-        quarantine.mutate(kind=reason)
-        .group_by(["source_id", "kind"])
-        .aggregate(n=quarantine.count())
-        .execute()
-    )
+    kinds = quarantine.mutate(kind=reason)
+    reasons = kinds.group_by(["source_id", "kind"]).aggregate(n=kinds.count()).execute()
     totals = (
         files.group_by("source_id")
         .aggregate(

@@ -38,8 +38,16 @@ class Warehouse:
         self.con.con.commit()
 
     def append(self, name: str, rows: pa.Table | ibis.Table) -> None:
-        expr = ibis.memtable(rows) if isinstance(rows, pa.Table) else rows
-        self.con.insert(name, expr.select(*TABLES[name].names).cast(TABLES[name]))
+        """Add rows: an Ibis expression is compiled once and inserted in the database."""
+        if isinstance(rows, pa.Table):
+            self.con.con.register("_incoming", rows)
+            try:
+                self.con.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _incoming')
+            finally:
+                self.con.con.unregister("_incoming")
+            return
+        sql = self.con.compile(rows.select(*TABLES[name].names).cast(TABLES[name]))
+        self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}')
 
     def append_rows(self, name: str, columns: dict[str, list[Any]]) -> None:
         if columns and len(next(iter(columns.values()))):
