@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -124,3 +125,212 @@ def _verdict(people: int, figures: dict[str, Any]) -> dict[str, Any]:
         "target_seconds": target,
         "met": figures["seconds"] < target and figures["peak_memory_mb"] < TARGET_MEMORY_MB,
     }
+
+
+FHIR_TARGET_PER_SECOND = 20_000  # 10,000 a core on this 2-core machine
+CSV_TARGET_RATIO = 0.5  # at least half DuckDB's own read_csv, validation included
+
+
+@app.command("ingest")
+def bench_ingest(
+    people: Annotated[
+        int, typer.Option("--people", help="People in the synthetic ICS to ingest.", min=100)
+    ] = ICS,
+    fhir_feeds: Annotated[
+        int,
+        typer.Option(
+            "--fhir-feeds",
+            help="NDJSON feeds to time for FHIR (the first GP and acute ones).",
+            min=1,
+        ),
+    ] = 2,
+    scratch: Annotated[
+        Path | None,
+        typer.Option(
+            "--scratch",
+            help="Where to write (default: a temporary directory, removed after).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as one JSON object.")
+    ] = False,
+) -> None:
+    """Time ingest beside the bare engines, on one synthetic ICS, in one run.
+
+    CSV: every CSV feed, our ingest (validation and loading included) against
+    DuckDB's read_csv of the same files. FHIR: whole NDJSON feeds, our ingest
+    (fhir.resources validation and loading) against a bare orjson parse.
+    """
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        data = Path(tmp) / "data"
+        synth = _run_json(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
+        from neighbourhood.ingest import registry
+
+        sources = registry.load(data)
+        csv_sources = [s for s in sources if s.format == "csv"]
+        ndjson = [s for s in sources if s.format == "fhir-ndjson"]
+        fhir_sources = (
+            [s for s in ndjson if s.sector == "general_practice"][:1]
+            + [s for s in ndjson if s.sector == "acute"][:1]
+            + ndjson
+        )
+        fhir_sources = list(dict.fromkeys(fhir_sources))[:fhir_feeds]
+        duck_rows, duck_seconds = _duckdb_read_csv(data, csv_sources)
+        ours_csv = _run_json(["ingest", *[s.id for s in csv_sources], "--data", str(data)])
+        bare_rows, bare_seconds = _orjson_parse(data, fhir_sources)
+        model_rows, model_seconds = _fhir_resources_alone(data, fhir_sources)
+        ours_fhir = _run_json(["ingest", *[s.id for s in fhir_sources], "--data", str(data)])
+    csv_rate = ours_csv["totals"]["records_in"] / ours_csv["seconds"]
+    duck_rate = duck_rows / duck_seconds
+    fhir_rate = ours_fhir["totals"]["records_in"] / ours_fhir["seconds"]
+    payload = {
+        "benchmark": "ingest",
+        "people": people,
+        "synth_seconds": synth["seconds"],
+        "csv": {
+            "records": ours_csv["totals"]["records_in"],
+            "seconds": ours_csv["seconds"],
+            "records_per_second": round(csv_rate),
+            "duckdb_read_csv_records_per_second": round(duck_rate),
+            "ratio": round(csv_rate / duck_rate, 3),
+            "target_ratio": CSV_TARGET_RATIO,
+            "met": csv_rate / duck_rate >= CSV_TARGET_RATIO,
+        },
+        "fhir": {
+            "feeds": [s.id for s in fhir_sources],
+            "resources": ours_fhir["totals"]["records_in"],
+            "seconds": ours_fhir["seconds"],
+            "resources_per_second": round(fhir_rate),
+            "orjson_parse_per_second": round(bare_rows / bare_seconds),
+            "fhir_resources_alone_one_core_per_second": round(model_rows / model_seconds),
+            "ratio": round(fhir_rate / (bare_rows / bare_seconds), 4),
+            "target_per_second": FHIR_TARGET_PER_SECOND,
+            "met": fhir_rate >= FHIR_TARGET_PER_SECOND,
+        },
+        "peak_memory_mb": round(_children_peak_mb()),
+        "memory_met": _children_peak_mb() < TARGET_MEMORY_MB,
+    }
+    if as_json:
+        print_json(payload)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"neighbourhood bench ingest ({people:,} people)")
+    for column in ("", "ours /s", "bare engine /s", "ratio", "target", "met"):
+        table.add_column(column, justify="right")
+    c, f = payload["csv"], payload["fhir"]
+    table.add_row(
+        f"CSV, {c['records']:,} records",
+        f"{c['records_per_second']:,}",
+        f"{c['duckdb_read_csv_records_per_second']:,} (DuckDB read_csv)",
+        f"{c['ratio']:.2f}",
+        f"≥ {CSV_TARGET_RATIO:.1f}× DuckDB",
+        "yes" if c["met"] else "NO",
+    )
+    table.add_row(
+        f"FHIR, {f['resources']:,} resources",
+        f"{f['resources_per_second']:,}",
+        f"{f['orjson_parse_per_second']:,} (orjson parse)",
+        f"{f['ratio']:.3f}",
+        f"≥ {FHIR_TARGET_PER_SECOND:,}/s",
+        "yes" if f["met"] else "NO",
+    )
+    alone = f["fhir_resources_alone_one_core_per_second"]
+    table.add_row(
+        "",
+        "",
+        f"{alone:,} (fhir.resources alone, 1 core)",
+        f"{f['resources_per_second'] / alone:.2f}",
+        "",
+        "",
+    )
+    console.print(table)
+    console.print(
+        f"Peak memory of any one process: {payload['peak_memory_mb']:,} MB "
+        f"(target < {TARGET_MEMORY_MB:,} MB)"
+    )
+
+
+def _run_json(args: list[str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "neighbourhood.cli.app", *args, "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise UserError(f"'neighbourhood {args[0]}' failed: {done.stderr.strip()[-300:]}")
+    figures: dict[str, Any] = json.loads(done.stdout)
+    return figures
+
+
+def _duckdb_read_csv(data: Path, sources: list[Any]) -> tuple[int, float]:
+    import time
+
+    import duckdb
+
+    rows, seconds = 0, 0.0
+    with duckdb.connect() as con:
+        for s in sources:
+            for name in (s.csv.people_file, s.csv.events_file):
+                path = s.location(data) / name
+                began = time.perf_counter()
+                result = con.execute(
+                    "SELECT count(*) FROM read_csv(?, all_varchar=true, header=true, delim=?, "
+                    "ignore_errors=true)",
+                    [str(path), s.csv.delimiter],
+                ).fetchone()
+                seconds += time.perf_counter() - began
+                rows += int(result[0]) if result else 0
+    return rows, seconds
+
+
+def _orjson_parse(data: Path, sources: list[Any]) -> tuple[int, float]:
+    import gzip
+    import time
+
+    import orjson
+
+    rows, seconds = 0, 0.0
+    for s in sources:
+        for path in sorted(s.location(data).iterdir()):
+            began = time.perf_counter()
+            with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as stream:
+                for line in stream:
+                    with contextlib.suppress(orjson.JSONDecodeError):
+                        orjson.loads(line)
+                    rows += 1
+            seconds += time.perf_counter() - began
+    return rows, seconds
+
+
+def _fhir_resources_alone(
+    data: Path, sources: list[Any], limit: int = 100_000
+) -> tuple[int, float]:
+    """fhir.resources' own validation of the same lines, on one core, as a ceiling per core."""
+    import gzip
+    import time
+
+    from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError
+
+    rows, seconds = 0, 0.0
+    for s in sources:
+        for path in sorted(s.location(data).iterdir()):
+            with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as stream:
+                lines = [line for _, line in zip(range(limit // 10), stream, strict=False)]
+            model = get_fhir_model_class(path.name.split(".", 1)[0])
+            began = time.perf_counter()
+            for line in lines:
+                with contextlib.suppress(ValidationError, ValueError):
+                    model.model_validate_json(line)
+            seconds += time.perf_counter() - began
+            rows += len(lines)
+    return rows, seconds
+
+
+def _children_peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

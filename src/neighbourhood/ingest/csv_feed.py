@@ -354,6 +354,7 @@ def _people(
         flags=flags,
         _raw=_raw(t, c, spec),
     )
+    shaped = _materialise(wh, shaped)
     unusable = shaped.record_key.isnull()
     quarantined = _quarantine_rows(
         wh,
@@ -369,6 +370,11 @@ def _people(
     counts = good.aggregate(n=good.count(), flagged=good.flags.notnull().sum()).execute()
     accepted, flagged = int(counts.n[0]), int(counts.flagged[0] or 0)
     return accepted, quarantined + _quarantine_rejects(wh, source, path, file_id, rejects), flagged
+
+
+def _materialise(wh: Warehouse, shaped: ir.Table) -> ir.Table:
+    """Validate the whole file once, into a temporary table the later steps only filter."""
+    return wh.con.create_table("_shaped", shaped, temp=True, overwrite=True)
 
 
 def _raw(t: ir.Table, columns: dict[str, str], spec: CsvSpec) -> ir.StringValue:
@@ -456,6 +462,7 @@ def _events(
         code_status=ibis.ifelse(shaped.code.isnull(), "none", shaped.code_status),
         cost_gbp=_cost(shaped.activity, shaped.start_date, shaped.end_date, shaped.value),
     )
+    shaped = _materialise(wh, shaped)
     no_key = shaped.record_key.isnull()
     no_date = shaped.start_date.isnull()
     date_label = c["date"]

@@ -158,16 +158,16 @@ def _process(rows: Rows, sector: str, expected: str | None, line: int, raw: byte
             "resourceType",
             f"{rtype} resources are not ingested (we take {', '.join(sorted(HANDLERS))})",
         )
-    flags = _validate(rtype, resource, raw)
+    flags = _validate(rtype, resource)
     HANDLERS[rtype](rows, sector, line, resource, flags)
     if flags:
         rows.flagged += 1
 
 
-def _validate(rtype: str, resource: dict[str, Any], raw: bytes) -> list[str]:
+def _validate(rtype: str, resource: dict[str, Any]) -> list[str]:
     model = get_fhir_model_class(rtype)
     try:
-        model.model_validate_json(raw)
+        model.model_validate(resource)  # the parsed dict: JSON is parsed once, by orjson
         return []
     except ValidationError as error:
         problems = error.errors()
@@ -198,8 +198,9 @@ def _describe(problem: Any) -> str:
 
 
 def _append(columns: dict[str, list[Any]], **values: Any) -> None:
+    get = values.get
     for key, values_list in columns.items():
-        values_list.append(values.get(key))
+        values_list.append(get(key))
 
 
 def _reference_key(reference: Any) -> str | None:
