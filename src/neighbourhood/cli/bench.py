@@ -159,7 +159,7 @@ def bench_ingest(
     """Time ingest beside the bare engines, on one synthetic ICS, in one run.
 
     CSV: every CSV feed, our ingest (validation and loading included) against
-    DuckDB's read_csv of the same files. FHIR: whole NDJSON feeds, our ingest
+    DuckDB's read_csv loading the same files into a table (and counting them). FHIR: whole NDJSON feeds, our ingest
     (fhir.resources validation and loading) against a bare orjson parse.
     """
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
@@ -176,7 +176,7 @@ def bench_ingest(
             + ndjson
         )
         fhir_sources = list(dict.fromkeys(fhir_sources))[:fhir_feeds]
-        duck_rows, duck_seconds = _duckdb_read_csv(data, csv_sources)
+        duck_rows, duck_seconds, count_seconds = _duckdb_read_csv(data, csv_sources)
         ours_csv = _run_json(["ingest", *[s.id for s in csv_sources], "--data", str(data)])
         bare_rows, bare_seconds = _orjson_parse(data, fhir_sources)
         model_rows, model_seconds = _fhir_resources_alone(data, fhir_sources)
@@ -193,6 +193,7 @@ def bench_ingest(
             "seconds": ours_csv["seconds"],
             "records_per_second": round(csv_rate),
             "duckdb_read_csv_records_per_second": round(duck_rate),
+            "duckdb_read_csv_count_only_records_per_second": round(duck_rows / count_seconds),
             "ratio": round(csv_rate / duck_rate, 3),
             "target_ratio": CSV_TARGET_RATIO,
             "met": csv_rate / duck_rate >= CSV_TARGET_RATIO,
@@ -223,10 +224,18 @@ def bench_ingest(
     table.add_row(
         f"CSV, {c['records']:,} records",
         f"{c['records_per_second']:,}",
-        f"{c['duckdb_read_csv_records_per_second']:,} (DuckDB read_csv)",
+        f"{c['duckdb_read_csv_records_per_second']:,} (DuckDB read_csv into a table)",
         f"{c['ratio']:.2f}",
         f"≥ {CSV_TARGET_RATIO:.1f}× DuckDB",
         "yes" if c["met"] else "NO",
+    )
+    table.add_row(
+        "",
+        "",
+        f"{c['duckdb_read_csv_count_only_records_per_second']:,} (read_csv, count only)",
+        "",
+        "",
+        "",
     )
     table.add_row(
         f"FHIR, {f['resources']:,} resources",
@@ -265,25 +274,28 @@ def _run_json(args: list[str]) -> dict[str, Any]:
     return figures
 
 
-def _duckdb_read_csv(data: Path, sources: list[Any]) -> tuple[int, float]:
+def _duckdb_read_csv(data: Path, sources: list[Any]) -> tuple[int, float, float]:
+    """DuckDB's own read_csv of the same files: loaded into a table of a database file (the
+    same job as ours, without validation), and, for reference, only counted."""
     import time
 
     import duckdb
 
-    rows, seconds = 0, 0.0
-    with duckdb.connect() as con:
+    rows, load_seconds, count_seconds = 0, 0.0, 0.0
+    with duckdb.connect(str(data / "bench-read-csv.duckdb")) as con:
         for s in sources:
             for name in (s.csv.people_file, s.csv.events_file):
-                path = s.location(data) / name
+                args = [str(s.location(data) / name), s.csv.delimiter]
+                reader = "read_csv(?, all_varchar=true, header=true, delim=?, ignore_errors=true)"
                 began = time.perf_counter()
-                result = con.execute(
-                    "SELECT count(*) FROM read_csv(?, all_varchar=true, header=true, delim=?, "
-                    "ignore_errors=true)",
-                    [str(path), s.csv.delimiter],
-                ).fetchone()
-                seconds += time.perf_counter() - began
+                con.execute(f"CREATE OR REPLACE TABLE loaded AS SELECT * FROM {reader}", args)
+                load_seconds += time.perf_counter() - began
+                began = time.perf_counter()
+                result = con.execute(f"SELECT count(*) FROM {reader}", args).fetchone()
+                count_seconds += time.perf_counter() - began
                 rows += int(result[0]) if result else 0
-    return rows, seconds
+    (data / "bench-read-csv.duckdb").unlink(missing_ok=True)
+    return rows, load_seconds, count_seconds
 
 
 def _orjson_parse(data: Path, sources: list[Any]) -> tuple[int, float]:

@@ -48,6 +48,7 @@ def people_rows(
     r = records
     ids = local_ids(sector, r.record_no)
     births = format_days(r.dob, layout.date_format)
+    birth_years = r.dob.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     has_carer = set(pop.carers[:, 1].tolist())
     rows = []
     for i in range(len(r)):
@@ -78,7 +79,7 @@ def people_rows(
                 str(r.malformed[i]),
                 layout.people_columns,
                 "dob",
-                int(births[i][-4:]) if layout.date_format.endswith("%Y") else 1950,
+                int(birth_years[i]),
             )
         )
     return rows

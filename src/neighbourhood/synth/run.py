@@ -194,8 +194,10 @@ _WORLD: World | None = None
 def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = None) -> SynthSummary:
     """Write a synthetic ICS to ``options.out`` and its ground truth to ``options.truth``."""
     began = time.perf_counter()
-    _prepare_directory(options.out, "extracts")
-    _prepare_directory(options.truth, "ground truth")
+    _check_directory(options.out, "extracts")
+    _check_directory(options.truth, "ground truth")
+    _reset_directory(options.out)
+    _reset_directory(options.truth)
     names = name_bank()
     geo = build_geography(options.people, options.neighbourhood_size, options.seed, names)
     world = World(
@@ -262,19 +264,22 @@ def peak_memory_mb(workers: int) -> float:
     return (own + (child * workers if workers > 1 else 0)) / 1024
 
 
-def _prepare_directory(path: Path, what: str) -> None:
+def _check_directory(path: Path, what: str) -> None:
+    """Refuse a file, or a directory of someone else's files, before anything is removed."""
     if path.exists() and not path.is_dir():
         raise UserError(f"{path} is a file; the {what} need a directory there")
-    if path.is_dir() and any(path.iterdir()):
-        if (
-            not (path / MANIFEST).exists()
-            and not (path / "persons.csv.gz").exists()
-            and not (path / "persons.csv").exists()
-        ):
-            raise UserError(
-                f"{path} is not empty and was not written by 'neighbourhood synth'; "
-                "choose another directory or empty it"
-            )
+    written_by_synth = any(
+        (path / name).exists() for name in (MANIFEST, "persons.csv.gz", "persons.csv")
+    )
+    if path.is_dir() and any(path.iterdir()) and not written_by_synth:
+        raise UserError(
+            f"{path} is not empty and was not written by 'neighbourhood synth'; "
+            "choose another directory or empty it"
+        )
+
+
+def _reset_directory(path: Path) -> None:
+    if path.is_dir():
         shutil.rmtree(path)
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -101,3 +101,15 @@ def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "People with complex needs" in done.stdout
     assert (tmp_path / "extracts" / "manifest.json").exists()
+
+
+def test_nothing_is_removed_when_the_truth_directory_is_someone_elses(tmp_path: Path) -> None:
+    assert run("synth", "--people", "50", "--data", str(tmp_path)).returncode == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    done = run(
+        "synth", "--people", "50", "--data", str(tmp_path), "--truth", str(tmp_path / "mine")
+    )
+    assert done.returncode == 2
+    assert (tmp_path / "extracts" / "manifest.json").exists()
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

@@ -1,0 +1,43 @@
+"""The quality report measures what synth planted, feed by feed."""
+
+from __future__ import annotations
+
+import pytest
+
+from neighbourhood.ingest.quality import quality_report
+from neighbourhood.synth.options import DEFAULT_NHS_NUMBER_MISSING
+from neighbourhood.warehouse import open_warehouse
+from tests.unit.ingest.conftest import Ingested
+
+
+@pytest.fixture(scope="module")
+def report(ingested: Ingested) -> dict[str, dict[str, object]]:
+    wh = open_warehouse(ingested.data, read_only=True)
+    try:
+        return quality_report(wh)["feeds"]  # type: ignore[no-any-return]
+    finally:
+        wh.close()
+
+
+def test_nhs_number_completeness_reflects_each_sector(report: dict[str, dict[str, object]]) -> None:
+    prefixes = {"gp-": "general_practice", "social-care-": "social_care", "vcfse-": "vcfse"}
+    checked = 0
+    for feed, figures in report.items():
+        for prefix, sector in prefixes.items():
+            if feed.startswith(prefix):
+                expected = 1 - DEFAULT_NHS_NUMBER_MISSING[sector]
+                assert figures["nhs_number_complete"] == pytest.approx(expected, abs=0.12), feed
+                checked += 1
+    assert checked >= 6
+
+
+def test_validity_and_quarantine_reasons_are_reported(report: dict[str, dict[str, object]]) -> None:
+    gp = [f for name, f in report.items() if name.startswith("gp-")]
+    assert all(0.95 < float(f["nhs_number_valid"]) <= 1 for f in gp)  # type: ignore[arg-type]
+    assert all(f["code_validity"] == 1.0 for f in gp)
+    reasons = {r for f in report.values() for r in f["quarantine_reasons"]}  # type: ignore[attr-defined]
+    assert any("not valid JSON" in r for r in reasons)
+    assert any("more fields than the header" in r for r in reasons)
+    assert all("'" not in r for r in reasons), "values are masked so reasons group together"
+    for figures in report.values():
+        assert figures["records_in"] == figures["accepted"] + figures["quarantined"]  # type: ignore[operator]
