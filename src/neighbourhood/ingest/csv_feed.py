@@ -165,7 +165,11 @@ def _read(
             null_padding=False,
             max_line_size=MAX_CSV_LINE,
         )
-        ordered = table.mutate(_row=ibis.row_number())
+        # Fields are trimmed of spaces, and empty ones made NULL, once, as the file is read.
+        ordered = table.select(
+            _row=ibis.row_number(),
+            **{name: trim_spaces(table[name]).nullif("") for name in table.columns},
+        )
         con.create_table(f"{name}_rows", ordered, temp=True, overwrite=True)
         rejects = con.con.sql(
             f"SELECT line, column_name, error_type, csv_line, error_message FROM {name} "
@@ -228,17 +232,15 @@ def _line_numbers(n_rows: int, rejects: pa.Table) -> pa.Table:
     return pa.table({"_row": np.arange(n_rows, dtype=np.int64), "line": free})
 
 
-def _with_lines(wh: Warehouse, table: ir.Table, rejects: pa.Table) -> ir.Table:
+def _with_lines(wh: Warehouse, table: ir.Table, rejects: pa.Table) -> tuple[ir.Table, int]:
+    """The rows read, each with its line in the file, and how many there are."""
     n_rows = int(table.count().execute())
     if rejects.num_rows == 0:
-        return table.mutate(line=(table._row + 2).cast("int64"))
+        return table.mutate(line=(table._row + 2).cast("int64")), n_rows
     numbers = wh.con.create_table(
-        f"lines_{abs(hash(id(table))) % 10**8}",
-        _line_numbers(n_rows, rejects),
-        temp=True,
-        overwrite=True,
+        "_line_numbers", _line_numbers(n_rows, rejects), temp=True, overwrite=True
     )
-    return table.join(numbers, "_row")
+    return table.join(numbers, "_row"), n_rows
 
 
 def _quarantine_rejects(
@@ -291,8 +293,7 @@ def _reject_reason(error_type: str, message: str) -> str:
 def _col(table: ir.Table, columns: dict[str, str], role: str) -> ir.StringValue:
     if role not in columns:
         return ibis.null().cast("string")
-    value = trim_spaces(table[columns[role]])
-    return ibis.ifelse(value == "", ibis.null().cast("string"), value)
+    return table[columns[role]]  # trimmed, empty as NULL, by _read
 
 
 def _date(value: ir.StringValue, fmt: str) -> ir.DateValue:
@@ -329,8 +330,20 @@ def _people(
     rejects: pa.Table,
 ) -> tuple[int, int, int]:
     c = spec.people_columns
-    t = _with_lines(wh, table, rejects)
-    raw = (t, c, spec)
+    rows, n_rows = _with_lines(wh, table, rejects)
+    unusable = _col(rows, c, "local_id").isnull()
+    quarantined = _quarantine_rows(
+        wh,
+        source,
+        path,
+        file_id,
+        rows.filter(unusable),
+        spec,
+        c,
+        c["local_id"],
+        "the row has no local identifier, so no event could ever be joined to it",
+    )
+    t = rows.filter(~unusable)
     raw_number = _col(t, c, "nhs_number").replace(" ", "").replace("-", "")
     valid = nhs_number_valid(raw_number.fill_null(""))
     dob_text = _col(t, c, "dob")
@@ -357,48 +370,46 @@ def _people(
             ibis.null().cast("string"),
         ),
     )
-    shaped = t.select(
-        source_id=ibis.literal(source.id),
-        file_id=ibis.literal(file_id),
-        line=t.line,
-        record_key=_col(t, c, "local_id"),
-        nhs_number=ibis.ifelse(valid, raw_number, None),
-        nhs_number_raw=raw_number,
-        nhs_number_status=status,
-        given_name=given,
-        family_name=family,
-        date_of_birth=dob,
-        sex=sex,
-        postcode=_col(t, c, "postcode").upper(),
-        address=_col(t, c, "address"),
-        ethnicity=_col(t, c, "ethnicity"),
-        practice_ods=_col(t, c, "practice"),
-        date_of_death=ibis.null().cast("date"),
-        flags=flags,
-        _row=t._row,
+    wh.append(
+        "source_records",
+        t.select(
+            source_id=ibis.literal(source.id),
+            file_id=ibis.literal(file_id),
+            line=t.line,
+            record_key=_col(t, c, "local_id"),
+            nhs_number=ibis.ifelse(valid, raw_number, None),
+            nhs_number_raw=raw_number,
+            nhs_number_status=status,
+            given_name=given,
+            family_name=family,
+            date_of_birth=dob,
+            sex=sex,
+            postcode=_col(t, c, "postcode").upper(),
+            address=_col(t, c, "address"),
+            ethnicity=_col(t, c, "ethnicity"),
+            practice_ods=_col(t, c, "practice"),
+            date_of_death=ibis.null().cast("date"),
+            flags=flags,
+        ),
     )
-    shaped = _materialise(wh, shaped)
-    unusable = shaped.record_key.isnull()
-    quarantined = _quarantine_rows(
-        wh,
-        source,
-        path,
-        file_id,
-        shaped.filter(unusable),
-        raw,
-        c["local_id"],
-        "the row has no local identifier, so no event could ever be joined to it",
-    )
-    good = shaped.filter(~unusable)
-    wh.append("source_records", good)
-    counts = good.aggregate(n=good.count(), flagged=good.flags.notnull().sum()).execute()
-    accepted, flagged = int(counts.n[0]), int(counts.flagged[0] or 0)
-    return accepted, quarantined + _quarantine_rejects(wh, source, path, file_id, rejects), flagged
+    return _tally(wh, "source_records", file_id, n_rows, quarantined, source, path, rejects)
 
 
-def _materialise(wh: Warehouse, shaped: ir.Table) -> ir.Table:
-    """Validate the whole file once, into a temporary table the later steps only filter."""
-    return wh.con.create_table("_shaped", shaped, temp=True, overwrite=True)
+def _tally(
+    wh: Warehouse,
+    name: str,
+    file_id: int,
+    n_rows: int,
+    quarantined: int,
+    source: Source,
+    path: Path,
+    rejects: pa.Table,
+) -> tuple[int, int, int]:
+    """Accepted, quarantined and flagged rows of a file, from what was written."""
+    written = wh.table(name).filter(lambda r: r.file_id == file_id)
+    flagged = int(written.filter(written.flags.notnull()).count().execute())
+    rejected = _quarantine_rejects(wh, source, path, file_id, rejects)
+    return n_rows - quarantined, quarantined + rejected, flagged
 
 
 def _raw(t: ir.Table, columns: dict[str, str], spec: CsvSpec) -> ir.StringValue:
@@ -415,14 +426,12 @@ def _quarantine_rows(
     path: Path,
     file_id: int,
     rows: ir.Table,
-    original: tuple[ir.Table, dict[str, str], CsvSpec],
+    spec: CsvSpec,
+    columns: dict[str, str],
     field: str,
     reason: str | ir.StringValue,
 ) -> int:
-    """Quarantine ``rows`` with their text as the partner sent it, rebuilt for them alone."""
-    table, columns, spec = original
-    wanted = table.filter(table._row.isin(rows._row))
-    rows = rows.join(wanted.select("_row", _raw=_raw(wanted, columns, spec)), "_row")
+    """Quarantine ``rows`` (as read, with their lines) and the text the partner sent."""
     shaped = rows.select(
         source_id=ibis.literal(source.id),
         file_id=ibis.literal(file_id),
@@ -430,10 +439,10 @@ def _quarantine_rows(
         line=rows.line,
         field=ibis.literal(field),
         reason=reason if isinstance(reason, ir.Value) else ibis.literal(reason),
-        raw=rows._raw,
+        raw=_raw(rows, columns, spec),
     )
     wh.append("quarantine", shaped)
-    return int(shaped.count().execute())
+    return int(wh.table("quarantine").filter(lambda q: q.file_id == file_id).count().execute())
 
 
 def _events(
@@ -446,15 +455,62 @@ def _events(
     rejects: pa.Table,
 ) -> tuple[int, int, int]:
     c = spec.event_columns
-    t = _with_lines(wh, table, rejects)
-    raw = (t, c, spec)
-    date_text, end_text = _col(t, c, "date"), _col(t, c, "end_date")
-    start, end = _date(date_text, spec.event_date_format), _date(end_text, spec.event_date_format)
+    rows, n_rows = _with_lines(wh, table, rejects)
+    date_label = c["date"]
+    human = _human_format(spec.event_date_format)
+    no_key = _col(rows, c, "local_id").isnull()
+    _quarantine_rows(
+        wh,
+        source,
+        path,
+        file_id,
+        rows.filter(no_key),
+        spec,
+        c,
+        c["local_id"],
+        "the row has no local identifier, so nobody's record it is",
+    )
+    keyed = rows.filter(~no_key)
+    date_text = _col(keyed, c, "date")
+    undated = keyed.filter(_date(date_text, spec.event_date_format).isnull())
+    undated_text = _col(undated, c, "date")
+    quarantined = _quarantine_rows(
+        wh,
+        source,
+        path,
+        file_id,
+        undated,
+        spec,
+        c,
+        date_label,
+        ibis.ifelse(
+            undated_text.isnull(),
+            f"{date_label} is empty: the event has no place on the timeline",
+            ibis.literal(f"{date_label} '")
+            + undated_text.fill_null("")
+            + f"' is not a date ({human})",
+        ),
+    )
+    t = keyed.filter(_date(date_text, spec.event_date_format).notnull())
+    wh.append("events", _event_rows(wh, source, spec, t, file_id))
+    return _tally(wh, "events", file_id, n_rows, quarantined, source, path, rejects)
+
+
+def _human_format(fmt: str) -> str:
+    return fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%y", "yy")
+
+
+def _event_rows(
+    wh: Warehouse, source: Source, spec: CsvSpec, t: ir.Table, file_id: int
+) -> ir.Table:
+    """Usable rows as events: activity named, code checked, costed, odd fields flagged."""
+    c = spec.event_columns
+    end_text = _col(t, c, "end_date")
+    start = _date(_col(t, c, "date"), spec.event_date_format)
+    end = _date(end_text, spec.event_date_format)
     label = _col(t, c, spec.activity_role)
     known = ibis.literal(spec.activities, type="map<string, string>")
     activity = ibis.coalesce(known.get(label.fill_null("")), ibis.literal("unknown"))
-    code = _col(t, c, "code")
-    statuses = _code_statuses(wh, t, c)
     hours = _col(t, c, "hours").try_cast("float64")
     value = _col(t, c, "value").try_cast("float64")
     flags = ibis.coalesce(
@@ -480,60 +536,17 @@ def _events(
         activity=activity,
         start_date=start,
         end_date=end,
-        code=code,
+        code=_col(t, c, "code"),
         value=ibis.coalesce(value, hours),
         unit=ibis.coalesce(_col(t, c, "unit"), ibis.ifelse(hours.notnull(), "hours a week", None)),
         flags=flags,
-        _row=t._row,
-        _date_text=date_text,
     )
+    statuses = _code_statuses(wh, t, c)
     shaped = shaped.left_join(statuses, shaped.code == statuses.code_key).drop("code_key")
-    shaped = shaped.mutate(
+    return shaped.mutate(
         code_status=ibis.ifelse(shaped.code.isnull(), "none", shaped.code_status),
         cost_gbp=_cost(shaped.activity, shaped.start_date, shaped.end_date, shaped.value),
     )
-    shaped = _materialise(wh, shaped)
-    no_key = shaped.record_key.isnull()
-    no_date = shaped.start_date.isnull()
-    date_label = c["date"]
-    human = (
-        spec.event_date_format.replace("%d", "dd")
-        .replace("%m", "mm")
-        .replace("%Y", "yyyy")
-        .replace("%y", "yy")
-    )
-    quarantined = _quarantine_rows(
-        wh,
-        source,
-        path,
-        file_id,
-        shaped.filter(no_key),
-        raw,
-        c["local_id"],
-        "the row has no local identifier, so nobody's record it is",
-    )
-    undated = shaped.filter(~no_key & no_date)
-    quarantined += _quarantine_rows(
-        wh,
-        source,
-        path,
-        file_id,
-        undated,
-        raw,
-        date_label,
-        ibis.ifelse(
-            undated._date_text.isnull(),
-            f"{date_label} is empty: the event has no place on the timeline",
-            ibis.literal(f"{date_label} '")
-            + undated._date_text.fill_null("")
-            + f"' is not a date ({human})",
-        ),
-    )
-    good = shaped.filter(~no_key & ~no_date)
-    wh.append("events", good)
-    counts = good.aggregate(n=good.count(), flagged=good.flags.notnull().sum()).execute()
-    accepted, flagged = int(counts.n[0]), int(counts.flagged[0] or 0)
-    return accepted, quarantined + _quarantine_rejects(wh, source, path, file_id, rejects), flagged
 
 
 def _code_statuses(wh: Warehouse, t: ir.Table, c: dict[str, str]) -> ir.Table:

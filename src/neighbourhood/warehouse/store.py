@@ -47,7 +47,13 @@ class Warehouse:
                 self.con.con.unregister("_incoming")
             return
         sql = self.con.compile(rows.select(*TABLES[name].names).cast(TABLES[name]))
-        self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}')
+        # Rows carry their own line numbers, so the order they land in does not matter, and
+        # DuckDB inserts in parallel when it need not keep it.
+        self.con.raw_sql("SET preserve_insertion_order = false")
+        try:
+            self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}')
+        finally:
+            self.con.raw_sql("SET preserve_insertion_order = true")
 
     def append_rows(self, name: str, columns: dict[str, list[Any]]) -> None:
         if columns and len(next(iter(columns.values()))):
@@ -80,6 +86,7 @@ def open_warehouse(data_dir: Path, read_only: bool = False) -> Warehouse:
         con = ibis.duckdb.connect(str(path), read_only=read_only)
     except Exception as error:  # duckdb raises its own IOException for locks and corruption
         raise UserError(f"cannot open the warehouse {path}: {error}") from error
+    con.raw_sql("SET enable_progress_bar = false")  # our own progress bars speak to people
     existing = set(con.list_tables())
     if not read_only:
         for name, schema in TABLES.items():
