@@ -16,6 +16,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from neighbourhood.cli import bench as bench_commands
 from neighbourhood.cli import sources as source_commands
+from neighbourhood.cli.options import DataOption, JsonOption
 from neighbourhood.cli.output import console, error_line, figures_table, print_json, progress_bar
 from neighbourhood.config import extracts_dir, resolve_data_dir, truth_dir
 from neighbourhood.errors import UserError
@@ -34,15 +35,6 @@ app.add_typer(source_commands.sources_app, name="sources")
 app.command("ingest")(source_commands.ingest_command)
 app.command("quality")(source_commands.quality_command)
 
-DataOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data",
-        help="Data directory (default: $NEIGHBOURHOOD_DATA, else ./data).",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as one JSON object.")]
 DEMO_PEOPLE = 50_000
 DEMO_SEED = 42
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
 from neighbourhood.errors import UserError
 
@@ -45,17 +46,8 @@ def bench_synth(
     workers: Annotated[
         int, typer.Option("--workers", help="Worker processes (default: one per core).", min=0)
     ] = 0,
-    scratch: Annotated[
-        Path | None,
-        typer.Option(
-            "--scratch",
-            help="Where to write (default: a temporary directory, removed after).",
-            show_default=False,
-        ),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the figures as one JSON object.")
-    ] = False,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Time `synth` at neighbourhood and ICS size: people per second and peak memory.
 
@@ -89,10 +81,7 @@ def bench_synth(
 
 
 def _time_synth(people: int, workers: int, where: Path) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        "neighbourhood.cli.app",
+    args = [
         "synth",
         "--people",
         str(people),
@@ -102,15 +91,8 @@ def _time_synth(people: int, workers: int, where: Path) -> dict[str, Any]:
         str(where / "extracts"),
         "--truth",
         str(where / "truth"),
-        "--json",
     ]
-    if workers:
-        command += ["--workers", str(workers)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise UserError(f"synth of {people:,} people failed: {done.stderr.strip()[-300:]}")
-    figures: dict[str, Any] = json.loads(done.stdout)
-    return figures
+    return _run_json(args + (["--workers", str(workers)] if workers else []))
 
 
 def _verdict(people: int, figures: dict[str, Any]) -> dict[str, Any]:
@@ -144,17 +126,8 @@ def bench_ingest(
             min=1,
         ),
     ] = 2,
-    scratch: Annotated[
-        Path | None,
-        typer.Option(
-            "--scratch",
-            help="Where to write (default: a temporary directory, removed after).",
-            show_default=False,
-        ),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the figures as one JSON object.")
-    ] = False,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Time ingest beside the bare engines, on one synthetic ICS, in one run.
 

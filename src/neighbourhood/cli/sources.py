@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from neighbourhood.cli.options import DataOption, JsonOption
 from neighbourhood.cli.output import console, err_console, print_json, progress_bar
 from neighbourhood.config import resolve_data_dir
 from neighbourhood.errors import UserError
@@ -21,15 +22,6 @@ if TYPE_CHECKING:  # the warehouse stack (Ibis, DuckDB) loads only for commands 
 sources_app = typer.Typer(
     help="The source registry: feeds and their data sharing agreements.", no_args_is_help=True
 )
-DataOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data",
-        help="Data directory (default: $NEIGHBOURHOOD_DATA, else ./data).",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as one JSON object.")]
 
 
 @sources_app.command("list")

@@ -18,7 +18,8 @@ from neighbourhood.errors import InvalidOptionsError, UserError
 
 REGISTRY_FILE = "sources.toml"
 FORMATS = ("fhir-ndjson", "fhir-bundle", "csv", "organisations-csv")
-SECTORS = (
+# The sectors partners' data comes from; reference data (public, such as ODS) is apart.
+DATA_SECTORS = (
     "general_practice",
     "acute",
     "community",
@@ -26,8 +27,8 @@ SECTORS = (
     "social_care",
     "public_health",
     "vcfse",
-    "reference",
 )
+SECTORS = (*DATA_SECTORS, "reference")
 PEOPLE_ROLES = (
     "local_id",
     "nhs_number",

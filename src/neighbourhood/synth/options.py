@@ -10,16 +10,9 @@ from types import MappingProxyType
 from typing import Any
 
 from neighbourhood.errors import InvalidOptionsError
+from neighbourhood.ingest.registry import DATA_SECTORS
 
-SECTORS = (
-    "general_practice",
-    "acute",
-    "community",
-    "mental_health",
-    "social_care",
-    "public_health",
-    "vcfse",
-)
+SECTORS = DATA_SECTORS
 
 # How often a partner's record lacks an NHS number: common in social care and VCFSE.
 DEFAULT_NHS_NUMBER_MISSING = MappingProxyType(
