@@ -47,13 +47,7 @@ class Warehouse:
                 self.con.con.unregister("_incoming")
             return
         sql = self.con.compile(rows.select(*TABLES[name].names).cast(TABLES[name]))
-        # Rows carry their own line numbers, so the order they land in does not matter, and
-        # DuckDB inserts in parallel when it need not keep it.
-        self.con.raw_sql("SET preserve_insertion_order = false")
-        try:
-            self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}')
-        finally:
-            self.con.raw_sql("SET preserve_insertion_order = true")
+        self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}')
 
     def append_rows(self, name: str, columns: dict[str, list[Any]]) -> None:
         if columns and len(next(iter(columns.values()))):
