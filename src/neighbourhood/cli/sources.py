@@ -228,9 +228,11 @@ def quality_command(data: DataOption = None, as_json: JsonOption = False) -> Non
     from neighbourhood.ingest.quality import quality_report
     from neighbourhood.warehouse import open_warehouse
 
-    wh = open_warehouse(resolve_data_dir(data), read_only=True)
+    data_dir = resolve_data_dir(data)
+    wh = open_warehouse(data_dir, read_only=True)
+    sources = registry.load(data_dir) if (data_dir / registry.REGISTRY_FILE).exists() else []
     try:
-        report = quality_report(wh)
+        report = quality_report(wh, sources)
     finally:
         wh.close()
     if as_json:

@@ -9,6 +9,7 @@ a date, say): those fields are dropped and named in ``flags``. See ADR 0005.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -328,8 +329,6 @@ def _encounter_activity(
 
 
 def _days_between(start: str, end: str | None) -> int:
-    import datetime as dt
-
     if not end:
         return 0
     try:

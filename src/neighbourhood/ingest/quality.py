@@ -10,10 +10,12 @@ from typing import Any
 
 import ibis
 
+from neighbourhood.ingest.registry import Source
 from neighbourhood.warehouse import Warehouse
 
 
-def quality_report(wh: Warehouse) -> dict[str, Any]:
+def quality_report(wh: Warehouse, sources: list[Source] | None = None) -> dict[str, Any]:
+    """Figures per feed; a field a CSV feed does not collect at all is reported as None."""
     records = wh.table("source_records")
     events = wh.table("events")
     quarantine = wh.table("quarantine")
@@ -77,7 +79,21 @@ def quality_report(wh: Warehouse) -> dict[str, Any]:
         feeds.setdefault(row["source_id"], {}).setdefault("quarantine_reasons", {})[row["kind"]] = (
             int(row["n"])
         )
+    for source in sources or []:
+        if source.csv and source.id in feeds:
+            for role, figure in NOT_COLLECTED.items():
+                if role not in source.csv.people_columns:
+                    feeds[source.id][figure] = None
     return {"feeds": dict(sorted(feeds.items()))}
+
+
+# Completeness figures, by the CSV column role that feeds them.
+NOT_COLLECTED = {
+    "nhs_number": "nhs_number_complete",
+    "dob": "date_of_birth_complete",
+    "postcode": "postcode_complete",
+    "ethnicity": "ethnicity_complete",
+}
 
 
 def _plain(value: Any) -> Any:

@@ -23,7 +23,7 @@ from neighbourhood.synth.catalogue import (
     FRAILTY_DEFICITS,
     SEVERE_MENTAL_ILLNESS,
 )
-from neighbourhood.synth.geography import Geography
+from neighbourhood.synth.geography import POSTCODES_PER_LSOA, STREETS_PER_LSOA, Geography
 from neighbourhood.synth.names import NameBank
 from neighbourhood.synth.options import SynthOptions
 
@@ -427,8 +427,7 @@ def _practices(rng: np.random.Generator, geo: Geography, lsoa: IntArray) -> IntA
 
 
 def _addresses(rng: np.random.Generator, n: int) -> tuple[IntArray, IntArray, IntArray]:
-    from neighbourhood.synth.geography import POSTCODES_PER_LSOA, STREETS_PER_LSOA
-
+    """A street, a postcode and a house number within an LSOA."""
     return (
         rng.integers(0, STREETS_PER_LSOA, n),
         rng.integers(0, POSTCODES_PER_LSOA, n),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from neighbourhood.ingest import registry
 from neighbourhood.ingest.quality import quality_report
 from neighbourhood.synth.options import DEFAULT_NHS_NUMBER_MISSING
 from neighbourhood.warehouse import open_warehouse
@@ -14,7 +15,7 @@ from tests.unit.ingest.conftest import Ingested
 def report(ingested: Ingested) -> dict[str, dict[str, object]]:
     wh = open_warehouse(ingested.data, read_only=True)
     try:
-        return quality_report(wh)["feeds"]  # type: ignore[no-any-return]
+        return quality_report(wh, registry.load(ingested.data))["feeds"]  # type: ignore[no-any-return]
     finally:
         wh.close()
 
@@ -41,3 +42,12 @@ def test_validity_and_quarantine_reasons_are_reported(report: dict[str, dict[str
     assert all("'" not in r for r in reasons), "values are masked so reasons group together"
     for figures in report.values():
         assert figures["records_in"] == figures["accepted"] + figures["quarantined"]  # type: ignore[operator]
+
+
+def test_a_field_a_feed_does_not_collect_is_not_reported_as_missing(
+    report: dict[str, dict[str, object]],
+) -> None:
+    public_health = next(f for name, f in report.items() if name.startswith("public-health"))
+    social_care = next(f for name, f in report.items() if name.startswith("social-care"))
+    assert public_health["ethnicity_complete"] is None  # its extract has no ethnicity column
+    assert social_care["ethnicity_complete"] == 1.0
