@@ -34,6 +34,7 @@ app.add_typer(bench_commands.app, name="bench")
 app.add_typer(source_commands.sources_app, name="sources")
 app.command("ingest")(source_commands.ingest_command)
 app.command("quality")(source_commands.quality_command)
+app.add_typer(source_commands.link_app, name="link")
 
 DEMO_PEOPLE = 50_000
 DEMO_SEED = 42
@@ -145,16 +146,31 @@ def demo(
     )
     summary = _run_synth(options, as_json)
     report = source_commands.run_ingest(data_dir, None, 0, as_json)
-    if as_json:
-        print_json({"synth": summary.as_dict(), "ingest": report.as_dict()})
-    else:
-        _print_synth_summary(summary)
-        console.print(
-            f"Extracts are in [bold]{options.out}[/bold]; the ground truth is in "
-            f"[bold]{options.truth}[/bold], kept apart for measuring linkage."
-        )
-        source_commands.print_ingest_by_source(report)
     source_commands.exit_if_refused(report)
+    linked, measured = source_commands.run_link_and_evaluate(data_dir, options.truth, as_json)
+    if as_json:
+        print_json(
+            {
+                "synth": summary.as_dict(),
+                "ingest": report.as_dict(),
+                "link": linked.as_dict(),
+                "evaluation": measured,
+            }
+        )
+        return
+    _print_synth_summary(summary)
+    console.print(
+        f"Extracts are in [bold]{options.out}[/bold]; the ground truth is in "
+        f"[bold]{options.truth}[/bold], kept apart for measuring linkage."
+    )
+    source_commands.print_ingest_by_source(report)
+    overall = measured["overall"]
+    console.print(
+        f"Linked {linked.records:,} records into {linked.persons:,} people in "
+        f"{linked.seconds:.1f} s: pairwise precision {overall['pairwise_precision']}, recall "
+        f"{overall['pairwise_recall']}, F1 {overall['f1']} against the ground truth (lowest "
+        f"group F1 {measured['lowest_group_f1']}; 'neighbourhood link --evaluate' for all groups)."
+    )
 
 
 def _run_synth(options: SynthOptions, quiet: bool) -> SynthSummary:

@@ -18,6 +18,7 @@ from neighbourhood.ingest import registry
 
 if TYPE_CHECKING:  # the warehouse stack (Ibis, DuckDB) loads only for commands that use it
     from neighbourhood.ingest.run import FileAccount, IngestReport
+    from neighbourhood.linkage.run import LinkReport
 
 sources_app = typer.Typer(
     help="The source registry: feeds and their data sharing agreements.", no_args_is_help=True
@@ -267,3 +268,149 @@ def quality_command(data: DataOption = None, as_json: JsonOption = False) -> Non
     for feed, f in report["feeds"].items():
         for reason, n in sorted(f.get("quarantine_reasons", {}).items(), key=lambda kv: -kv[1]):
             console.print(f"  {feed}: {n:,} × {reason}", highlight=False)
+
+
+link_app = typer.Typer(
+    help="Resolve every accepted source record to a person, and review the uncertain pairs.",
+    invoke_without_command=True,
+)
+
+
+@link_app.callback()
+def link_command(
+    ctx: typer.Context,
+    data: DataOption = None,
+    evaluate: Annotated[
+        bool, typer.Option("--evaluate", help="Measure the linkage against synth's ground truth.")
+    ] = False,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth", help="Ground truth directory (default: DATA/truth).", show_default=False
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Link records: NHS number with date of birth first, then Splink for the rest.
+
+    With --evaluate, print pairwise precision, recall and F1 against synth's ground truth,
+    overall and by ethnic group, deprivation quintile, age band and sex.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import logging
+
+    from neighbourhood.config import truth_dir
+    from neighbourhood.linkage.evaluate import evaluate as measure
+    from neighbourhood.linkage.run import run_link
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    data_dir = resolve_data_dir(data)
+    with progress_bar("Linking records", 1, as_json) as bar:
+        report = run_link(data_dir)
+        bar.advance(bar.task_ids[0])
+    payload: dict[str, Any] = {"link": report.as_dict()}
+    if evaluate:
+        payload["evaluation"] = measure(data_dir, truth or truth_dir(data_dir))
+    if as_json:
+        print_json(payload)
+        return
+    console.print(
+        f"Linked {report.records:,} records into {report.persons:,} people "
+        f"({report.comparisons:,} comparisons after blocking; {report.merges} merges, "
+        f"{report.splits} splits since the last run; {report.to_review} pairs to review) "
+        f"in {report.seconds:.1f} s"
+    )
+    if evaluate:
+        _print_evaluation(payload["evaluation"])
+
+
+def run_link_and_evaluate(
+    data_dir: Path, truth: Path, quiet: bool
+) -> tuple[LinkReport, dict[str, Any]]:
+    """Link, then measure against the ground truth (the demo's last steps)."""
+    import logging
+
+    from neighbourhood.linkage.evaluate import evaluate as measure
+    from neighbourhood.linkage.run import run_link
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    with progress_bar("Linking records", 1, quiet) as bar:
+        report = run_link(data_dir)
+        bar.advance(bar.task_ids[0])
+    return report, measure(data_dir, truth)
+
+
+@link_app.command("review")
+def review_command(
+    data: DataOption = None,
+    same: Annotated[
+        str | None,
+        typer.Option("--same", help="Decide that pair PAIR is one person.", metavar="PAIR"),
+    ] = None,
+    different: Annotated[
+        str | None,
+        typer.Option("--different", help="Decide that pair PAIR is two people.", metavar="PAIR"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List record pairs the model was unsure of, or record a decision on one.
+
+    Decisions persist and win over the model on the next 'neighbourhood link'.
+    """
+    from neighbourhood.linkage.run import decide, pending_review
+
+    data_dir = resolve_data_dir(data)
+    if same and different:
+        raise UserError("give --same or --different, not both")
+    if same or different:
+        decide(data_dir, str(same or different), same_person=bool(same))
+        console.print(
+            f"Recorded: pair {same or different} is "
+            f"{'one person' if same else 'two people'}; run 'neighbourhood link' to apply it"
+        )
+        return
+    pairs = pending_review(data_dir)
+    if as_json:
+        print_json({"pairs": pairs})
+        return
+    table = Table(title=f"{len(pairs)} pair(s) to review")
+    for column in ("pair", "probability", "first record", "second record"):
+        table.add_column(column)
+    for p in pairs:
+        table.add_row(
+            p["pair"],
+            f"{p['match_probability']:.2f}",
+            _describe_record(p["left"]),
+            _describe_record(p["right"]),
+        )
+    console.print(table)
+
+
+def _describe_record(record: dict[str, Any]) -> str:
+    return (
+        f"{record['given_name']} {record['family_name']}, born {record['date_of_birth']}, "
+        f"{record['postcode']} ({record['record'].split('|')[0]})"
+    )
+
+
+def _print_evaluation(result: dict[str, Any]) -> None:
+    table = Table(title="Linkage against the ground truth")
+    for column in ("group", "records", "people", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+
+    def row(label: str, m: dict[str, Any]) -> None:
+        table.add_row(
+            label,
+            f"{m['records']:,}",
+            f"{m['true_people']:,}",
+            f"{m['pairwise_precision']}",
+            f"{m['pairwise_recall']}",
+            f"{m['f1']}",
+        )
+
+    row("overall", result["overall"])
+    for group, values in result["by_group"].items():
+        for value, metrics in values.items():
+            row(f"{group}: {value}", metrics)
+    console.print(table)

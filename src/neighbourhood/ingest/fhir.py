@@ -219,7 +219,7 @@ def _snomed_code(concept: Any) -> str | None:
         concept = concept[0] if concept else None
     if not isinstance(concept, dict):
         return None
-    for coding in concept.get("coding", []):
+    for coding in concept.get("coding") or []:
         if coding.get("system") == snomed.SYSTEM and coding.get("code"):
             return str(coding["code"])
     return None
@@ -233,7 +233,11 @@ def _patient(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[
     if not r.get("id"):
         raise Rejected("id", "the Patient has no id, so its events could never be joined to it")
     raw_number = next(
-        (i.get("value") for i in r.get("identifier", []) if i.get("system") == NHS_NUMBER_SYSTEM),
+        (
+            i.get("value")
+            for i in (r.get("identifier") or [])
+            if i.get("system") == NHS_NUMBER_SYSTEM
+        ),
         None,
     )
     status = "missing"
@@ -241,12 +245,12 @@ def _patient(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[
         status = "valid" if nhs_number.is_valid(str(raw_number)) else "invalid"
         if status == "invalid":
             flags.append("identifier: the NHS number fails its Modulus 11 check digit")
-    name = (r.get("name") or [{}])[0]
-    address = (r.get("address") or [{}])[0]
+    name = (r.get("name") or [{}])[0] or {}
+    address = (r.get("address") or [{}])[0] or {}
     ethnicity = next(
         (
             e["valueCodeableConcept"]["coding"][0].get("code")
-            for e in r.get("extension", [])
+            for e in (r.get("extension") or [])
             if e.get("url") == ETHNIC_EXTENSION and e.get("valueCodeableConcept")
         ),
         None,
@@ -259,12 +263,12 @@ def _patient(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[
         nhs_number=nhs_number.normalise(str(raw_number)) if status == "valid" else None,
         nhs_number_raw=raw_number,
         nhs_number_status=status,
-        given_name=" ".join(name.get("given", [])) or None,
+        given_name=" ".join(name.get("given") or []) or None,
         family_name=name.get("family"),
         date_of_birth=_date(r.get("birthDate")),
         sex=r.get("gender"),
         postcode=address.get("postalCode"),
-        address=", ".join(address.get("line", [])) or None,
+        address=", ".join(address.get("line") or []) or None,
         ethnicity=ethnicity,
         practice_ods=practice,
         date_of_death=_date(r.get("deceasedDateTime")),

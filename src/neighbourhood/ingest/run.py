@@ -140,7 +140,9 @@ def _pool(workers: int, needed: bool) -> Iterator[Pool | None]:
     if not needed or count == 1:
         yield None
         return
-    with multiprocessing.get_context("fork").Pool(count) as pool:
+    # A clean server process forks the workers: this process runs DuckDB's threads, and a
+    # fork of a threaded process can deadlock.
+    with multiprocessing.get_context("forkserver").Pool(count) as pool:
         yield pool
 
 

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from neighbourhood.errors import InvalidOptionsError
@@ -15,17 +14,15 @@ from neighbourhood.ingest.registry import DATA_SECTORS
 SECTORS = DATA_SECTORS
 
 # How often a partner's record lacks an NHS number: common in social care and VCFSE.
-DEFAULT_NHS_NUMBER_MISSING = MappingProxyType(
-    {
-        "general_practice": 0.002,
-        "acute": 0.01,
-        "community": 0.03,
-        "mental_health": 0.04,
-        "social_care": 0.25,
-        "public_health": 0.08,
-        "vcfse": 0.6,
-    }
-)
+DEFAULT_NHS_NUMBER_MISSING: dict[str, float] = {
+    "general_practice": 0.002,
+    "acute": 0.01,
+    "community": 0.03,
+    "mental_health": 0.04,
+    "social_care": 0.25,
+    "public_health": 0.08,
+    "vcfse": 0.6,
+}
 
 
 @dataclass(frozen=True)
@@ -37,8 +34,8 @@ class DefectRates:
     lives (marriage, moving house) that leave partners holding different values.
     """
 
-    nhs_number_missing: MappingProxyType[str, float] = field(
-        default_factory=lambda: DEFAULT_NHS_NUMBER_MISSING
+    nhs_number_missing: dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_NHS_NUMBER_MISSING)
     )
     nhs_number_invalid: float = 0.005
     name_typo: float = 0.02
@@ -57,7 +54,7 @@ class DefectRates:
             if f.name != "nhs_number_missing"
         }
         missing = {k: min(v * factor, 1.0) for k, v in self.nhs_number_missing.items()}
-        return DefectRates(nhs_number_missing=MappingProxyType(missing), **scalars)
+        return DefectRates(nhs_number_missing=missing, **scalars)
 
     def with_settings(self, settings: list[str]) -> DefectRates:
         """Apply ``NAME=RATE`` or ``nhs_number_missing.SECTOR=RATE`` settings.
@@ -91,7 +88,7 @@ class DefectRates:
                 scalars[base] = rate
         if problems:
             raise InvalidOptionsError(problems)
-        return dataclasses.replace(self, nhs_number_missing=MappingProxyType(missing), **scalars)
+        return dataclasses.replace(self, nhs_number_missing=missing, **scalars)
 
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

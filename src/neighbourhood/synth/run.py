@@ -55,6 +55,7 @@ from neighbourhood.synth.records import SourceRecords, build_records
 
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+MARKER = ".written-by-neighbourhood-synth"
 PATIENTS_PER_BUNDLE = 500
 FHIR_MALFORMED = ("truncated", "impossible_date")
 BUNDLE_MALFORMED = ("impossible_date",)
@@ -269,7 +270,7 @@ def _check_directory(path: Path, what: str) -> None:
     if path.exists() and not path.is_dir():
         raise UserError(f"{path} is a file; the {what} need a directory there")
     written_by_synth = any(
-        (path / name).exists() for name in (MANIFEST, "persons.csv.gz", "persons.csv")
+        (path / name).exists() for name in (MARKER, MANIFEST, "persons.csv.gz", "persons.csv")
     )
     if path.is_dir() and any(path.iterdir()) and not written_by_synth:
         raise UserError(
@@ -285,21 +286,31 @@ def _reset_directory(path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"cannot create {path}: {error.strerror}") from error
+    # Marks the directory as synth's before anything else is written, so that a run cut
+    # short can be run again into the same place.
+    (path / MARKER).write_text("written by 'neighbourhood synth'; safe to delete\n")
 
 
 def _chunks(world: World) -> Iterator[ChunkOutput]:
-    global _WORLD
     size = world.options.chunk_size
     starts = list(range(0, world.options.people, size))
     jobs = [(i, s, min(size, world.options.people - s)) for i, s in enumerate(starts)]
-    _WORLD = world
+    _share(world)
     if world.options.workers == 1 or len(jobs) == 1:
         for job in jobs:
             yield _synth_chunk(job)
         return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(min(world.options.workers, len(jobs))) as pool:
+    # Workers start from a clean server process, never a fork of this one: forking a
+    # process whose libraries run threads (DuckDB, Arrow) can deadlock the child.
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(min(world.options.workers, len(jobs)), _share, (world,)) as pool:
         yield from pool.imap(_synth_chunk, jobs)
+
+
+def _share(world: World) -> None:
+    """Make the world every chunk needs available in this process."""
+    global _WORLD
+    _WORLD = world
 
 
 def _synth_chunk(job: tuple[int, int, int]) -> ChunkOutput:

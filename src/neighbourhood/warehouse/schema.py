@@ -83,10 +83,73 @@ ORGANISATIONS = ibis.schema(
         "file_id": "int64",
     }
 )
+PERSON_INDEX = ibis.schema(
+    {
+        "person_id": "string",
+        "unique_id": "string",
+        "source_id": "string",
+        "record_key": "string",
+        "match_probability": "float64",
+        "linked_by": "string",
+        "run_id": "int64",
+    }
+)
+PERSONS = ibis.schema(
+    {
+        "person_id": "string",
+        "nhs_number": "string",
+        "given_name": "string",
+        "family_name": "string",
+        "date_of_birth": "date",
+        "sex": "string",
+        "postcode": "string",
+        "records": "int64",
+        "sources": "int64",
+        "run_id": "int64",
+    }
+)
+IDENTITY_CHANGES = ibis.schema(
+    {
+        "run_id": "int64",
+        "change": "string",
+        "person_id": "string",
+        "other_person_id": "string",
+        "records": "int64",
+    }
+)
+CLERICAL_REVIEW = ibis.schema(
+    {
+        "pair_id": "string",
+        "unique_id_l": "string",
+        "unique_id_r": "string",
+        "match_probability": "float64",
+        "decision": "string",
+        "decided_at": "timestamp",
+        "run_id": "int64",
+    }
+)
+LINK_RUNS = ibis.schema(
+    {
+        "run_id": "int64",
+        "started_at": "timestamp",
+        "records": "int64",
+        "persons": "int64",
+        "comparisons": "int64",
+        "merges": "int64",
+        "splits": "int64",
+        "to_review": "int64",
+        "seconds": "float64",
+    }
+)
 TABLES: dict[str, sch.Schema] = {
     "ingest_files": INGEST_FILES,
     "source_records": SOURCE_RECORDS,
     "events": EVENTS,
     "quarantine": QUARANTINE,
     "organisations": ORGANISATIONS,
+    "person_index": PERSON_INDEX,
+    "persons": PERSONS,
+    "identity_changes": IDENTITY_CHANGES,
+    "clerical_review": CLERICAL_REVIEW,
+    "link_runs": LINK_RUNS,
 }

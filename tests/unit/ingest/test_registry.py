@@ -49,7 +49,7 @@ def test_synth_declares_every_feed_it_writes(tmp_path: Path) -> None:
 
     synthesise(tmp_path, 300)
     sources = registry.load(tmp_path)
-    feeds = {p.name for p in (tmp_path / "extracts").iterdir()} - {
+    feeds = {p.name for p in (tmp_path / "extracts").iterdir() if not p.name.startswith(".")} - {
         "reference",
         "national",
         "manifest.json",

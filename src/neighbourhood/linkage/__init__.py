@@ -1,0 +1,1 @@
+"""Where records are linked: every accepted source record resolved to a person."""

@@ -1,0 +1,103 @@
+"""Linkage on a synthetic ICS, measured against its ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from neighbourhood.errors import UserError
+from neighbourhood.ingest.run import ingest
+from neighbourhood.linkage.config import LinkageConfig
+from neighbourhood.linkage.evaluate import evaluate
+from neighbourhood.linkage.run import LinkReport, run_link
+from tests.conftest import synthesise
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LinkReport]:
+    data = tmp_path_factory.mktemp("linked")
+    synthesise(data, 2_000, seed=5, neighbourhood_size=500)
+    ingest(data, workers=2, today=dt.date(2026, 11, 24))
+    return data, run_link(data)
+
+
+def person_ids(data: Path) -> dict[str, str]:
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        return dict(con.sql("SELECT unique_id, person_id FROM person_index").fetchall())
+
+
+def test_every_accepted_record_is_resolved_to_a_person(linked: tuple[Path, LinkReport]) -> None:
+    data, report = linked
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        records = con.sql(
+            "SELECT count(DISTINCT source_id || '|' || record_key) FROM source_records"
+        ).fetchone()
+        persons = con.sql(
+            "SELECT count(*), count(nhs_number), count(date_of_birth) FROM persons"
+        ).fetchone()
+    assert records is not None and persons is not None
+    assert report.records == records[0]
+    assert persons[0] == report.persons
+    assert persons[1] >= 0.98 * persons[0] and persons[2] >= 0.99 * persons[0]
+    assert report.linked_by["nhs_number+date_of_birth"] > report.linked_by.get("splink", 0) > 0
+
+
+def test_linkage_is_accurate_overall_and_in_every_group(linked: tuple[Path, LinkReport]) -> None:
+    data, _ = linked
+    result = evaluate(data, data / "truth")
+    overall = result["overall"]
+    assert overall["f1"] >= 0.99
+    assert overall["pairwise_precision"] >= 0.99 and overall["pairwise_recall"] >= 0.98
+    assert set(result["by_group"]) == {"ethnic_group", "deprivation_quintile", "age_band", "sex"}
+    assert len(result["by_group"]["ethnic_group"]) == 5
+    assert result["lowest_group_f1"] >= 0.97
+
+
+def test_a_rerun_keeps_every_person_id(linked: tuple[Path, LinkReport]) -> None:
+    data, _ = linked
+    before = person_ids(data)
+    again = run_link(data)
+    assert person_ids(data) == before
+    assert (again.merges, again.splits) == (0, 0)
+
+
+def test_a_configuration_that_would_blow_up_is_refused(linked: tuple[Path, LinkReport]) -> None:
+    data, _ = linked
+    with pytest.raises(UserError, match="comparisons"):
+        run_link(data, replace(LinkageConfig(), max_comparisons_per_record=0.01))
+
+
+def test_clerical_decisions_win_over_the_model_on_the_next_run(
+    linked: tuple[Path, LinkReport],
+) -> None:
+    from neighbourhood.linkage.run import decide, pair_id, pending_review
+
+    data, _ = linked
+    wh_path = str(data / "warehouse.duckdb")
+    with duckdb.connect(wh_path, read_only=True) as con:
+        singles = [
+            u
+            for (u,) in con.sql(
+                "SELECT min(unique_id) FROM person_index GROUP BY person_id HAVING count(*) = 1 "
+                "ORDER BY 1 LIMIT 2"
+            ).fetchall()
+        ]
+    left, right = sorted(singles)
+    with duckdb.connect(wh_path) as con:  # as if the model had listed this pair for review
+        con.execute(
+            "INSERT INTO clerical_review (pair_id, unique_id_l, unique_id_r, "
+            "match_probability, run_id) VALUES (?, ?, ?, 0.7, 1)",
+            [pair_id(left, right), left, right],
+        )
+    assert pair_id(left, right) in {p["pair"] for p in pending_review(data)}
+    decide(data, pair_id(left, right), same_person=True)
+    report = run_link(data)
+    ids = person_ids(data)
+    assert ids[left] == ids[right]
+    assert report.merges == 1 and report.linked_by["clerical review"] == 2
+    with pytest.raises(UserError, match="no pair 'nonsense'"):
+        decide(data, "nonsense", same_person=False)
