@@ -134,6 +134,14 @@ def _save(
         wh.append_rows(
             "clerical_review",
             {
+                "pair_id": [
+                    pair_id(left, right)
+                    for left, right in zip(
+                        review.column("unique_id_l").to_pylist(),
+                        review.column("unique_id_r").to_pylist(),
+                        strict=True,
+                    )
+                ],
                 "unique_id_l": review.column("unique_id_l").to_pylist(),
                 "unique_id_r": review.column("unique_id_r").to_pylist(),
                 "match_probability": review.column("match_probability").to_pylist(),

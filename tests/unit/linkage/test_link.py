@@ -14,6 +14,7 @@ from neighbourhood.ingest.run import ingest
 from neighbourhood.linkage.config import LinkageConfig
 from neighbourhood.linkage.evaluate import evaluate
 from neighbourhood.linkage.run import LinkReport, run_link
+from neighbourhood.synth import DefectRates
 from tests.conftest import synthesise
 
 
@@ -101,3 +102,25 @@ def test_clerical_decisions_win_over_the_model_on_the_next_run(
     assert report.merges == 1 and report.linked_by["clerical review"] == 2
     with pytest.raises(UserError, match="no pair 'nonsense'"):
         decide(data, "nonsense", same_person=False)
+
+
+def test_uncertain_pairs_are_listed_for_review_with_both_records(tmp_path: Path) -> None:
+    from neighbourhood.linkage.run import pending_review
+
+    data = tmp_path
+    synthesise(
+        data,
+        1_500,
+        seed=9,
+        defects=DefectRates().with_settings(
+            ["name_typo=0.3", "nhs_number_missing=0.6", "dob_day_month_swap=0.2"]
+        ),
+    )
+    ingest(data, workers=1, today=dt.date(2026, 11, 24))
+    report = run_link(data, replace(LinkageConfig(), match_threshold=0.999, review_from=0.3))
+    pairs = pending_review(data)
+    assert report.to_review == len(pairs) > 0
+    first = pairs[0]
+    assert 0.3 <= first["match_probability"] < 0.999
+    assert first["left"]["record"] != first["right"]["record"]
+    assert {"given_name", "family_name", "date_of_birth", "postcode"} <= set(first["left"])
