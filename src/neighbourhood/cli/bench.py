@@ -81,17 +81,7 @@ def bench_synth(
 
 
 def _time_synth(people: int, workers: int, where: Path) -> dict[str, Any]:
-    args = [
-        "synth",
-        "--people",
-        str(people),
-        "--seed",
-        "1",
-        "--out",
-        str(where / "extracts"),
-        "--truth",
-        str(where / "truth"),
-    ]
+    args = ["synth", "--people", str(people), "--seed", "1", "--data", str(where)]
     return _run_json(args + (["--workers", str(workers)] if workers else []))
 
 

@@ -304,7 +304,7 @@ def _bad_date_flag(
     value: ir.StringValue, parsed: ir.DateValue, role: str, fmt: str
 ) -> ir.StringValue:
     label = ROLE_LABELS.get(role, role)
-    human = fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%y", "yy")
+    human = _human_format(fmt)
     return ibis.ifelse(
         value.notnull() & parsed.isnull(),
         ibis.literal(f"{label} '") + value + f"' is not a date ({human})",

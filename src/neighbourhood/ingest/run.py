@@ -284,20 +284,17 @@ def _load_fhir(
     batches = _resource_batches(source, path)
     results = pool.imap(process_batch, batches) if pool else map(process_batch, batches)
     pending = Rows()
-    try:
-        for rows in results:
-            account.records_in += sum(
-                len(c["line"]) for c in (rows.records, rows.events, rows.quarantine)
-            )
-            account.accepted += len(rows.records["line"]) + len(rows.events["line"])
-            account.quarantined += len(rows.quarantine["line"])
-            account.flagged += rows.flagged
-            pending.extend(rows)
-            if pending.size() >= FLUSH_ROWS:
-                _flush(wh, source, path, file_id, pending)
-                pending = Rows()
-    except FileRefused:
-        raise
+    for rows in results:  # a FileRefused raised while reading comes out of here
+        account.records_in += sum(
+            len(c["line"]) for c in (rows.records, rows.events, rows.quarantine)
+        )
+        account.accepted += len(rows.records["line"]) + len(rows.events["line"])
+        account.quarantined += len(rows.quarantine["line"])
+        account.flagged += rows.flagged
+        pending.extend(rows)
+        if pending.size() >= FLUSH_ROWS:
+            _flush(wh, source, path, file_id, pending)
+            pending = Rows()
     _flush(wh, source, path, file_id, pending)
 
 

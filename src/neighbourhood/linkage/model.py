@@ -15,7 +15,6 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 from neighbourhood.errors import UserError
 from neighbourhood.linkage.config import LinkageConfig
 
-logger = logging.getLogger(__name__)
 DETERMINISTIC = "nhs_number+date_of_birth"
 MODEL = "splink"
 CLERICAL = "clerical review"

@@ -197,6 +197,8 @@ def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = No
     began = time.perf_counter()
     _check_directory(options.out, "extracts")
     _check_directory(options.truth, "ground truth")
+    if options.registry is not None and (options.registry / registry.REGISTRY_FILE).exists():
+        registry.load(options.registry)  # a broken registry stops us now, not after the work
     _reset_directory(options.out)
     _reset_directory(options.truth)
     names = name_bank()
@@ -682,12 +684,11 @@ def _write_registry(world: World, data_dir: Path) -> None:
         extracts = out.as_posix()
     expires = world.options.end_date.replace(year=world.options.end_date.year + 3, day=1)
     mine = to_sources(world.feeds, extracts, expires)
+    ids = {source.id for source in mine}
     path = data_dir / registry.REGISTRY_FILE
-    others = (
-        [s for s in registry.load(data_dir) if not s.path.startswith(extracts + "/")]
-        if (path.exists())
-        else []
-    )
+    existing = registry.load(data_dir) if path.exists() else []
+    # This run's feeds replace any of the same name, or from the same extracts directory.
+    others = [s for s in existing if s.id not in ids and not s.path.startswith(extracts + "/")]
     registry.save(data_dir, others + mine)
 
 

@@ -56,3 +56,17 @@ def test_synth_declares_every_feed_it_writes(tmp_path: Path) -> None:
     }
     assert {s.id for s in sources} == feeds | {"reference-organisations"}
     assert all(s.agreement for s in sources)
+
+
+def test_synth_into_the_same_data_directory_twice_replaces_its_feeds(tmp_path: Path) -> None:
+    from neighbourhood.synth import SynthOptions, run_synth
+
+    for out in ("extracts", "elsewhere"):
+        run_synth(
+            SynthOptions(
+                people=200, seed=1, out=tmp_path / out, truth=tmp_path / "truth", registry=tmp_path
+            )
+        )
+    sources = registry.load(tmp_path)
+    assert len({s.id for s in sources}) == len(sources)
+    assert all(s.path.startswith("elsewhere/") for s in sources if s.format != "organisations-csv")
