@@ -73,9 +73,11 @@ class FhirOutput:
     ids: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, rtype: str, owners: list[int], texts: list[str], ids: list[str]) -> None:
+        if not len(texts) == len(owners) == len(ids):
+            raise ValueError(f"{rtype}: every resource needs one owner and one id")
         self.lines.setdefault(rtype, []).extend(texts)
         self.owner.setdefault(rtype, []).extend(owners)
-        self.ids.setdefault(rtype, []).extend(ids[: len(texts)] if len(ids) >= len(texts) else ids)
+        self.ids.setdefault(rtype, []).extend(ids)
 
 
 class FhirWriter:
