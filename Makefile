@@ -35,7 +35,7 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml constraints.txt
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,spark]'
 	touch $@ $(VENV)/.installed
 
 clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,5 +23,20 @@ ScratchOption = Annotated[
         "--scratch",
         help="Where to write (default: a temporary directory, removed after).",
         show_default=False,
+    ),
+]
+
+
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOption = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="Where to compute: DuckDB in this process, or Spark in local mode.",
+        case_sensitive=False,
     ),
 ]

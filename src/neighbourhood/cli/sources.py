@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from neighbourhood.cli.options import DataOption, JsonOption
+from neighbourhood.cli.options import DataOption, EngineName, EngineOption, JsonOption
 from neighbourhood.cli.output import console, err_console, print_json, progress_bar
 from neighbourhood.config import resolve_data_dir
 from neighbourhood.errors import UserError
@@ -289,6 +289,7 @@ def link_command(
             "--truth", help="Ground truth directory (default: DATA/truth).", show_default=False
         ),
     ] = None,
+    engine: EngineOption = EngineName.duckdb,
     as_json: JsonOption = False,
 ) -> None:
     """Link records: NHS number with date of birth first, then Splink for the rest.
@@ -306,8 +307,8 @@ def link_command(
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     data_dir = resolve_data_dir(data)
-    with progress_bar("Linking records", 1, as_json) as bar:
-        report = run_link(data_dir)
+    with progress_bar(f"Linking records on {engine.value}", 1, as_json) as bar:
+        report = run_link(data_dir, engine=engine.value)
         bar.advance(bar.task_ids[0])
     payload: dict[str, Any] = {"link": report.as_dict()}
     if evaluate:

@@ -38,6 +38,9 @@ class LinkageConfig:
     blocking: tuple[tuple[str, ...], ...] = DEFAULT_BLOCKING
     max_comparisons_per_record: float = 25.0
     seed: int = 1
+    # Random pairs sampled to estimate how often non-matches agree (Splink's u); all
+    # pairs are used when there are fewer, which makes training deterministic.
+    u_sample_pairs: float = 2e6
 
     def __post_init__(self) -> None:
         problems = []
@@ -56,6 +59,8 @@ class LinkageConfig:
                 )
         if self.max_comparisons_per_record <= 0:
             problems.append("max_comparisons_per_record must be positive")
+        if not isinstance(self.u_sample_pairs, int | float) or self.u_sample_pairs < 1_000:
+            problems.append(f"u_sample_pairs must be at least 1000 (got {self.u_sample_pairs!r})")
         if problems:
             raise InvalidOptionsError(problems)
 
@@ -69,7 +74,14 @@ def load_config(data_dir: Path) -> LinkageConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"{path} is not valid TOML: {error}") from error
-    known = {"match_threshold", "review_from", "blocking", "max_comparisons_per_record", "seed"}
+    known = {
+        "match_threshold",
+        "review_from",
+        "blocking",
+        "max_comparisons_per_record",
+        "seed",
+        "u_sample_pairs",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise UserError(

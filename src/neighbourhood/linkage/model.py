@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink import Linker, SettingsCreator, block_on
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from neighbourhood.errors import UserError
 from neighbourhood.linkage.config import LinkageConfig
+from neighbourhood.linkage.engines import Engine
 
 DETERMINISTIC = "nhs_number+date_of_birth"
 MODEL = "splink"
@@ -45,100 +45,116 @@ def settings(config: LinkageConfig) -> SettingsCreator:
     )
 
 
-def comparisons_upper_bound(con: duckdb.DuckDBPyConnection, config: LinkageConfig) -> int:
+def comparisons_upper_bound(engine: Engine, config: LinkageConfig) -> int:
     """Pairs the blocking rules would generate, counted before any is compared."""
     total = 0
     for rule in config.blocking:
         keys = ", ".join(rule)
         present = " AND ".join(f"{c} IS NOT NULL" for c in rule)
-        row = con.execute(
-            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
-            f"(SELECT count(*) AS n FROM records WHERE {present} GROUP BY {keys})"
-        ).fetchone()
-        total += int(row[0]) if row else 0
+        counted = engine.arrow(
+            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) AS pairs FROM "
+            f"(SELECT count(*) AS n FROM records WHERE {present} GROUP BY {keys}) blocks"
+        )
+        total += int(counted.column(0)[0].as_py() or 0)
     return total
 
 
-def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table) -> Linked:
-    """Cluster ``records`` into people; ``decisions`` (clerical) win over the model."""
-    con = duckdb.connect()
-    con.register("incoming", records)
-    con.execute("CREATE TABLE records AS SELECT * FROM incoming")
+NO_EDGES = (
+    "SELECT CAST(NULL AS STRING) AS unique_id_l, CAST(NULL AS STRING) AS unique_id_r, "
+    "CAST(NULL AS DOUBLE) AS match_probability"
+)
+
+
+def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: Engine) -> Linked:
+    """Cluster ``records`` into people; ``decisions`` (clerical) win over the model.
+
+    The SQL here is the subset DuckDB and Spark share, so the method is the same on both."""
+    engine.load("records", records)
+    engine.load("decisions", decisions.cast(DECISIONS))
     n = records.num_rows
-    comparisons = comparisons_upper_bound(con, config)
+    comparisons = comparisons_upper_bound(engine, config)
     if n and comparisons / n > config.max_comparisons_per_record:
         raise UserError(
             f"the blocking rules would make {comparisons:,} comparisons, "
             f"{comparisons / n:.0f} a record (limit {config.max_comparisons_per_record:g}): "
             "make a rule more specific in linkage.toml"
         )
-    predictions = _predict(con, config, n) if n > 1 else None
-    con.register("decisions", decisions)
-    splink_edges = (
-        f"SELECT unique_id_l, unique_id_r, match_probability, '{MODEL}' AS rule FROM predictions "
-        f"WHERE match_probability >= {config.match_threshold}"
-        if predictions
-        else "SELECT NULL::VARCHAR AS unique_id_l, NULL::VARCHAR AS unique_id_r, "
-        "NULL::DOUBLE AS match_probability, NULL::VARCHAR AS rule WHERE false"
-    )
-    con.execute(f"""
-        CREATE TABLE edges AS
+    if n > 1:
+        _predict(engine, config, n)
+    else:
+        engine.create("predictions", f"{NO_EDGES} WHERE 1 = 0")
+    engine.create(
+        "edges",
+        f"""
         WITH candidates AS (
             SELECT a.unique_id AS unique_id_l, b.unique_id AS unique_id_r,
-                   1.0 AS match_probability, '{DETERMINISTIC}' AS rule
+                   1.0D AS match_probability, '{DETERMINISTIC}' AS rule
             FROM records a JOIN records b
               ON a.nhs_number = b.nhs_number AND a.dob = b.dob AND a.unique_id < b.unique_id
-            UNION ALL {splink_edges}
-            UNION ALL SELECT unique_id_l, unique_id_r, 1.0, '{CLERICAL}' FROM decisions
-                      WHERE decision = 'same person'
+            UNION ALL
+            SELECT unique_id_l, unique_id_r, match_probability, '{MODEL}' AS rule
+            FROM predictions WHERE match_probability >= {config.match_threshold}
+            UNION ALL
+            SELECT unique_id_l, unique_id_r, 1.0D AS match_probability, '{CLERICAL}' AS rule
+            FROM decisions WHERE decision = 'same person'
         )
         SELECT unique_id_l, unique_id_r, max(match_probability) AS match_probability,
-               arg_max(rule, match_probability) AS rule
+               max_by(rule, match_probability) AS rule
         FROM candidates c
         WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.decision = 'different people'
                           AND d.unique_id_l = c.unique_id_l AND d.unique_id_r = c.unique_id_r)
         GROUP BY unique_id_l, unique_id_r
-    """)
-    db_api = DuckDBAPI(connection=con)
-    clusters = (
-        cluster_pairwise_predictions_at_threshold(
-            "records", "edges", db_api, node_id_column_name="unique_id"
-        )
-        .as_duckdbpyrelation()
-        .select("unique_id, cluster_id")
-        .to_arrow_table()
+        """.replace("1.0D", "CAST(1.0 AS DOUBLE)"),
     )
-    review = con.execute(
-        f"SELECT p.unique_id_l, p.unique_id_r, p.match_probability FROM predictions p "
-        f"WHERE p.match_probability < {config.match_threshold} AND NOT EXISTS ("
-        "SELECT 1 FROM edges e WHERE e.unique_id_l = p.unique_id_l AND e.unique_id_r = p.unique_id_r)"
-        " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.unique_id_l = p.unique_id_l "
-        "AND d.unique_id_r = p.unique_id_r) ORDER BY p.match_probability DESC"
-        if predictions
-        else "SELECT NULL::VARCHAR unique_id_l, NULL::VARCHAR unique_id_r, "
-        "NULL::DOUBLE match_probability WHERE false"
-    ).to_arrow_table()
-    edges = con.execute("SELECT * FROM edges").to_arrow_table()
-    con.close()
-    return Linked(clusters, edges, review, comparisons)
+    clustered = cluster_pairwise_predictions_at_threshold(
+        "records", "edges", engine.db_api, node_id_column_name="unique_id"
+    )
+    clusters = engine.arrow(
+        f"SELECT unique_id, cluster_id FROM {clustered.physical_name} ORDER BY unique_id"
+    )
+    review = engine.arrow(
+        f"""
+        SELECT p.unique_id_l, p.unique_id_r, p.match_probability FROM predictions p
+        WHERE p.match_probability < {config.match_threshold}
+          AND NOT EXISTS (SELECT 1 FROM edges e WHERE e.unique_id_l = p.unique_id_l
+                          AND e.unique_id_r = p.unique_id_r)
+          AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.unique_id_l = p.unique_id_l
+                          AND d.unique_id_r = p.unique_id_r)
+        ORDER BY p.match_probability DESC, p.unique_id_l, p.unique_id_r
+        """
+    )
+    edges = engine.arrow("SELECT * FROM edges ORDER BY unique_id_l, unique_id_r")
+    return Linked(clusters, edges.cast(EDGES), review, comparisons)
 
 
-def _predict(con: duckdb.DuckDBPyConnection, config: LinkageConfig, n: int) -> bool:
-    db_api = DuckDBAPI(connection=con)
-    linker = Linker(db_api.register("records"), settings(config), log_level=logging.WARNING)
+DECISIONS = pa.schema(
+    [("unique_id_l", pa.string()), ("unique_id_r", pa.string()), ("decision", pa.string())]
+)
+EDGES = pa.schema(
+    [
+        ("unique_id_l", pa.string()),
+        ("unique_id_r", pa.string()),
+        ("match_probability", pa.float64()),
+        ("rule", pa.string()),
+    ]
+)
+
+
+def _predict(engine: Engine, config: LinkageConfig, n: int) -> None:
+    # Splink's training notes (levels not seen in a sample) are for its developers, not ours.
+    linker = Linker(engine.db_api.register("records"), settings(config), log_level=logging.ERROR)
     sample = min(1.0, 300_000 / n)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("nhs_number", "dob")], recall=0.9
     )
-    training.estimate_u_using_random_sampling(max_pairs=2e6, seed=config.seed)
+    training.estimate_u_using_random_sampling(max_pairs=config.u_sample_pairs, seed=config.seed)
     for rule in (block_on("dob"), block_on("postcode")):
         training.estimate_parameters_using_expectation_maximisation(
             rule, record_sample_proportion=sample
         )
     predictions = linker.inference.predict(threshold_match_probability=config.review_from)
-    con.execute(
-        "CREATE TABLE predictions AS SELECT unique_id_l, unique_id_r, match_probability "
-        f"FROM {predictions.physical_name}"
+    engine.create(
+        "predictions",
+        f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}",
     )
-    return True

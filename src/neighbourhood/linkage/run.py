@@ -15,6 +15,7 @@ import pyarrow as pa
 from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
 from neighbourhood.linkage.config import LinkageConfig, load_config
+from neighbourhood.linkage.engines import open_engine
 from neighbourhood.linkage.identities import assign
 from neighbourhood.linkage.model import link
 from neighbourhood.linkage.records import SECTOR_PRECEDENCE, standardised
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class LinkReport:
     run_id: int
+    engine: str
     records: int
     persons: int
     comparisons: int
@@ -39,7 +41,13 @@ class LinkReport:
         return dict(self.__dict__) | {"seconds": round(self.seconds, 2)}
 
 
-def run_link(data_dir: Path, config: LinkageConfig | None = None) -> LinkReport:
+def run_link(
+    data_dir: Path,
+    config: LinkageConfig | None = None,
+    engine: str = "duckdb",
+    scratch: Path | None = None,
+) -> LinkReport:
+    """Link every record in the warehouse, on DuckDB (default) or Spark in local mode."""
     began = time.perf_counter()
     config = config or load_config(data_dir)
     wh = open_warehouse(data_dir)
@@ -55,13 +63,14 @@ def run_link(data_dir: Path, config: LinkageConfig | None = None) -> LinkReport:
             .select("unique_id_l", "unique_id_r", "decision")
             .to_pyarrow()
         )
-        linked = link(records, config, decisions)
+        with open_engine(engine, scratch) as running:
+            linked = link(records, config, decisions, running)
         sectors = (
             {s.id: s.sector for s in registry.load(data_dir)}
             if (data_dir / registry.REGISTRY_FILE).exists()
             else {}
         )
-        report = _save(wh, records, linked, began, sectors)
+        report = _save(wh, records, linked, began, sectors, engine)
     finally:
         wh.close()
     logger.info(
@@ -71,7 +80,12 @@ def run_link(data_dir: Path, config: LinkageConfig | None = None) -> LinkReport:
 
 
 def _save(
-    wh: Warehouse, records: pa.Table, linked: Any, began: float, sectors: dict[str, str]
+    wh: Warehouse,
+    records: pa.Table,
+    linked: Any,
+    began: float,
+    sectors: dict[str, str],
+    engine: str,
 ) -> LinkReport:
     previous_index = wh.table("person_index").select("unique_id", "person_id").to_pyarrow()
     previous = dict(
@@ -157,6 +171,7 @@ def _save(
             linked_by[rule] = linked_by.get(rule, 0) + 1
         report = LinkReport(
             run_id,
+            engine,
             len(uids),
             len(set(identities.person_of.values())),
             linked.comparisons,

@@ -1,0 +1,92 @@
+"""Where linkage runs: DuckDB in this process (the default) or Spark in local mode.
+
+Both take the same SQL (a subset the two dialects share) and the same Splink
+settings, so one method runs on either (invariant 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+from splink import DuckDBAPI
+
+ENGINES = ("duckdb", "spark")
+
+
+class Engine(Protocol):
+    name: str
+    db_api: Any  # a Splink DatabaseAPI
+
+    def load(self, name: str, table: pa.Table) -> None:
+        """Make ``table`` queryable as ``name``."""
+
+    def create(self, name: str, query: str) -> None:
+        """Materialise ``query`` as ``name``."""
+
+    def arrow(self, query: str) -> pa.Table:
+        """Run ``query`` and bring its rows back."""
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.db_api = DuckDBAPI(connection=self.con)
+
+    def load(self, name: str, table: pa.Table) -> None:
+        self.con.register("_incoming", table)
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _incoming")
+        self.con.unregister("_incoming")
+
+    def create(self, name: str, query: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
+
+    def arrow(self, query: str) -> pa.Table:
+        return self.con.execute(query).to_arrow_table()
+
+
+class SparkEngine:
+    name = "spark"
+
+    def __init__(self, spark: Any) -> None:
+        from splink.backends.spark import SparkAPI
+
+        self.spark = spark
+        self.db_api = SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=spark, break_lineage_method="parquet"
+        )
+
+    def load(self, name: str, table: pa.Table) -> None:
+        frame = self.spark.createDataFrame(table)
+        frame.localCheckpoint().createOrReplaceTempView(name)
+
+    def create(self, name: str, query: str) -> None:
+        self.spark.sql(query).localCheckpoint().createOrReplaceTempView(name)
+
+    def arrow(self, query: str) -> pa.Table:
+        result: pa.Table = self.spark.sql(query).toArrow()
+        return result
+
+
+@contextmanager
+def open_engine(name: str, scratch: Path | None = None) -> Iterator[Engine]:
+    if name == "duckdb":
+        engine = DuckDBEngine()
+        try:
+            yield engine
+        finally:
+            engine.con.close()
+        return
+    if name == "spark":
+        from neighbourhood.spark import spark_session
+
+        with spark_session(scratch=scratch) as spark:
+            yield SparkEngine(spark)
+        return
+    raise ValueError(f"unknown engine {name!r}")
