@@ -12,11 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
+from neighbourhood.cli.bench_link import bench_link
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
 from neighbourhood.errors import UserError
 
 app = typer.Typer(help="Benchmarks: figures and ratios measured in one run.", no_args_is_help=True)
+app.command("link")(bench_link)
 
 NEIGHBOURHOOD = 50_000
 ICS = 2_000_000

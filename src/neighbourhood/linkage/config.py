@@ -18,12 +18,23 @@ COLUMNS = (
     "postcode",
     "postcode_district",
     "birth_year",
+    "dob_key",
+    "given_initial",
+    "family_initial",
 )
+# Each rule keeps blocks small at ICS size (date of birth alone makes ~80 comparisons a
+# record at 2 million people) and each defect is caught by a rule it leaves intact: a
+# nickname by date of birth with the family name's initial, a married name by date of
+# birth with the given name's initial (typos rarely touch an initial), a mistyped date of
+# birth by names with birth year or by postcode with a name. ``dob_key`` is the date of
+# birth with day and month in order, so a swapped day and month still block together.
 DEFAULT_BLOCKING = (
     ("nhs_number",),
-    ("dob",),
-    ("family", "given"),
+    ("dob_key", "family_initial"),
+    ("dob_key", "given_initial"),
+    ("family", "given", "birth_year"),
     ("postcode", "given"),
+    ("postcode", "family"),
     ("postcode_district", "family", "birth_year"),
 )
 

@@ -149,7 +149,9 @@ def _predict(engine: Engine, config: LinkageConfig, n: int) -> None:
         [block_on("nhs_number", "dob")], recall=0.9
     )
     training.estimate_u_using_random_sampling(max_pairs=config.u_sample_pairs, seed=config.seed)
-    for rule in (block_on("dob"), block_on("postcode")):
+    # Each EM pass leaves out the fields it blocks on: dob trains names, sex and postcode;
+    # names train dob, sex and postcode. (Postcode alone makes blocks far too large.)
+    for rule in (block_on("dob"), block_on("family", "given")):
         training.estimate_parameters_using_expectation_maximisation(
             rule, record_sample_proportion=sample
         )

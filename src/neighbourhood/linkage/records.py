@@ -25,6 +25,18 @@ def _name(value: ir.StringValue) -> ir.StringValue:
     return value.upper().re_replace(r"[^A-Z\p{L}]", "").nullif("")
 
 
+def _swap_proof(dob: ir.DateValue) -> ir.StringValue:
+    """Year, then day and month smaller first: a day and month swapped still block together."""
+    month, day = dob.month(), dob.day()
+    return (
+        dob.year().cast("string")
+        + "-"
+        + ibis.least(month, day).cast("string")
+        + "-"
+        + ibis.greatest(month, day).cast("string")
+    )
+
+
 def standardised(wh: Warehouse) -> pa.Table:
     records = wh.table("source_records")
     latest = records.mutate(
@@ -43,6 +55,9 @@ def standardised(wh: Warehouse) -> pa.Table:
             family=_name(latest.family_name),
             dob=latest.date_of_birth,
             birth_year=latest.date_of_birth.year().cast("string"),
+            dob_key=_swap_proof(latest.date_of_birth),
+            given_initial=_name(latest.given_name).substr(0, 1),
+            family_initial=_name(latest.family_name).substr(0, 1),
             sex=latest.sex,
             postcode=postcode,
             postcode_district=postcode.re_extract(

@@ -24,7 +24,9 @@ def run(
     )
 
 
-@pytest.mark.parametrize("command", [[], ["synth"], ["demo"], ["bench"], ["bench", "synth"]])
+@pytest.mark.parametrize(
+    "command", [[], ["synth"], ["demo"], ["bench"], ["bench", "synth"], ["bench", "link"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     done = run(*command, "--help")
     assert done.returncode == 0
@@ -40,6 +42,8 @@ def test_every_command_has_help(command: list[str]) -> None:
         (["synth", "--people", "10", "--defect", "typo=0.1"], "unknown defect 'typo'"),
         (["synth", "--people", "10", "--out", "/dev/null"], "/dev/null is a file"),
         (["bench", "synth", "--sizes", "ten"], "--sizes should be numbers"),
+        (["bench", "link", "--sizes", "1000", "--spark-sizes", "2000"], "are not among --sizes"),
+        (["link", "--engine", "hadoop"], "Invalid value for '--engine'"),
         (["frobnicate"], "No such command"),
     ],
 )

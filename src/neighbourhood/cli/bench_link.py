@@ -1,0 +1,204 @@
+"""``neighbourhood bench link``: linkage at neighbourhood and ICS size, DuckDB beside Spark.
+
+Linkage works on person-level records only, so the benchmark loads only those
+(Patients and people files; Bundles keep their Patient entries): the extracts are
+trimmed in the scratch directory before ingest, and ingest is not timed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from neighbourhood.cli.options import JsonOption, ScratchOption
+from neighbourhood.cli.output import console, print_json
+from neighbourhood.errors import UserError
+
+NEIGHBOURHOOD = 50_000
+ICS = 2_000_000
+TARGET_ICS_SECONDS = 600.0
+TARGET_MEMORY_MB = 12 * 1024
+TARGET_COMPARISONS_PER_RECORD = 25.0
+TARGET_SPARK_RATIO = 5.0
+# Splink's published run: 7 million records deduplicated in 975 s on 8 vCPU.
+SPLINK_PUBLISHED_RECORDS_PER_SECOND = 7_000_000 / 975
+
+
+def bench_link(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Populations to link, comma-separated.")
+    ] = f"{NEIGHBOURHOOD},{ICS}",
+    spark_sizes: Annotated[
+        str,
+        typer.Option(
+            "--spark-sizes", help="Of those, the ones also linked on Spark (empty for none)."
+        ),
+    ] = f"{NEIGHBOURHOOD}",
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Time `link` at neighbourhood and ICS size: records/s, comparisons, time, memory.
+
+    Each run is its own process, so its peak memory is its own; Spark runs after
+    DuckDB on the same warehouse, so both link the same records.
+    """
+    from neighbourhood.cli.bench import _parse_sizes
+
+    people_sizes = _parse_sizes(sizes)
+    on_spark = set(_parse_sizes(spark_sizes)) if spark_sizes.strip() else set()
+    unknown = on_spark - set(people_sizes)
+    if unknown:
+        raise UserError(f"--spark-sizes {sorted(unknown)} are not among --sizes {sizes}")
+    results = []
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        for people in people_sizes:
+            data = Path(tmp) / f"ics-{people}"
+            results.extend(_bench_size(people, data, people in on_spark))
+    payload = {"benchmark": "link", "results": results}
+    if as_json:
+        print_json(payload)
+        return
+    _print(results)
+
+
+def _bench_size(people: int, data: Path, spark: bool) -> list[dict[str, Any]]:
+    _measured(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
+    _people_only(data)
+    _measured(["ingest", "--data", str(data)])
+    rows = []
+    duck, seconds, peak = _measured(["link", "--data", str(data)])
+    rows.append(_row(people, "duckdb", duck["link"], seconds, peak, None))
+    if spark:
+        figures, spark_seconds, spark_peak = _measured(
+            ["link", "--data", str(data), "--engine", "spark"]
+        )
+        rows.append(_row(people, "spark", figures["link"], spark_seconds, spark_peak, seconds))
+    return rows
+
+
+def _row(
+    people: int,
+    engine: str,
+    link: dict[str, Any],
+    seconds: float,
+    peak_mb: float,
+    duckdb_seconds: float | None,
+) -> dict[str, Any]:
+    per_record = link["comparisons"] / max(link["records"], 1)
+    ratio = None if duckdb_seconds is None else seconds / duckdb_seconds
+    met = peak_mb < TARGET_MEMORY_MB and per_record < TARGET_COMPARISONS_PER_RECORD
+    if people >= ICS and engine == "duckdb":
+        met = met and seconds < TARGET_ICS_SECONDS
+    if ratio is not None:
+        met = met and ratio <= TARGET_SPARK_RATIO
+    return {
+        "people": people,
+        "engine": engine,
+        "records": link["records"],
+        "persons": link["persons"],
+        "comparisons": link["comparisons"],
+        "comparisons_per_record": round(per_record, 2),
+        "seconds": round(seconds, 1),
+        "records_per_second": round(link["records"] / seconds),
+        "peak_memory_mb": round(peak_mb),
+        "times_duckdb": None if ratio is None else round(ratio, 2),
+        "met": met,
+    }
+
+
+def _print(results: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title="neighbourhood bench link")
+    columns = ("people", "engine", "records", "comparisons", "per record", "seconds")
+    for column in (*columns, "records/s", "peak MB", "× DuckDB", "met"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            f"{r['people']:,}",
+            r["engine"],
+            f"{r['records']:,}",
+            f"{r['comparisons']:,}",
+            f"{r['comparisons_per_record']:.1f}",
+            f"{r['seconds']:.1f}",
+            f"{r['records_per_second']:,}",
+            f"{r['peak_memory_mb']:,}",
+            "" if r["times_duckdb"] is None else f"{r['times_duckdb']:.1f}",
+            "yes" if r["met"] else "NO",
+        )
+    console.print(table)
+    console.print(
+        f"Targets: the {ICS:,}-person ICS on DuckDB in < {TARGET_ICS_SECONDS:.0f} s; peak "
+        f"< {TARGET_MEMORY_MB:,} MB; < {TARGET_COMPARISONS_PER_RECORD:.0f} comparisons a "
+        f"record; Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB. For scale, Splink's "
+        f"published run: {SPLINK_PUBLISHED_RECORDS_PER_SECOND:,.0f} records/s on 8 vCPU."
+    )
+
+
+def _measured(args: list[str]) -> tuple[dict[str, Any], float, float]:
+    """Run one command in its own process: its JSON, wall seconds and peak memory (MB,
+    the largest of the process and the children it waited for, e.g. Spark's JVM)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        began = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "neighbourhood.cli.app", *args, "--json"],
+            stdout=out,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - began
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            tail = err.read().decode("utf-8", "replace").strip()[-300:]
+            raise UserError(f"'neighbourhood {args[0]}' failed: {tail}")
+        figures: dict[str, Any] = json.loads(out.read())
+    return figures, seconds, usage.ru_maxrss / 1024
+
+
+def _people_only(data: Path) -> None:
+    """Keep the person-level records: event files go, Bundles keep their Patients."""
+    from neighbourhood.ingest import registry
+
+    bundles: list[Path] = []
+    for source in registry.load(data):
+        where = source.location(data)
+        if source.csv is not None:
+            _keep_header(where / source.csv.events_file)
+        elif source.format == "fhir-ndjson":
+            for path in where.iterdir():
+                if not path.name.startswith("Patient."):
+                    path.unlink()
+        elif source.format == "fhir-bundle":
+            bundles.extend(sorted(where.iterdir()))
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(_patients_only, bundles))
+
+
+def _keep_header(path: Path) -> None:
+    with path.open("rb") as stream:
+        header = stream.readline()
+    path.write_bytes(header)
+
+
+def _patients_only(path: Path) -> None:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as stream:
+        bundle = orjson.loads(stream.read())
+    bundle["entry"] = [
+        e for e in bundle.get("entry") or [] if e["resource"]["resourceType"] == "Patient"
+    ]
+    with opener(path, "wb") as stream:
+        stream.write(orjson.dumps(bundle))
