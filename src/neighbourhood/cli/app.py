@@ -15,6 +15,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from neighbourhood.cli import bench as bench_commands
+from neighbourhood.cli import phm as phm_commands
 from neighbourhood.cli import sources as source_commands
 from neighbourhood.cli.options import DataOption, JsonOption
 from neighbourhood.cli.output import console, error_line, figures_table, print_json, progress_bar
@@ -35,6 +36,7 @@ app.add_typer(source_commands.sources_app, name="sources")
 app.command("ingest")(source_commands.ingest_command)
 app.command("quality")(source_commands.quality_command)
 app.add_typer(source_commands.link_app, name="link")
+app.command("refresh")(phm_commands.refresh_command)
 
 DEMO_PEOPLE = 50_000
 DEMO_SEED = 42
@@ -131,9 +133,10 @@ def demo(
 ) -> None:
     """Run the whole job on a neighbourhood-sized synthetic ICS.
 
-    Today: generate the synthetic ICS into the data directory, then ingest every
-    feed into the warehouse. Linkage, refresh and the web application join as
-    they are built.
+    Today: generate the synthetic ICS into the data directory, ingest every feed
+    into the warehouse, link records into people (measured against the ground
+    truth) and refresh the population health outputs. Publishing and the web
+    application join as they are built.
     """
     data_dir = resolve_data_dir(data)
     options = SynthOptions(
@@ -148,6 +151,7 @@ def demo(
     report = source_commands.run_ingest(data_dir, None, 0, as_json)
     source_commands.exit_if_refused(report)
     linked, measured = source_commands.run_link_and_evaluate(data_dir, options.truth, as_json)
+    refreshed = phm_commands.run_refresh(data_dir, None, seed, as_json)
     if as_json:
         print_json(
             {
@@ -155,6 +159,7 @@ def demo(
                 "ingest": report.as_dict(),
                 "link": linked.as_dict(),
                 "evaluation": measured,
+                "refresh": refreshed.as_dict(),
             }
         )
         return
@@ -171,6 +176,7 @@ def demo(
         f"{overall['pairwise_recall']}, F1 {overall['f1']} against the ground truth (lowest "
         f"group F1 {measured['lowest_group_f1']}; 'neighbourhood link --evaluate' for all groups)."
     )
+    phm_commands.print_refresh(refreshed)
 
 
 def _run_synth(options: SynthOptions, quiet: bool) -> SynthSummary:

@@ -1,0 +1,1 @@
+"""Population health management: segments, frailty, multimorbidity, cohorts, case finding."""

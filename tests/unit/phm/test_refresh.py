@@ -1,0 +1,156 @@
+"""Population health on a synthetic ICS: numbers against the ground truth, and atomic refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from neighbourhood.ingest.run import ingest
+from neighbourhood.linkage.run import run_link
+from neighbourhood.phm.codelists import codelists
+from neighbourhood.phm.refresh import KILL_AT_VARIABLE, STAGES, current_info, open_current, refresh
+from neighbourhood.standards import snomed
+from tests.conftest import synthesise
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("phm")
+    synthesise(data, 8_000, seed=21, workers=2)
+    ingest(data, workers=2, today=dt.date(2026, 11, 24))
+    run_link(data)
+    refresh(data)
+    return data
+
+
+def test_codelists_are_versioned_valid_snomed_with_provenance() -> None:
+    lists = codelists()
+    assert {"long_term_conditions", "frailty_deficits", "cohort_markers"} <= set(lists)
+    for codelist in lists.values():
+        assert codelist.version and codelist.published and codelist.source and codelist.method
+        assert all(snomed.is_valid_sctid(row["code"]) for row in codelist.rows)
+    deficits = {row["deficit"] for row in lists["frailty_deficits"].rows}
+    assert len(deficits) >= 20  # of the eFI's 36
+
+
+def truth_joined(data: Path) -> duckdb.DuckDBPyConnection:
+    """Our measures beside synth's truth, person by person (through each GP record)."""
+    con = open_current(data)
+    con.execute(f"ATTACH '{data / 'warehouse.duckdb'}' AS wh (READ_ONLY)")
+    con.execute(f"""
+        CREATE TEMP TABLE joined AS
+        SELECT DISTINCT m.person_id, m.complex_needs, m.frailty, m.age,
+               t.complex_needs::BOOLEAN AS true_complex, t.person_id AS true_person
+        FROM person_measures m
+        JOIN wh.person_index i ON i.person_id = m.person_id AND i.source_id LIKE 'gp-%'
+        JOIN read_csv('{data / "truth" / "records.csv.gz"}') r ON r.record_id = i.record_key
+        JOIN read_csv('{data / "truth" / "persons.csv.gz"}') t ON t.person_id = r.person_id
+    """)
+    return con
+
+
+def test_the_complex_needs_cohort_is_about_7_percent_and_matches_the_truth(
+    refreshed: Path,
+) -> None:
+    con = truth_joined(refreshed)
+    share, sensitivity, precision = con.execute("""
+        SELECT avg(complex_needs::INT),
+               sum((complex_needs AND true_complex)::INT) / sum(true_complex::INT),
+               sum((complex_needs AND true_complex)::INT) / sum(complex_needs::INT)
+        FROM joined
+    """).fetchone()  # type: ignore[misc]
+    assert 0.055 <= share <= 0.085  # about 7% (tolerance 1.5 points)
+    assert sensitivity >= 0.8 and precision >= 0.75
+
+
+def test_the_cohort_accounts_for_about_46_percent_of_hospital_cost(refreshed: Path) -> None:
+    con = open_current(refreshed)
+    con.execute(f"ATTACH '{refreshed / 'warehouse.duckdb'}' AS wh (READ_ONLY)")
+    share = con.execute("""
+        SELECT sum(e.cost_gbp) FILTER (WHERE m.complex_needs) / sum(e.cost_gbp)
+        FROM wh.events e
+        JOIN wh.person_index i USING (source_id, record_key)
+        JOIN person_measures m ON m.person_id = i.person_id
+        WHERE e.sector = 'acute'
+    """).fetchone()[0]  # type: ignore[index]
+    assert 0.38 <= share <= 0.54  # about 46% (tolerance 8 points)
+
+
+def test_frailty_rises_with_age(refreshed: Path) -> None:
+    con = open_current(refreshed)
+    rates = con.execute("""
+        SELECT CASE WHEN age < 75 THEN 1 WHEN age < 85 THEN 2 ELSE 3 END AS band,
+               avg((frailty IN ('moderate', 'severe'))::INT)
+        FROM person_measures WHERE age >= 65 GROUP BY band ORDER BY band
+    """).fetchall()
+    assert [band for band, _ in rates] == [1, 2, 3]
+    assert rates[0][1] < rates[1][1] < rates[2][1]
+    assert con.execute(
+        "SELECT count(*) FROM person_measures WHERE age < 65 AND frailty IS NOT NULL"
+    ).fetchone() == (0,)
+
+
+def test_the_case_finding_list_is_ranked_per_neighbourhood_with_reasons(refreshed: Path) -> None:
+    con = open_current(refreshed)
+    listed, with_reasons, neighbourhoods, ranks_ok = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE reasons <> ''), count(DISTINCT neighbourhood),
+               bool_and(rank_ok)
+        FROM (SELECT *, max(rank) OVER (PARTITION BY neighbourhood) =
+                        count(*) OVER (PARTITION BY neighbourhood) AS rank_ok FROM case_finding)
+    """).fetchone()  # type: ignore[misc]
+    people = con.execute(
+        "SELECT count(*) FILTER (WHERE complex_needs) FROM person_measures"
+    ).fetchone()
+    assert listed == people[0] > 0  # type: ignore[index]
+    assert with_reasons == listed and neighbourhoods >= 1 and ranks_ok
+    top = con.execute(
+        "SELECT cohort_count FROM case_finding c JOIN person_measures USING (person_id) WHERE rank = 1"
+    ).fetchall()
+    most = con.execute("SELECT max(cohort_count) FROM person_measures").fetchone()
+    assert max(t[0] for t in top) == most[0]  # type: ignore[index]
+
+
+def test_the_same_input_gives_the_same_outputs(refreshed: Path) -> None:
+    first = current_info(refreshed)
+    with open_current(refreshed) as con:
+        before = con.execute("SELECT * FROM person_measures ORDER BY person_id").fetchall()
+    refresh(refreshed)
+    second = current_info(refreshed)
+    assert first and second and second["version"] == first["version"] + 1
+    assert second["inputs"] == first["inputs"] and second["codelists"] == first["codelists"]
+    with open_current(refreshed) as con:
+        assert con.execute("SELECT * FROM person_measures ORDER BY person_id").fetchall() == before
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_refresh_killed_at_any_stage_leaves_the_previous_outputs(
+    refreshed: Path, stage: str
+) -> None:
+    before = current_info(refreshed)
+    assert before is not None
+    done = subprocess.run(
+        [sys.executable, "-m", "neighbourhood.cli.app", "refresh", "--data", str(refreshed)],
+        env={**os.environ, KILL_AT_VARIABLE: stage},
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == -9  # SIGKILL
+    after = current_info(refreshed)
+    if stage == "switched":  # killed after the switch: the new outputs are whole and current
+        assert after is not None and after["version"] == before["version"] + 1
+    else:
+        assert after == before
+    with open_current(refreshed) as con:  # whatever is current opens and is complete
+        assert con.execute("SELECT count(*) FROM person_measures").fetchone()[0] > 0  # type: ignore[index]
+        info = json.loads(con.execute("SELECT info FROM refresh_info").fetchone()[0])  # type: ignore[index]
+        assert info["version"] == (after or before)["version"]
+    again = refresh(refreshed)  # no debris breaks the next run
+    assert again.version > (after or before)["version"]
+    assert not list((refreshed / "refresh").glob("*.building*"))
