@@ -61,6 +61,12 @@ def print_refresh(r: RefreshReport) -> None:
     ]
     rows += [(f"  {COHORTS[name]}", f"{n:,}") for name, n in r.cohorts.items()]
     rows += [(f"Segment: {name}", f"{n:,}") for name, n in r.segments.items()]
+    rows.append(
+        (
+            "Emergency admission risk model, AUROC",
+            f"{r.risk_auroc} (baseline, previous admissions then age: {r.baseline_auroc})",
+        )
+    )
     rows.append(("Time", f"{r.seconds:.1f} s"))
     console.print(figures_table("Population health refresh", rows))
 

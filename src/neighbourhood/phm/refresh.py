@@ -27,6 +27,7 @@ import pyarrow as pa
 from neighbourhood.errors import UserError
 from neighbourhood.phm.codelists import codelists
 from neighbourhood.phm.measures import COHORTS, SEGMENTS, as_of_date, measures
+from neighbourhood.phm.risk import fit_and_score
 from neighbourhood.warehouse import open_warehouse
 
 REFRESH_DIR = "refresh"
@@ -45,6 +46,8 @@ class RefreshReport:
     complex_needs: int
     cohorts: dict[str, int]
     segments: dict[str, int]
+    risk_auroc: float | None
+    baseline_auroc: float | None
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -63,9 +66,13 @@ def refresh(data_dir: Path, as_of: dt.date | None = None, seed: int = 1) -> Refr
             raise UserError("no linked people in the warehouse: run 'neighbourhood link' first")
         as_of = as_of or as_of_date(wh)
         people = measures(wh, as_of).order_by("person_id").to_pyarrow()
+        risk = fit_and_score(wh, as_of, people, seed)
         inputs = _inputs(wh)
     finally:
         wh.close()
+    for name in ("risk", "risk_band", "risk_factors"):
+        people = people.append_column(name, risk.scores.column(name))
+    model = {k: v for k, v in risk.metrics.items() if not k.startswith("validation_")}
     _stage("measured")
     version = _next_version(folder)
     final = folder / f"v{version:04d}.duckdb"
@@ -76,6 +83,7 @@ def refresh(data_dir: Path, as_of: dt.date | None = None, seed: int = 1) -> Refr
         "seed": seed,
         "inputs": inputs,
         "codelists": {name: c.provenance() for name, c in codelists().items()},
+        "risk_model": model,
         "people": people.num_rows,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
@@ -87,7 +95,7 @@ def refresh(data_dir: Path, as_of: dt.date | None = None, seed: int = 1) -> Refr
     _switch(folder, info | {"file": final.name})
     _stage("switched")
     _prune(folder, version)
-    return _report(version, as_of, people, time.perf_counter() - began)
+    return _report(version, as_of, people, model, time.perf_counter() - began)
 
 
 def _stage(name: str) -> None:
@@ -124,10 +132,10 @@ def _write(path: Path, people: pa.Table, info: dict[str, Any]) -> None:
             CREATE TABLE case_finding AS
             SELECT neighbourhood, neighbourhood_name,
                    row_number() OVER (PARTITION BY neighbourhood ORDER BY cohort_count DESC,
-                       emergency_admissions_12m DESC, ed_attendances_12m DESC,
-                       cost_12m DESC, person_id) AS rank,
+                       risk DESC, person_id) AS rank,
                    person_id, segment, frailty, ltc_count, {", ".join(_cohort_columns())},
-                   emergency_admissions_12m, ed_attendances_12m, cost_12m, reasons
+                   risk, risk_band, risk_factors, emergency_admissions_12m,
+                   ed_attendances_12m, cost_12m, reasons
             FROM person_measures WHERE complex_needs
         """)
         con.execute("CREATE TABLE refresh_info (info JSON)")
@@ -182,7 +190,9 @@ def open_current(data_dir: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(data_dir / REFRESH_DIR / info["file"]), read_only=True)
 
 
-def _report(version: int, as_of: dt.date, people: pa.Table, seconds: float) -> RefreshReport:
+def _report(
+    version: int, as_of: dt.date, people: pa.Table, model: dict[str, Any], seconds: float
+) -> RefreshReport:
     columns = {name: people.column(name).to_pylist() for name in people.column_names}
     segments = {s: 0 for s in SEGMENTS}
     for s in columns["segment"]:
@@ -194,5 +204,7 @@ def _report(version: int, as_of: dt.date, people: pa.Table, seconds: float) -> R
         complex_needs=sum(1 for x in columns["complex_needs"] if x),
         cohorts={name: sum(1 for x in columns[f"cohort_{name}"] if x) for name in COHORTS},
         segments=segments,
+        risk_auroc=model["auroc"],
+        baseline_auroc=model["baseline_auroc"],
         seconds=seconds,
     )
