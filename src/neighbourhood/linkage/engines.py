@@ -6,6 +6,7 @@ settings, so one method runs on either (invariant 8).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +36,10 @@ class Engine(Protocol):
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self) -> None:
-        self.con = duckdb.connect()
+    def __init__(self, spill: Path) -> None:
+        # DuckDB spills what does not fit in memory to disk: into a directory of ours that
+        # is removed afterwards (its default is .tmp in whatever directory we run from).
+        self.con = duckdb.connect(config={"temp_directory": str(spill)})
         self.db_api = DuckDBAPI(connection=self.con)
 
     def load(self, name: str, table: pa.Table) -> None:
@@ -77,11 +80,12 @@ class SparkEngine:
 @contextmanager
 def open_engine(name: str, scratch: Path | None = None) -> Iterator[Engine]:
     if name == "duckdb":
-        engine = DuckDBEngine()
-        try:
-            yield engine
-        finally:
-            engine.con.close()
+        with tempfile.TemporaryDirectory(prefix="neighbourhood-link-", dir=scratch) as spill:
+            engine = DuckDBEngine(Path(spill))
+            try:
+                yield engine
+            finally:
+                engine.con.close()
         return
     if name == "spark":
         from neighbourhood.spark import spark_session
