@@ -58,6 +58,8 @@ def standardised(wh: Warehouse) -> pa.Table:
             dob_key=_swap_proof(latest.date_of_birth),
             given_initial=_name(latest.given_name).substr(0, 1),
             family_initial=_name(latest.family_name).substr(0, 1),
+            given_start=_name(latest.given_name).substr(0, 2),
+            family_start=_name(latest.family_name).substr(0, 2),
             sex=latest.sex,
             postcode=postcode,
             postcode_district=postcode.re_extract(
