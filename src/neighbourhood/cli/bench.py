@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,9 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from neighbourhood.cli.bench_link import bench_link
+from neighbourhood.cli.measure import parse_sizes, run_json
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
-from neighbourhood.errors import UserError
 
 app = typer.Typer(help="Benchmarks: figures and ratios measured in one run.", no_args_is_help=True)
 app.command("link")(bench_link)
@@ -26,18 +23,6 @@ ICS = 2_000_000
 TARGET_SECONDS = {NEIGHBOURHOOD: 20.0, ICS: 600.0}
 TARGET_MEMORY_MB = 4_096
 SYNTHEA_PATIENTS_PER_SECOND = 441  # reported, 8 vCPU
-
-
-def _parse_sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
-    except ValueError as error:
-        raise UserError(
-            f"--sizes should be numbers separated by commas, e.g. 50000,2000000 (got '{text}')"
-        ) from error
-    if not sizes or min(sizes) < 1:
-        raise UserError(f"--sizes should be positive numbers (got '{text}')")
-    return sizes
 
 
 @app.command("synth")
@@ -57,7 +42,7 @@ def bench_synth(
     """
     results = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        for n in _parse_sizes(sizes):
+        for n in parse_sizes(sizes):
             figures = _time_synth(n, workers, Path(tmp) / f"ics-{n}")
             results.append(_verdict(n, figures))
     payload = {"benchmark": "synth", "results": results}
@@ -84,7 +69,7 @@ def bench_synth(
 
 def _time_synth(people: int, workers: int, where: Path) -> dict[str, Any]:
     args = ["synth", "--people", str(people), "--seed", "1", "--data", str(where)]
-    return _run_json(args + (["--workers", str(workers)] if workers else []))
+    return run_json(args + (["--workers", str(workers)] if workers else []))
 
 
 def _verdict(people: int, figures: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +114,7 @@ def bench_ingest(
     """
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         data = Path(tmp) / "data"
-        synth = _run_json(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
+        synth = run_json(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
         from neighbourhood.ingest import registry
 
         sources = registry.load(data)
@@ -142,10 +127,10 @@ def bench_ingest(
         )
         fhir_sources = list(dict.fromkeys(fhir_sources))[:fhir_feeds]
         duck_rows, duck_seconds, count_seconds = _duckdb_read_csv(data, csv_sources)
-        ours_csv = _run_json(["ingest", *[s.id for s in csv_sources], "--data", str(data)])
+        ours_csv = run_json(["ingest", *[s.id for s in csv_sources], "--data", str(data)])
         bare_rows, bare_seconds = _orjson_parse(data, fhir_sources)
         model_rows, model_seconds = _fhir_resources_alone(data, fhir_sources)
-        ours_fhir = _run_json(["ingest", *[s.id for s in fhir_sources], "--data", str(data)])
+        ours_fhir = run_json(["ingest", *[s.id for s in fhir_sources], "--data", str(data)])
     csv_rate = ours_csv["totals"]["records_in"] / ours_csv["seconds"]
     duck_rate = duck_rows / duck_seconds
     fhir_rate = ours_fhir["totals"]["records_in"] / ours_fhir["seconds"]
@@ -224,19 +209,6 @@ def bench_ingest(
         f"Peak memory of any one process: {payload['peak_memory_mb']:,} MB "
         f"(target < {TARGET_MEMORY_MB:,} MB)"
     )
-
-
-def _run_json(args: list[str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "neighbourhood.cli.app", *args, "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise UserError(f"'neighbourhood {args[0]}' failed: {done.stderr.strip()[-300:]}")
-    figures: dict[str, Any] = json.loads(done.stdout)
-    return figures
 
 
 def _duckdb_read_csv(data: Path, sources: list[Any]) -> tuple[int, float, float]:

@@ -8,12 +8,8 @@ trimmed in the scratch directory before ingest, and ingest is not timed.
 from __future__ import annotations
 
 import gzip
-import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +17,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from neighbourhood.cli.measure import parse_sizes, run_measured
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
 from neighbourhood.errors import UserError
@@ -53,10 +50,8 @@ def bench_link(
     Each run is its own process, so its peak memory is its own; Spark runs after
     DuckDB on the same warehouse, so both link the same records.
     """
-    from neighbourhood.cli.bench import _parse_sizes
-
-    people_sizes = _parse_sizes(sizes)
-    on_spark = set(_parse_sizes(spark_sizes)) if spark_sizes.strip() else set()
+    people_sizes = parse_sizes(sizes)
+    on_spark = set(parse_sizes(spark_sizes)) if spark_sizes.strip() else set()
     unknown = on_spark - set(people_sizes)
     if unknown:
         raise UserError(f"--spark-sizes {sorted(unknown)} are not among --sizes {sizes}")
@@ -73,17 +68,17 @@ def bench_link(
 
 
 def _bench_size(people: int, data: Path, spark: bool) -> list[dict[str, Any]]:
-    _measured(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
+    run_measured(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
     _people_only(data)
-    _measured(["ingest", "--data", str(data)])
+    run_measured(["ingest", "--data", str(data)])
     rows = []
     try:
-        duck, seconds, peak = _measured(["link", "--data", str(data)])
+        duck, seconds, peak = run_measured(["link", "--data", str(data)])
     except UserError as error:  # a failure at one size is a figure too; the others stand
         return [{"people": people, "engine": "duckdb", "failed": str(error), "met": False}]
     rows.append(_row(people, "duckdb", duck["link"], seconds, peak, None))
     if spark:
-        figures, spark_seconds, spark_peak = _measured(
+        figures, spark_seconds, spark_peak = run_measured(
             ["link", "--data", str(data), "--engine", "spark"]
         )
         rows.append(_row(people, "spark", figures["link"], spark_seconds, spark_peak, seconds))
@@ -150,28 +145,6 @@ def _print(results: list[dict[str, Any]]) -> None:
         f"record; Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB. For scale, Splink's "
         f"published run: {SPLINK_PUBLISHED_RECORDS_PER_SECOND:,.0f} records/s on 8 vCPU."
     )
-
-
-def _measured(args: list[str]) -> tuple[dict[str, Any], float, float]:
-    """Run one command in its own process: its JSON, wall seconds and peak memory (MB,
-    the largest of the process and the children it waited for, e.g. Spark's JVM)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        began = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "neighbourhood.cli.app", *args, "--json"],
-            stdout=out,
-            stderr=err,
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - began
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if process.returncode != 0:
-            tail = err.read().decode("utf-8", "replace").strip()[-300:]
-            raise UserError(f"'neighbourhood {args[0]}' failed: {tail}")
-        figures: dict[str, Any] = json.loads(out.read())
-    return figures, seconds, usage.ru_maxrss / 1024
 
 
 def _people_only(data: Path) -> None:

@@ -88,14 +88,14 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
         f"""
         WITH candidates AS (
             SELECT a.unique_id AS unique_id_l, b.unique_id AS unique_id_r,
-                   1.0D AS match_probability, '{DETERMINISTIC}' AS rule
+                   CAST(1.0 AS DOUBLE) AS match_probability, '{DETERMINISTIC}' AS rule
             FROM records a JOIN records b
               ON a.nhs_number = b.nhs_number AND a.dob = b.dob AND a.unique_id < b.unique_id
             UNION ALL
             SELECT unique_id_l, unique_id_r, match_probability, '{MODEL}' AS rule
             FROM predictions WHERE match_probability >= {config.match_threshold}
             UNION ALL
-            SELECT unique_id_l, unique_id_r, 1.0D AS match_probability, '{CLERICAL}' AS rule
+            SELECT unique_id_l, unique_id_r, CAST(1.0 AS DOUBLE) AS match_probability, '{CLERICAL}' AS rule
             FROM decisions WHERE decision = 'same person'
         )
         SELECT unique_id_l, unique_id_r, max(match_probability) AS match_probability,
@@ -104,7 +104,7 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
         WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.decision = 'different people'
                           AND d.unique_id_l = c.unique_id_l AND d.unique_id_r = c.unique_id_r)
         GROUP BY unique_id_l, unique_id_r
-        """.replace("1.0D", "CAST(1.0 AS DOUBLE)"),
+        """,
     )
     clustered = cluster_pairwise_predictions_at_threshold(
         "records", "edges", engine.db_api, node_id_column_name="unique_id"

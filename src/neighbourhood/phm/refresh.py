@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from neighbourhood.errors import UserError
 from neighbourhood.phm.codelists import codelists
@@ -72,7 +73,7 @@ def refresh(data_dir: Path, as_of: dt.date | None = None, seed: int = 1) -> Refr
         wh.close()
     for name in ("risk", "risk_band", "risk_factors"):
         people = people.append_column(name, risk.scores.column(name))
-    model = {k: v for k, v in risk.metrics.items() if not k.startswith("validation_")}
+    model = risk.metrics
     _stage("measured")
     version = _next_version(folder)
     final = folder / f"v{version:04d}.duckdb"
@@ -193,16 +194,18 @@ def open_current(data_dir: Path) -> duckdb.DuckDBPyConnection:
 def _report(
     version: int, as_of: dt.date, people: pa.Table, model: dict[str, Any], seconds: float
 ) -> RefreshReport:
-    columns = {name: people.column(name).to_pylist() for name in people.column_names}
-    segments = {s: 0 for s in SEGMENTS}
-    for s in columns["segment"]:
-        segments[s] += 1
+    counted = pc.value_counts(people.column("segment")).to_pylist()
+    segments = {s: 0 for s in SEGMENTS} | {c["values"]: c["counts"] for c in counted}
+
+    def flagged(name: str) -> int:
+        return int(pc.sum(people.column(name).cast(pa.int64())).as_py() or 0)
+
     return RefreshReport(
         version=version,
         as_of=as_of.isoformat(),
         people=people.num_rows,
-        complex_needs=sum(1 for x in columns["complex_needs"] if x),
-        cohorts={name: sum(1 for x in columns[f"cohort_{name}"] if x) for name in COHORTS},
+        complex_needs=flagged("complex_needs"),
+        cohorts={name: flagged(f"cohort_{name}") for name in COHORTS},
         segments=segments,
         risk_auroc=model["auroc"],
         baseline_auroc=model["baseline_auroc"],

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from neighbourhood.phm.measures import measures, person_events
 from neighbourhood.warehouse import Warehouse
@@ -48,9 +49,8 @@ def _matrix(table: pa.Table, names: list[str]) -> np.ndarray:
     columns = []
     for name in names:
         if name == "female":
-            values = np.asarray(
-                [s == "female" for s in table.column("sex").to_pylist()], dtype=np.float64
-            )
+            female = pc.fill_null(pc.equal(table.column("sex"), "female"), False)
+            values = np.asarray(female.to_numpy(zero_copy_only=False), np.float64)
         else:
             values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), np.float64)
         columns.append(values)
@@ -118,9 +118,6 @@ def fit_and_score(wh: Warehouse, as_of: dt.date, now: pa.Table, seed: int) -> Ri
         "baseline_auroc": _auroc(y_valid, baseline),
         "brier": round(float(np.mean((predicted - y_valid) ** 2)), 5),
         "calibration": _calibration(y_valid, predicted),
-        "validation_people": valid.select(["person_id"]),
-        "validation_scores": predicted,
-        "validation_outcomes": y_valid,
     }
     matrix = _matrix(now, names)
     risk = np.asarray(model.predict_proba(matrix))[:, 1]
