@@ -37,6 +37,8 @@ app.command("ingest")(source_commands.ingest_command)
 app.command("quality")(source_commands.quality_command)
 app.add_typer(source_commands.link_app, name="link")
 app.command("refresh")(phm_commands.refresh_command)
+app.command("report")(phm_commands.report_command)
+app.command("publish")(phm_commands.publish_command)
 
 DEMO_PEOPLE = 50_000
 DEMO_SEED = 42
@@ -135,8 +137,8 @@ def demo(
 
     Today: generate the synthetic ICS into the data directory, ingest every feed
     into the warehouse, link records into people (measured against the ground
-    truth) and refresh the population health outputs. Publishing and the web
-    application join as they are built.
+    truth), refresh the population health outputs and publish them. The web
+    application joins as it is built.
     """
     data_dir = resolve_data_dir(data)
     options = SynthOptions(
@@ -152,6 +154,7 @@ def demo(
     source_commands.exit_if_refused(report)
     linked, measured = source_commands.run_link_and_evaluate(data_dir, options.truth, as_json)
     refreshed = phm_commands.run_refresh(data_dir, None, seed, as_json)
+    published = phm_commands.run_publish(data_dir, as_json)
     if as_json:
         print_json(
             {
@@ -160,6 +163,7 @@ def demo(
                 "link": linked.as_dict(),
                 "evaluation": measured,
                 "refresh": refreshed.as_dict(),
+                "publish": published.as_dict(),
             }
         )
         return
@@ -177,6 +181,11 @@ def demo(
         f"group F1 {measured['lowest_group_f1']}; 'neighbourhood link --evaluate' for all groups)."
     )
     phm_commands.print_refresh(refreshed)
+    phm_commands.print_publish(published)
+    console.print(
+        "Next: 'neighbourhood report --html report.html' for the figures by group "
+        "(disclosure-controlled, opted-out people left out)."
+    )
 
 
 def _run_synth(options: SynthOptions, quiet: bool) -> SynthSummary:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,12 +12,15 @@ from typing import Annotated, Any
 import typer
 
 from neighbourhood.cli.bench_link import bench_link
+from neighbourhood.cli.bench_refresh import bench_refresh
 from neighbourhood.cli.measure import parse_sizes, run_json
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
+from neighbourhood.errors import UserError
 
 app = typer.Typer(help="Benchmarks: figures and ratios measured in one run.", no_args_is_help=True)
 app.command("link")(bench_link)
+app.command("refresh")(bench_refresh)
 
 NEIGHBOURHOOD = 50_000
 ICS = 2_000_000
@@ -103,6 +108,16 @@ def bench_ingest(
             min=1,
         ),
     ] = 2,
+    reuse: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="A data directory synth has already written (its extracts are read, not "
+            "copied or changed); --people is then ignored.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
     scratch: ScratchOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -114,7 +129,8 @@ def bench_ingest(
     """
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         data = Path(tmp) / "data"
-        synth = run_json(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
+        synth = _synthetic_ics(data, people, reuse)
+        people = synth["people"]
         from neighbourhood.ingest import registry
 
         sources = registry.load(data)
@@ -209,6 +225,22 @@ def bench_ingest(
         f"Peak memory of any one process: {payload['peak_memory_mb']:,} MB "
         f"(target < {TARGET_MEMORY_MB:,} MB)"
     )
+
+
+def _synthetic_ics(data: Path, people: int, reuse: Path | None) -> dict[str, Any]:
+    """Synthesise the ICS into ``data``, or point ``data`` at one synth wrote before."""
+    if reuse is None:
+        return run_json(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
+    manifest = reuse / "extracts" / "manifest.json"
+    if not (reuse / "sources.toml").exists() or not manifest.exists():
+        raise UserError(
+            f"{reuse} was not written by 'neighbourhood synth': it has no sources.toml and extracts/manifest.json"
+        )
+    data.mkdir(parents=True)
+    shutil.copy(reuse / "sources.toml", data / "sources.toml")
+    (data / "extracts").symlink_to((reuse / "extracts").resolve(), target_is_directory=True)
+    written = json.loads(manifest.read_text(encoding="utf-8"))
+    return {"people": int(written["people"]), "seconds": None}
 
 
 def _duckdb_read_csv(data: Path, sources: list[Any]) -> tuple[int, float, float]:

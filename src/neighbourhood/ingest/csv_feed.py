@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -43,11 +44,6 @@ def try_strptime(value: str, fmt: str) -> dt.datetime:  # type: ignore[empty-bod
     """DuckDB's strptime that gives NULL, not an error, for a string that is not a date."""
 
 
-@ibis.udf.scalar.builtin(name="trim")
-def trim_spaces(value: str) -> str:  # type: ignore[empty-body]
-    """DuckDB's one-argument trim: spaces only, and several times faster than Ibis's strip."""
-
-
 @dataclass
 class CsvAccount:
     records_in: int
@@ -66,7 +62,7 @@ def ingest_csv(wh: Warehouse, source: Source, path: Path, file_id: int, kind: st
         _check_header(readable, path, spec, columns)
         lines_in = _count_lines(readable, path, spec)
         counted = time.perf_counter()
-        table, rejects = _read(wh, readable, path, spec, len(columns))
+        table, rejects = _read(wh, readable, path, spec, columns)
         read = time.perf_counter()
         logger.debug(
             "%s: counted %d lines in %.2f s, read in %.2f s",
@@ -86,6 +82,7 @@ def ingest_csv(wh: Warehouse, source: Source, path: Path, file_id: int, kind: st
     finally:
         if readable != path:
             readable.unlink(missing_ok=True)
+        _drop_scratch(wh, path)
     logger.debug("%s: validated and loaded in %.2f s", path.name, time.perf_counter() - read)
     if accepted + quarantined != lines_in:
         raise RuntimeError(
@@ -147,37 +144,91 @@ def _check_header(readable: Path, path: Path, spec: CsvSpec, columns: dict[str, 
 
 
 def _read(
-    wh: Warehouse, readable: Path, path: Path, spec: CsvSpec, width: int
+    wh: Warehouse,
+    readable: Path,
+    path: Path,
+    spec: CsvSpec,
+    columns: dict[str, str],
 ) -> tuple[ir.Table, pa.Table]:
-    con = wh.con
-    name = f"rejects_{abs(hash(str(path))) % 10**8}"
+    """Read the file once into a temporary table, as text, in file order.
+
+    No window function numbers the rows: the table is written in the file's order
+    (DuckDB preserves insertion order), so its ``rowid`` is the row's place in the file.
+    Fields are trimmed of spaces, and empty ones made NULL, by a view over that table.
+    The NHS number, which Modulus 11 reads ten times, is cleaned once as it is read.
+    """
+    raw = wh.con.con
+    name = _scratch_name(path)
+    extra = ""
+    if "nhs_number" in columns:
+        column = _quoted(columns["nhs_number"])
+        extra = f", replace(replace(trim({column}), ' ', ''), '-', '') AS _nhs"
+    options = (
+        f"all_varchar = true, header = true, delim = {_literal(spec.delimiter)}, "
+        f"quote = '\"', strict_mode = true, store_rejects = true, "
+        f"rejects_table = '{name}_rejects', rejects_scan = '{name}_scan', "
+        f"null_padding = false, max_line_size = {MAX_CSV_LINE}"
+    )
     try:
-        table = con.read_csv(
-            str(readable),
-            all_varchar=True,
-            header=True,
-            delim=spec.delimiter,
-            quote='"',
-            strict_mode=True,
-            store_rejects=True,
-            rejects_table=name,
-            rejects_scan=f"{name}_scan",
-            null_padding=False,
-            max_line_size=MAX_CSV_LINE,
+        raw.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name}_raw AS "
+            f"SELECT *{extra} FROM read_csv({_literal(str(readable))}, {options})"
         )
-        # Fields are trimmed of spaces, and empty ones made NULL, once, as the file is read.
-        ordered = table.select(
-            _row=ibis.row_number(),
-            **{name: trim_spaces(table[name]).nullif("") for name in table.columns},
+        header = [r[0] for r in raw.execute(f"DESCRIBE {name}_raw").fetchall()]
+        fields = ", ".join(
+            f"nullif(trim({_quoted(c)}), '') AS {_quoted(c)}" for c in header if c != "_nhs"
         )
-        con.create_table(f"{name}_rows", ordered, temp=True, overwrite=True)
-        rejects = con.con.sql(
-            f"SELECT line, column_name, error_type, csv_line, error_message FROM {name} "
+        nhs = ", nullif(_nhs, '') AS _nhs" if extra else ""
+        raw.execute(
+            f"CREATE OR REPLACE TEMP VIEW {name}_rows AS "
+            f"SELECT {_row_number(raw, name)} AS _row, {fields}{nhs} FROM {name}_raw"
+        )
+        rejects = raw.sql(
+            f"SELECT line, column_name, error_type, csv_line, error_message FROM {name}_rejects "
             "ORDER BY line"
         ).to_arrow_table()
     except Exception as error:  # DuckDB's own errors: encoding, unreadable files
         raise FileRefused(path, _duckdb_message(str(error), spec)) from error
-    return con.table(f"{name}_rows"), rejects
+    return wh.con.table(f"{name}_rows"), rejects
+
+
+def _row_number(raw: Any, name: str) -> str:
+    """Each row's place in the file, from 0: its ``rowid`` less the first one.
+
+    Row ids inside a transaction start from a large base but are consecutive in the
+    order rows were written; if they ever are not, number them in that order instead.
+    """
+    first, last, count = raw.execute(
+        f"SELECT min(rowid), max(rowid), count(*) FROM {name}_raw"
+    ).fetchone()
+    if count == 0 or last - first + 1 == count:
+        return f"rowid - {first or 0}"
+    return "row_number() OVER (ORDER BY rowid) - 1"
+
+
+def _drop_scratch(wh: Warehouse, path: Path) -> None:
+    """The file's temporary tables go as soon as it is loaded: an ICS has many files."""
+    name = _scratch_name(path)
+    for suffix, kind in (
+        ("_rows", "VIEW"),
+        ("_checked", "TABLE"),
+        ("_raw", "TABLE"),
+        ("_rejects", "TABLE"),
+        ("_scan", "TABLE"),
+    ):
+        wh.con.con.execute(f"DROP {kind} IF EXISTS {name}{suffix}")
+
+
+def _scratch_name(path: Path) -> str:
+    return f"csv_{abs(hash(str(path))) % 10**8}"
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 MAX_CSV_LINE = 16 * 1024 * 1024
@@ -343,9 +394,20 @@ def _people(
         c["local_id"],
         "the row has no local identifier, so no event could ever be joined to it",
     )
-    t = rows.filter(~unusable)
-    raw_number = _col(t, c, "nhs_number").replace(" ", "").replace("-", "")
-    valid = nhs_number_valid(raw_number.fill_null(""))
+    usable = rows.filter(~unusable)
+    number = usable._nhs if "nhs_number" in c else ibis.null().cast("string")
+    valid = nhs_number_valid(number.fill_null(""))
+    # Checked once, into a temporary table: the status is read three times below, and the
+    # SQL would otherwise repeat the whole Modulus 11 sum for each.
+    t = wh.con.create_table(
+        _scratch_name(path) + "_checked",
+        usable.mutate(
+            _nhs_status=ibis.cases((number.isnull(), "missing"), (valid, "valid"), else_="invalid")
+        ),
+        temp=True,
+        overwrite=True,
+    )
+    raw_number = t._nhs if "nhs_number" in c else ibis.null().cast("string")
     dob_text = _col(t, c, "dob")
     dob = _date(dob_text, spec.date_format)
     full = _col(t, c, "full_name")
@@ -361,7 +423,7 @@ def _people(
         if "sex" in c
         else ibis.null().cast("string")
     )
-    status = ibis.cases((raw_number.isnull(), "missing"), (valid, "valid"), else_="invalid")
+    status = t._nhs_status
     flags = ibis.coalesce(
         _bad_date_flag(dob_text, dob, "dob", spec.date_format),
         ibis.ifelse(
@@ -377,7 +439,7 @@ def _people(
             file_id=ibis.literal(file_id),
             line=t.line,
             record_key=_col(t, c, "local_id"),
-            nhs_number=ibis.ifelse(valid, raw_number, None),
+            nhs_number=ibis.ifelse(status == "valid", raw_number, None),
             nhs_number_raw=raw_number,
             nhs_number_status=status,
             given_name=given,

@@ -17,8 +17,17 @@ import tomli_w
 from neighbourhood.errors import InvalidOptionsError, UserError
 
 REGISTRY_FILE = "sources.toml"
-FORMATS = ("fhir-ndjson", "fhir-bundle", "csv", "organisations-csv")
-# The sectors partners' data comes from; reference data (public, such as ODS) is apart.
+FORMATS = (
+    "fhir-ndjson",
+    "fhir-bundle",
+    "csv",
+    "organisations-csv",  # ODS: ods_code, name, kind, parent, place
+    "postcodes-csv",  # a postcode directory (as ONS's NSPL): postcode, lsoa, imd_decile
+    "opt-outs-csv",  # the national data opt-out: nhs_number, one a line
+)
+REFERENCE_FORMATS = ("organisations-csv", "postcodes-csv", "opt-outs-csv")
+# The sectors partners' data comes from; reference data (public, such as ODS, or national,
+# such as the national data opt-out) is apart.
 DATA_SECTORS = (
     "general_practice",
     "acute",
@@ -28,7 +37,7 @@ DATA_SECTORS = (
     "public_health",
     "vcfse",
 )
-SECTORS = (*DATA_SECTORS, "reference")
+SECTORS = (*DATA_SECTORS, "reference", "national")
 PEOPLE_ROLES = (
     "local_id",
     "nhs_number",

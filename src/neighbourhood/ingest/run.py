@@ -8,9 +8,7 @@ reported with its name and line.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import multiprocessing
 import os
@@ -28,8 +26,9 @@ from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
 from neighbourhood.ingest.csv_feed import ingest_csv
 from neighbourhood.ingest.fhir import Rows, process_batch
-from neighbourhood.ingest.files import FileRefused, files_of, lines, open_binary, sha256_of, whole
-from neighbourhood.ingest.registry import Source
+from neighbourhood.ingest.files import FileRefused, files_of, lines, sha256_of, whole
+from neighbourhood.ingest.reference import load_reference
+from neighbourhood.ingest.registry import REFERENCE_FORMATS, Source
 from neighbourhood.warehouse import Warehouse, open_warehouse
 
 logger = logging.getLogger(__name__)
@@ -129,8 +128,8 @@ def _files(source: Source, data_dir: Path) -> list[tuple[Path, str]]:
             (location / source.csv.people_file, "people"),
             (location / source.csv.events_file, "events"),
         ]
-    if source.format == "organisations-csv":
-        return [(p, "organisations") for p in files_of(location, (".csv",))]
+    if source.format in REFERENCE_FORMATS:
+        return [(p, source.format) for p in files_of(location, (".csv",))]
     return [(p, "fhir") for p in files_of(location, FHIR_SUFFIXES)]
 
 
@@ -197,33 +196,13 @@ def _load(
         counts = ingest_csv(wh, source, path, file_id, kind)
         account.records_in, account.accepted = counts.records_in, counts.accepted
         account.quarantined, account.flagged = counts.quarantined, counts.flagged
-    elif kind == "organisations":
-        _load_organisations(wh, path, file_id, account)
+    elif kind in REFERENCE_FORMATS:
+        loaded = load_reference(wh, source.id, path, kind, file_id)
+        account.records_in = loaded.records_in
+        account.quarantined = len(loaded.quarantine)
+        account.accepted = loaded.records_in - account.quarantined
     else:
         _load_fhir(wh, source, path, file_id, pool, account)
-
-
-def _load_organisations(wh: Warehouse, path: Path, file_id: int, account: FileAccount) -> None:
-    with open_binary(path) as stream:
-        text = stream.read().decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows:
-        raise FileRefused(path, "the file is empty: it has no organisations", 1)
-    missing = {"ods_code", "name", "kind"} - set(rows[0])
-    if missing:
-        raise FileRefused(path, f"the header lacks {', '.join(sorted(missing))}", 1)
-    wh.append_rows(
-        "organisations",
-        {
-            "ods_code": [r["ods_code"] for r in rows],
-            "name": [r["name"] for r in rows],
-            "kind": [r["kind"] for r in rows],
-            "parent": [r.get("parent") for r in rows],
-            "place": [r.get("place") for r in rows],
-            "file_id": [file_id] * len(rows),
-        },
-    )
-    account.records_in = account.accepted = len(rows)
 
 
 def _resource_batches(

@@ -17,6 +17,7 @@ import pyarrow as pa
 from splink import DuckDBAPI
 
 ENGINES = ("duckdb", "spark")
+MEMORY_LIMIT = "6GB"
 
 
 class Engine(Protocol):
@@ -39,7 +40,15 @@ class DuckDBEngine:
     def __init__(self, spill: Path) -> None:
         # DuckDB spills what does not fit in memory to disk: into a directory of ours that
         # is removed afterwards (its default is .tmp in whatever directory we run from).
-        self.con = duckdb.connect(config={"temp_directory": str(spill)})
+        # Memory is capped below the machine's so the process (Arrow tables besides) stays
+        # well inside the 12 GB target at ICS size; the rest spills.
+        self.con = duckdb.connect(
+            config={
+                "temp_directory": str(spill),
+                "memory_limit": MEMORY_LIMIT,
+                "preserve_insertion_order": False,  # every result we read is ordered
+            }
+        )
         self.db_api = DuckDBAPI(connection=self.con)
 
     def load(self, name: str, table: pa.Table) -> None:

@@ -153,7 +153,7 @@ def _predict(engine: Engine, config: LinkageConfig, n: int) -> None:
     # names train dob, sex and postcode. (Postcode alone makes blocks far too large.)
     for rule in (block_on("dob"), block_on("family", "given")):
         training.estimate_parameters_using_expectation_maximisation(
-            rule, record_sample_proportion=sample
+            rule, max_pairs=config.em_max_pairs, record_sample_proportion=sample
         )
     predictions = linker.inference.predict(threshold_match_probability=config.review_from)
     engine.create(

@@ -269,6 +269,12 @@ def _write_persons(wh: Warehouse, run_id: int, sectors: dict[str, str]) -> None:
     picks = ", ".join(
         f"arg_min({f}, precedence) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in fields
     )
+    # Ethnicity "not stated" (code Z) gives way to a record that states it.
+    picks += (
+        ", coalesce(arg_min(ethnicity, precedence) FILTER (WHERE ethnicity IS NOT NULL "
+        "AND upper(ethnicity) NOT IN ('Z', '99', 'NOT STATED')), "
+        "arg_min(ethnicity, precedence) FILTER (WHERE ethnicity IS NOT NULL)) AS ethnicity"
+    )
     wh.con.raw_sql(f"""
         INSERT INTO persons BY NAME
         SELECT person_id, {picks}, count(*) AS records, count(DISTINCT source_id) AS sources,

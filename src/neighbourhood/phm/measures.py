@@ -13,7 +13,8 @@ import ibis
 import ibis.expr.types as ir
 
 from neighbourhood.phm.codelists import codelists
-from neighbourhood.warehouse import Warehouse
+from neighbourhood.phm.engines import Source
+from neighbourhood.standards import ethnicity
 
 EFI_DEFICITS = 36
 # eFI cut-offs (Clegg et al. 2016): fit up to 0.12, mild up to 0.24, moderate up to 0.36.
@@ -41,7 +42,7 @@ SEGMENTS = (
 )
 
 
-def as_of_date(wh: Warehouse) -> dt.date:
+def as_of_date(wh: Source) -> dt.date:
     latest = wh.table("events").start_date.max().execute()
     if latest is None:
         from neighbourhood.errors import UserError
@@ -50,7 +51,7 @@ def as_of_date(wh: Warehouse) -> dt.date:
     return latest.date() if isinstance(latest, dt.datetime) else latest
 
 
-def person_events(wh: Warehouse, as_of: dt.date) -> ir.Table:
+def person_events(wh: Source, as_of: dt.date) -> ir.Table:
     index = wh.table("person_index").select("person_id", "source_id", "record_key")
     events = wh.table("events")
     events = events.filter(events.start_date <= as_of)
@@ -76,7 +77,7 @@ def _conditions(events: ir.Table) -> ir.Table:
     return diagnosed.group_by("person_id").aggregate(
         ltc_count=diagnosed.condition.nunique(),
         charlson=diagnosed.charlson_weight.sum(),
-        conditions=diagnosed.condition.collect(order_by=diagnosed.condition, distinct=True),
+        conditions=diagnosed.condition.collect(distinct=True).sort(),  # same order on every engine
         **{
             f"has_{name}": (diagnosed.condition == name).any()
             for name in (*ORGAN_FAILURE, *SERIOUS_DISABILITY, "cancer", "epilepsy")
@@ -114,7 +115,7 @@ def _activity(events: ir.Table, as_of: dt.date) -> ir.Table:
     )
 
 
-def _neighbourhoods(wh: Warehouse) -> ir.Table:
+def _neighbourhoods(wh: Source) -> ir.Table:
     """Each person's registered practice (from their GP records), its PCN and place."""
     index = wh.table("person_index")
     records = wh.table("source_records")
@@ -133,7 +134,7 @@ def _neighbourhoods(wh: Warehouse) -> ir.Table:
     return joined.left_join(pcns, joined.neighbourhood == pcns.pcn).drop("pcn")
 
 
-def measures(wh: Warehouse, as_of: dt.date) -> ir.Table:
+def measures(wh: Source, as_of: dt.date) -> ir.Table:
     """One row per linked person, with every measure and the reasons for their cohorts."""
     events = person_events(wh, as_of)
     persons = wh.table("persons")
@@ -153,10 +154,12 @@ def measures(wh: Warehouse, as_of: dt.date) -> ir.Table:
     base = persons.select("person_id", "sex", age=age.cast("int64"))
     t = base
     for part in (
+        _demographics(wh, persons),
         _neighbourhoods(wh),
         _conditions(events),
         _deficits(events),
         _markers(events),
+        _inclusion(wh, events),
         _activity(events, as_of),
     ):
         joined = t.left_join(part, "person_id")
@@ -165,9 +168,96 @@ def measures(wh: Warehouse, as_of: dt.date) -> ir.Table:
         c: t[c].fill_null(0)
         for c in t.columns
         if c.startswith(("ltc_count", "charlson", "deficits", "ed_", "emergency_", "cost", "hosp"))
-    } | {c: t[c].fill_null(False) for c in t.columns if c.startswith(("has_", "marker_"))}
+    } | {
+        c: t[c].fill_null(False)
+        for c in t.columns
+        if c.startswith(("has_", "marker_")) or c == "reasonable_adjustment"
+    }
     t = t.mutate(**filled)
+    t = t.mutate(
+        age_band=_age_band(t.age),
+        inclusion_health=ibis.coalesce(t.inclusion_coded, t.inclusion_by_ethnicity),
+    ).drop("inclusion_coded", "inclusion_by_ethnicity")
     return _classify(t)
+
+
+AGE_BANDS = ((18, "0-17"), (45, "18-44"), (65, "45-64"), (75, "65-74"), (85, "75-84"))
+
+
+def _age_band(age: ir.IntegerValue) -> ir.StringValue:
+    return ibis.cases(*((age < top, label) for top, label in AGE_BANDS), else_="85+")
+
+
+def _optional(wh: Source, name: str, schema: dict[str, str]) -> ir.Table:
+    """A table a warehouse from an earlier release may lack: empty if so."""
+    if name in wh.con.list_tables():
+        return wh.table(name)
+    return ibis.memtable({c: [] for c in schema}, schema=ibis.schema(schema))
+
+
+def _demographics(wh: Source, persons: ir.Table) -> ir.Table:
+    """Ethnic group, deprivation (IMD of the LSOA of the person's postcode), the national
+    data opt-out, and the Gypsy, Roma and Traveller inclusion health group."""
+    postcodes = _optional(
+        wh, "postcodes", {"postcode": "string", "lsoa": "string", "imd_decile": "int64"}
+    )
+    postcodes = postcodes.group_by("postcode").aggregate(
+        lsoa=postcodes.lsoa.min(), imd_decile=postcodes.imd_decile.min()
+    )
+    opted = _optional(wh, "opt_outs", {"nhs_number": "string"}).select("nhs_number").distinct()
+    opted = opted.mutate(opted_out=ibis.literal(True))
+    key = persons.postcode.upper().replace(" ", "")
+    # A warehouse linked by an earlier release has no resolved ethnicity: not stated.
+    recorded = persons.ethnicity if "ethnicity" in persons.columns else ibis.null().cast("string")
+    t = persons.select("person_id", "nhs_number", ethnicity=recorded, _postcode=key)
+    t = t.left_join(postcodes, t._postcode == postcodes.postcode)
+    t = t.left_join(opted, t.nhs_number == opted.nhs_number)
+    return t.select(
+        "person_id",
+        "lsoa",
+        "imd_decile",
+        imd_quintile=((t.imd_decile + 1) // 2).cast("int64"),
+        ethnic_group=ethnic_group(t.ethnicity),
+        opted_out=t.opted_out.fill_null(False),
+        inclusion_by_ethnicity=ibis.ifelse(
+            t.ethnicity.strip().isin(list(ethnicity.GYPSY_ROMA_TRAVELLER)),
+            "Gypsy, Roma and Traveller communities",
+            ibis.null().cast("string"),
+        ),
+    )
+
+
+def ethnic_group(recorded: ir.StringValue) -> ir.StringValue:
+    """The broad ethnic group of an NHS code or an ONS 2021 label (as ethnicity.broad_group)."""
+    text = recorded.strip()
+    codes = ibis.literal(ethnicity.NHS_CODES, type="map<string, string>")
+    prefix = text.split(":")[0].strip()
+    return ibis.coalesce(
+        codes.get(text.upper()),
+        ibis.ifelse(prefix.isin(list(ethnicity.GROUPS)), prefix, None),
+        ibis.literal(ethnicity.NOT_STATED),
+    )
+
+
+def _inclusion(wh: Source, events: ir.Table) -> ir.Table:
+    """Inclusion health groups from coded records, and the reasonable adjustment flag
+    (an active flag carries no date, so every flag counts whatever the as-of date)."""
+    codes = _codes("inclusion_health")
+    found = events.join(codes, events.code == codes.code)
+    coded = found.group_by("person_id").aggregate(
+        inclusion_coded=found.group.min()  # one group shown; deterministic
+    )
+    index = wh.table("person_index").select("person_id", "source_id", "record_key")
+    every = wh.table("events")
+    flagged = every.filter(every.activity == "reasonable_adjustment_flag").join(
+        index, ["source_id", "record_key"]
+    )
+    adjusted = flagged.select("person_id").distinct().mutate(reasonable_adjustment=True)
+    return coded.outer_join(adjusted, "person_id").select(
+        person_id=ibis.coalesce(coded.person_id, adjusted.person_id),
+        inclusion_coded=coded.inclusion_coded,
+        reasonable_adjustment=adjusted.reasonable_adjustment,
+    )
 
 
 def _classify(t: ir.Table) -> ir.Table:

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import os
-import re
-import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +22,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from neighbourhood.errors import UserError
+from neighbourhood.phm import versions
 from neighbourhood.phm.codelists import codelists
+from neighbourhood.phm.engines import open_source
 from neighbourhood.phm.measures import COHORTS, SEGMENTS, as_of_date, measures
 from neighbourhood.phm.risk import fit_and_score
-from neighbourhood.warehouse import open_warehouse
+from neighbourhood.phm.versions import Versions
 
 REFRESH_DIR = "refresh"
-POINTER = "current.json"
-KEEP = 3  # versions kept on disk: the current one and two before it
-STAGES = ("measured", "written", "renamed", "switched")
-# Fault injection for tests of atomicity: the process kills itself at this stage.
-KILL_AT_VARIABLE = "NEIGHBOURHOOD_REFRESH_KILL_AT"
+STAGES = ("measured", *versions.STAGES)
+KILL_AT_VARIABLE = versions.KILL_AT_VARIABLE
+
+
+def refresh_versions(data_dir: Path) -> Versions:
+    return Versions(data_dir / REFRESH_DIR, "refresh")
 
 
 @dataclass
@@ -50,58 +49,56 @@ class RefreshReport:
     risk_auroc: float | None
     baseline_auroc: float | None
     seconds: float
+    engine: str = "duckdb"
+    timings: dict[str, float] = field(default_factory=dict)
+    cost_forecast: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__) | {"seconds": round(self.seconds, 2)}
 
 
-def refresh(data_dir: Path, as_of: dt.date | None = None, seed: int = 1) -> RefreshReport:
+def refresh(
+    data_dir: Path,
+    as_of: dt.date | None = None,
+    seed: int = 1,
+    engine: str = "duckdb",
+    scratch: Path | None = None,
+) -> RefreshReport:
+    """Measure everyone on ``engine`` (DuckDB, or Spark in local mode) and switch the
+    outputs in; the same input and seed give the same outputs on either engine."""
     began = time.perf_counter()
-    folder = data_dir / REFRESH_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    for debris in folder.glob("*.building*"):
-        debris.unlink()  # a refresh that was killed: never current, safe to remove
-    wh = open_warehouse(data_dir, read_only=True)
-    try:
+    outputs = refresh_versions(data_dir)
+    with open_source(data_dir, engine, scratch) as wh:
         if wh.table("persons").count().execute() == 0:
             raise UserError("no linked people in the warehouse: run 'neighbourhood link' first")
         as_of = as_of or as_of_date(wh)
-        people = measures(wh, as_of).order_by("person_id").to_pyarrow()
+        started = time.perf_counter()
+        people = _canonical(measures(wh, as_of).order_by("person_id").to_pyarrow())
+        measured = time.perf_counter() - started
         risk = fit_and_score(wh, as_of, people, seed)
         inputs = _inputs(wh)
-    finally:
-        wh.close()
-    for name in ("risk", "risk_band", "risk_factors"):
+    for name in ("risk", "risk_band", "risk_factors", "forecast_cost_12m"):
         people = people.append_column(name, risk.scores.column(name))
     model = risk.metrics
-    _stage("measured")
-    version = _next_version(folder)
-    final = folder / f"v{version:04d}.duckdb"
-    building = final.with_name(final.name + ".building")
+    versions.stage("measured")
+    version = outputs.start()
     info = {
         "version": version,
         "as_of": as_of.isoformat(),
         "seed": seed,
+        "engine": engine,
         "inputs": inputs,
         "codelists": {name: c.provenance() for name, c in codelists().items()},
         "risk_model": model,
         "people": people.num_rows,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    _write(building, people, info)
-    _stage("written")
-    building.replace(final)
-    _fsync_dir(folder)
-    _stage("renamed")
-    _switch(folder, info | {"file": final.name})
-    _stage("switched")
-    _prune(folder, version)
-    return _report(version, as_of, people, model, time.perf_counter() - began)
-
-
-def _stage(name: str) -> None:
-    if os.environ.get(KILL_AT_VARIABLE) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+    outputs.write(version, info, lambda con: _fill(con, people, risk.validation))
+    report = _report(version, as_of, people, model, time.perf_counter() - began)
+    report.engine = engine
+    report.timings = {"measures_seconds": round(measured, 2), **risk.timings}
+    report.cost_forecast = model.get("cost_forecast", {})
+    return report
 
 
 def _inputs(wh: Any) -> dict[str, Any]:
@@ -117,78 +114,51 @@ def _inputs(wh: Any) -> dict[str, Any]:
     }
 
 
-def _next_version(folder: Path) -> int:
-    found = [
-        int(m.group(1)) for p in folder.iterdir() if (m := re.match(r"v(\d+)\.duckdb", p.name))
-    ]
-    current = current_info(folder.parent)
-    return max([*found, current["version"] if current else 0]) + 1
+def _canonical(people: pa.Table) -> pa.Table:
+    """The same column types whichever engine measured (Spark counts in 32 bits, say)."""
+    fields = []
+    for column in people.schema:
+        kind = column.type
+        if pa.types.is_integer(kind):
+            kind = pa.int64()
+        elif pa.types.is_floating(kind):
+            kind = pa.float64()
+        elif pa.types.is_large_string(kind):
+            kind = pa.string()
+        fields.append(pa.field(column.name, kind))
+    return people.cast(pa.schema(fields))
 
 
-def _write(path: Path, people: pa.Table, info: dict[str, Any]) -> None:
-    with duckdb.connect(str(path)) as con:
-        con.register("incoming", people)
-        con.execute("CREATE TABLE person_measures AS SELECT * FROM incoming")
-        con.execute(f"""
-            CREATE TABLE case_finding AS
-            SELECT neighbourhood, neighbourhood_name,
-                   row_number() OVER (PARTITION BY neighbourhood ORDER BY cohort_count DESC,
-                       risk DESC, person_id) AS rank,
-                   person_id, segment, frailty, ltc_count, {", ".join(_cohort_columns())},
-                   risk, risk_band, risk_factors, emergency_admissions_12m,
-                   ed_attendances_12m, cost_12m, reasons
-            FROM person_measures WHERE complex_needs
-        """)
-        con.execute("CREATE TABLE refresh_info (info JSON)")
-        con.execute("INSERT INTO refresh_info VALUES (?)", [json.dumps(info)])
-        con.execute("CHECKPOINT")
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
+def _fill(con: duckdb.DuckDBPyConnection, people: pa.Table, validation: pa.Table) -> None:
+    con.register("incoming", people)
+    con.execute("CREATE TABLE person_measures AS SELECT * FROM incoming")
+    con.register("validated", validation)
+    con.execute("CREATE TABLE risk_validation AS SELECT * FROM validated")
+    con.execute(f"""
+        CREATE TABLE case_finding AS
+        SELECT neighbourhood, neighbourhood_name,
+               row_number() OVER (PARTITION BY neighbourhood ORDER BY cohort_count DESC,
+                   risk DESC, person_id) AS rank,
+               person_id, age, age_band, sex, imd_decile, imd_quintile,
+               reasonable_adjustment, segment, frailty, ltc_count,
+               {", ".join(_cohort_columns())},
+               risk, risk_band, risk_factors, emergency_admissions_12m,
+               ed_attendances_12m, cost_12m, forecast_cost_12m, reasons
+        FROM person_measures WHERE complex_needs
+    """)
 
 
 def _cohort_columns() -> list[str]:
     return [f"cohort_{name}" for name in COHORTS]
 
 
-def _switch(folder: Path, info: dict[str, Any]) -> None:
-    pointer = folder / POINTER
-    incoming = folder / (POINTER + ".building")
-    incoming.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    with incoming.open("rb") as handle:
-        os.fsync(handle.fileno())
-    incoming.replace(pointer)  # the one step that makes the new outputs current
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _prune(folder: Path, current: int) -> None:
-    for path in folder.glob("v*.duckdb"):
-        match = re.match(r"v(\d+)\.duckdb$", path.name)
-        if match and int(match.group(1)) <= current - KEEP:
-            path.unlink(missing_ok=True)  # readers with it open keep reading it
-
-
 def current_info(data_dir: Path) -> dict[str, Any] | None:
-    pointer = data_dir / REFRESH_DIR / POINTER
-    if not pointer.exists():
-        return None
-    info: dict[str, Any] = json.loads(pointer.read_text(encoding="utf-8"))
-    return info
+    return refresh_versions(data_dir).current()
 
 
 def open_current(data_dir: Path) -> duckdb.DuckDBPyConnection:
     """The current refresh's outputs, read-only: what every reader should use."""
-    info = current_info(data_dir)
-    if info is None:
-        raise UserError(f"no refresh in {data_dir} yet: run 'neighbourhood refresh' first")
-    return duckdb.connect(str(data_dir / REFRESH_DIR / info["file"]), read_only=True)
+    return refresh_versions(data_dir).open_current("run 'neighbourhood refresh' first")
 
 
 def _report(

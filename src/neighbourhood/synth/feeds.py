@@ -356,7 +356,33 @@ def to_sources(feeds: list[Feed], extracts: str, expires: dt.date) -> list[Sourc
                 "Public reference data under the Open Government Licence",
                 dt.date(9999, 12, 31),
             ),
-        )
+        ),
+        Source(
+            "reference-postcodes",
+            "ZZ0",
+            "Postcode directory with LSOA and IMD decile (synthetic, as ONS's NSPL)",
+            "reference",
+            "postcodes-csv",
+            f"{extracts}/reference/postcodes.csv",
+            Agreement(
+                "OGL-3.0",
+                "Public reference data under the Open Government Licence",
+                dt.date(9999, 12, 31),
+            ),
+        ),
+        Source(
+            "national-data-opt-out",
+            "X26",
+            "NHS England national data opt-out (synthetic)",
+            "national",
+            "opt-outs-csv",
+            f"{extracts}/national/national_data_opt_out.csv",
+            Agreement(
+                "NDOO-COMPLIANCE",
+                "Applying the national data opt-out to planning and research outputs",
+                dt.date(9999, 12, 31),
+            ),
+        ),
     ]
     for feed in feeds:
         agreement = Agreement(

@@ -621,6 +621,7 @@ def _write_reference(world: World) -> None:
             )
         ],
     )
+    _write_table(ref / "postcodes.csv", ["postcode", "lsoa", "imd_decile"], _postcode_rows(geo))
     _write_table(
         ref / "integrators.csv",
         ["place", "name", "host_ods_code", "partners"],
@@ -634,6 +635,18 @@ def _write_reference(world: World) -> None:
             for u in unit_costs().values()
         ],
     )
+
+
+def _postcode_rows(geo: Any) -> list[list[str]]:
+    """A postcode directory, as ONS's NSPL: each postcode's LSOA and its IMD decile
+    (a postcode drawn for two LSOAs belongs to the first)."""
+    seen: dict[str, list[str]] = {}
+    for code, decile, postcodes in zip(
+        geo.lsoa_codes, geo.lsoa_imd_decile.tolist(), geo.lsoa_postcodes, strict=True
+    ):
+        for postcode in postcodes:
+            seen.setdefault(postcode, [postcode, code, str(decile)])
+    return sorted(seen.values())
 
 
 def _write_table(path: Path, head: list[str], rows: list[list[str]]) -> None:

@@ -83,6 +83,10 @@ ORGANISATIONS = ibis.schema(
         "file_id": "int64",
     }
 )
+POSTCODES = ibis.schema(
+    {"postcode": "string", "lsoa": "string", "imd_decile": "int64", "file_id": "int64"}
+)
+OPT_OUTS = ibis.schema({"nhs_number": "string", "file_id": "int64"})
 PERSON_INDEX = ibis.schema(
     {
         "person_id": "string",
@@ -103,6 +107,7 @@ PERSONS = ibis.schema(
         "date_of_birth": "date",
         "sex": "string",
         "postcode": "string",
+        "ethnicity": "string",
         "records": "int64",
         "sources": "int64",
         "run_id": "int64",
@@ -147,6 +152,8 @@ TABLES: dict[str, sch.Schema] = {
     "events": EVENTS,
     "quarantine": QUARANTINE,
     "organisations": ORGANISATIONS,
+    "postcodes": POSTCODES,
+    "opt_outs": OPT_OUTS,
     "person_index": PERSON_INDEX,
     "persons": PERSONS,
     "identity_changes": IDENTITY_CHANGES,

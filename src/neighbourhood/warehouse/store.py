@@ -11,6 +11,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 from ibis.backends.duckdb import Backend
+from ibis.backends.sql.datatypes import DuckDBType
 
 from neighbourhood.errors import UserError
 from neighbourhood.warehouse.schema import TABLES
@@ -86,4 +87,15 @@ def open_warehouse(data_dir: Path, read_only: bool = False) -> Warehouse:
         for name, schema in TABLES.items():
             if name not in existing:
                 con.create_table(name, schema=schema)
+            else:
+                _add_new_columns(con, name, schema)
     return Warehouse(con, path)
+
+
+def _add_new_columns(con: Backend, name: str, schema: ibis.Schema) -> None:
+    """A warehouse written by an earlier release gains the columns added since (empty)."""
+    have = set(con.table(name).columns)
+    for column, kind in schema.items():
+        if column not in have:
+            sql_type = DuckDBType.to_string(kind)
+            con.raw_sql(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}')

@@ -25,7 +25,18 @@ def run(
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["synth"], ["demo"], ["bench"], ["bench", "synth"], ["bench", "link"]]
+    "command",
+    [
+        [],
+        ["synth"],
+        ["demo"],
+        ["bench"],
+        ["bench", "synth"],
+        ["bench", "link"],
+        ["bench", "refresh"],
+        ["report"],
+        ["publish"],
+    ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     done = run(*command, "--help")
@@ -44,6 +55,10 @@ def test_every_command_has_help(command: list[str]) -> None:
         (["bench", "synth", "--sizes", "ten"], "--sizes should be numbers"),
         (["bench", "link", "--sizes", "1000", "--spark-sizes", "2000"], "are not among --sizes"),
         (["link", "--engine", "hadoop"], "Invalid value for '--engine'"),
+        (["bench", "ingest", "--from", "."], "was not written by 'neighbourhood synth'"),
+        (["bench", "refresh", "--from", "."], "not a data directory synth wrote"),
+        (["refresh", "--engine", "hadoop"], "Invalid value for '--engine'"),
+        (["report", "--html", "/nonexistent/dir/r.html"], "is not a directory"),
         (["frobnicate"], "No such command"),
     ],
 )

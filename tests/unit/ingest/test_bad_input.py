@@ -252,3 +252,25 @@ def test_a_new_extract_from_the_same_feed_appends(tmp_path: Path) -> None:
     report = run(tmp_path)
     assert sorted(f.status for f in report.files) == ["already ingested", "ingested"]
     assert count(tmp_path, "source_records") == 2
+
+
+def test_every_row_of_a_large_file_keeps_its_own_line(tmp_path: Path) -> None:
+    """300,000 rows (several of DuckDB's row groups, read by parallel threads), with rows
+    rejected and quarantined throughout: each row keeps the line it came from."""
+    rows = [b"ID,NHS,First,Last,DOB"]
+    broken = set(range(7, 300_000, 9_973))  # a stray field: rejected by the reader
+    for line in range(2, 300_002):
+        extra = b",oops" if line in broken else b""
+        rows.append(b"L%d,,Ann,Jones,04/03/1950%s" % (line, extra))
+    csv_source(tmp_path, b"\r\n".join(rows) + b"\r\n", EVENTS)
+    people = run(tmp_path).files[0]
+    assert (people.records_in, people.quarantined) == (300_000, len(broken))
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        wrong = con.sql(
+            "SELECT count(*) FROM source_records WHERE record_key <> 'L' || line"
+        ).fetchone()
+        quarantined = {
+            r[0] for r in con.sql("SELECT line FROM quarantine WHERE file_id = 1").fetchall()
+        }
+    assert wrong == (0,)
+    assert quarantined == broken

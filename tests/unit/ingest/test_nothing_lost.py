@@ -45,7 +45,8 @@ def test_the_warehouse_holds_exactly_what_the_accounts_say(ingested: Ingested) -
         ingested.data,
         """
         SELECT (SELECT count(*) FROM source_records) + (SELECT count(*) FROM events)
-             + (SELECT count(*) FROM organisations)""",
+             + (SELECT count(*) FROM organisations) + (SELECT count(*) FROM postcodes)
+             + (SELECT count(*) FROM opt_outs)""",
     )[0]
     (quarantined,) = query(ingested.data, "SELECT count(*) FROM quarantine")[0]
     assert stored == accepted

@@ -54,7 +54,11 @@ def test_synth_declares_every_feed_it_writes(tmp_path: Path) -> None:
         "national",
         "manifest.json",
     }
-    assert {s.id for s in sources} == feeds | {"reference-organisations"}
+    reference = {"reference-organisations", "reference-postcodes", "national-data-opt-out"}
+    assert {s.id for s in sources} == feeds | reference
+    declared = {s.location(tmp_path) for s in sources}
+    assert tmp_path / "extracts" / "national" / "national_data_opt_out.csv" in declared
+    assert tmp_path / "extracts" / "reference" / "postcodes.csv" in declared
     assert all(s.agreement for s in sources)
 
 

@@ -1,0 +1,159 @@
+"""``neighbourhood bench refresh``: the refresh at neighbourhood and ICS size, DuckDB
+beside Spark, each in its own process with its own peak memory.
+
+Each size is synthesised, ingested and linked first (not timed), or taken from a data
+directory already linked (``--from``, read through links, never changed).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from neighbourhood.cli.measure import parse_sizes, run_measured
+from neighbourhood.cli.options import JsonOption, ScratchOption
+from neighbourhood.cli.output import console, print_json
+from neighbourhood.errors import UserError
+
+NEIGHBOURHOOD = 50_000
+ICS = 2_000_000
+TARGET_ICS_SECONDS = 180.0  # model training included
+TARGET_SCORING_SECONDS = 60.0
+TARGET_MEMORY_MB = 8 * 1024
+TARGET_SPARK_RATIO = 5.0
+
+
+def bench_refresh(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Populations to refresh, comma-separated.")
+    ] = f"{NEIGHBOURHOOD},{ICS}",
+    spark_sizes: Annotated[
+        str,
+        typer.Option(
+            "--spark-sizes", help="Of those, the ones also refreshed on Spark (empty for none)."
+        ),
+    ] = f"{NEIGHBOURHOOD},{ICS}",
+    reuse: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="A data directory already ingested and linked, for its size (repeatable); "
+            "read, never changed.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Time `refresh` (measures, risk model training and scoring) at neighbourhood and ICS
+    size on DuckDB and on Spark in local mode, in one run."""
+    people_sizes = parse_sizes(sizes)
+    on_spark = set(parse_sizes(spark_sizes)) if spark_sizes.strip() else set()
+    unknown = on_spark - set(people_sizes)
+    if unknown:
+        raise UserError(f"--spark-sizes {sorted(unknown)} are not among --sizes {sizes}")
+    prepared = {_people_of(d): d for d in reuse or []}
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        for people in people_sizes:
+            data = Path(tmp) / f"ics-{people}"
+            try:
+                _prepare(people, data, prepared.get(people))
+            except UserError as error:
+                results.append({"people": people, "engine": "-", "failed": str(error)})
+                continue
+            engines = ["duckdb", "spark"] if people in on_spark else ["duckdb"]
+            duckdb_seconds = None
+            for engine in engines:
+                row = _time(people, data, engine, duckdb_seconds)
+                if engine == "duckdb" and "seconds" in row:
+                    duckdb_seconds = row["seconds"]
+                results.append(row)
+    if as_json:
+        print_json({"benchmark": "refresh", "results": results})
+        return
+    _print(results)
+
+
+def _people_of(data: Path) -> int:
+    manifest = data / "extracts" / "manifest.json"
+    if not (data / "warehouse.duckdb").exists() or not manifest.exists():
+        raise UserError(
+            f"--from {data}: not a data directory synth wrote and ingest filled "
+            "(it needs extracts/manifest.json and warehouse.duckdb)"
+        )
+    return int(json.loads(manifest.read_text(encoding="utf-8"))["people"])
+
+
+def _prepare(people: int, data: Path, reuse: Path | None) -> None:
+    if reuse is not None:
+        data.mkdir(parents=True)
+        for name in ("warehouse.duckdb", "extracts", "sources.toml"):
+            (data / name).symlink_to((reuse / name).resolve())
+        return
+    run_measured(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
+    run_measured(["ingest", "--data", str(data)])
+    run_measured(["link", "--data", str(data)])
+
+
+def _time(people: int, data: Path, engine: str, duckdb_seconds: float | None) -> dict[str, Any]:
+    try:
+        figures, seconds, peak = run_measured(["refresh", "--data", str(data), "--engine", engine])
+    except UserError as error:
+        return {"people": people, "engine": engine, "failed": str(error), "met": False}
+    timings = figures.get("timings", {})
+    ratio = None if duckdb_seconds is None else seconds / duckdb_seconds
+    met = peak < TARGET_MEMORY_MB
+    if people >= ICS and engine == "duckdb":
+        met = met and seconds < TARGET_ICS_SECONDS
+        met = met and timings.get("scoring_seconds", 0) < TARGET_SCORING_SECONDS
+    if ratio is not None:
+        met = met and ratio <= TARGET_SPARK_RATIO
+    return {
+        "people": people,
+        "engine": engine,
+        "persons": figures["people"],
+        "seconds": round(seconds, 1),
+        "people_per_second": round(figures["people"] / seconds),
+        **timings,
+        "risk_auroc": figures.get("risk_auroc"),
+        "peak_memory_mb": round(peak),
+        "times_duckdb": None if ratio is None else round(ratio, 2),
+        "met": met,
+    }
+
+
+def _print(results: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title="neighbourhood bench refresh")
+    columns = ("people", "engine", "seconds", "measures s", "training s", "scoring s")
+    for column in (*columns, "peak MB", "× DuckDB", "AUROC", "met"):
+        table.add_column(column, justify="right")
+    for r in results:
+        if "failed" in r:
+            table.add_row(f"{r['people']:,}", r["engine"], "failed: " + r["failed"][-120:])
+            continue
+        table.add_row(
+            f"{r['people']:,}",
+            r["engine"],
+            f"{r['seconds']:.1f}",
+            f"{r.get('measures_seconds', 0):.1f}",
+            f"{r.get('training_seconds', 0):.1f}",
+            f"{r.get('scoring_seconds', 0):.1f}",
+            f"{r['peak_memory_mb']:,}",
+            "" if r["times_duckdb"] is None else f"{r['times_duckdb']:.1f}",
+            str(r["risk_auroc"]),
+            "yes" if r["met"] else "NO",
+        )
+    console.print(table)
+    console.print(
+        f"Targets: the {ICS:,}-person ICS on DuckDB in < {TARGET_ICS_SECONDS:.0f} s with "
+        f"training (scoring < {TARGET_SCORING_SECONDS:.0f} s), peak < {TARGET_MEMORY_MB:,} MB, "
+        f"Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB."
+    )

@@ -1,0 +1,211 @@
+"""``neighbourhood publish``: what operations and planners read, from the current refresh.
+
+One published version per refresh (``DATA/published/vNNNN.duckdb``, switched in one
+step like the refresh) holds:
+
+- for direct care (identifiable; the web application reads only these):
+  ``case_finding`` (the ranked list with names and NHS numbers), ``person_profiles``
+  (every linked person) and ``timeline`` (their events from every sector);
+- for planning (pseudonymised): ``planning_people``, one row per person who has not
+  opted out, keyed by a keyed hash (HMAC-SHA256) of the person id, with no name, NHS
+  number, date of birth or postcode. The key is kept outside the warehouse and the
+  published files (``DATA/keys/pseudonymisation.key`` unless
+  ``NEIGHBOURHOOD_PSEUDONYMISATION_KEY`` names another file), so a published file
+  alone cannot be linked back to people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from neighbourhood.errors import UserError
+from neighbourhood.phm.measures import COHORTS
+from neighbourhood.phm.refresh import REFRESH_DIR, current_info
+from neighbourhood.phm.versions import Versions
+from neighbourhood.warehouse.store import WAREHOUSE_FILE
+
+PUBLISHED_DIR = "published"
+KEY_VARIABLE = "NEIGHBOURHOOD_PSEUDONYMISATION_KEY"
+KEY_BYTES = 32
+PSEUDONYM_CHARS = 32  # 128 bits of the HMAC: no collision in any population
+
+
+@dataclass
+class PublishReport:
+    version: int
+    refresh: int
+    as_of: str
+    case_finding: int
+    profiles: int
+    timeline_events: int
+    planning_people: int
+    opted_out_excluded: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__) | {"seconds": round(self.seconds, 2)}
+
+
+def published_versions(data_dir: Path) -> Versions:
+    return Versions(data_dir / PUBLISHED_DIR, "publish")
+
+
+def open_published(data_dir: Path) -> duckdb.DuckDBPyConnection:
+    return published_versions(data_dir).open_current("run 'neighbourhood publish' first")
+
+
+def key_path(data_dir: Path) -> Path:
+    named = os.environ.get(KEY_VARIABLE)
+    return Path(named) if named else data_dir / "keys" / "pseudonymisation.key"
+
+
+def pseudonymisation_key(data_dir: Path) -> bytes:
+    """The key, made (readable by its owner only) the first time it is needed."""
+    path = key_path(data_dir)
+    if not path.exists():
+        if os.environ.get(KEY_VARIABLE):
+            raise UserError(f"{KEY_VARIABLE} names {path}, which does not exist")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+    text = path.read_text(encoding="utf-8").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError as error:
+        raise UserError(f"the pseudonymisation key {path} is not hexadecimal") from error
+    if len(key) < 16:
+        raise UserError(f"the pseudonymisation key {path} is shorter than 128 bits")
+    return key
+
+
+def pseudonym(key: bytes, person_id: str) -> str:
+    return hmac.new(key, person_id.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]
+
+
+def publish(data_dir: Path) -> PublishReport:
+    began = time.perf_counter()
+    info = current_info(data_dir)
+    if info is None:
+        raise UserError(f"no refresh in {data_dir} yet: run 'neighbourhood refresh' first")
+    key = pseudonymisation_key(data_dir)
+    outputs = published_versions(data_dir)
+    version = outputs.start()
+    refresh_file = data_dir / REFRESH_DIR / info["file"]
+    meta = {
+        "version": version,
+        "refresh": info["version"],
+        "as_of": info["as_of"],
+        "pseudonymisation": f"HMAC-SHA256 of the person id, first {PSEUDONYM_CHARS} hex digits",
+        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    counts: dict[str, int] = {}
+
+    def fill(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(f"ATTACH '{_quote(refresh_file)}' AS refresh (READ_ONLY)")
+        con.execute(f"ATTACH '{_quote(data_dir / WAREHOUSE_FILE)}' AS wh (READ_ONLY)")
+        _direct_care(con)
+        _planning(con, key)
+        for table in ("case_finding", "person_profiles", "timeline", "planning_people"):
+            counts[table] = _count(con, f"SELECT count(*) FROM {table}")
+        counts["opted_out"] = _count(
+            con, "SELECT count(*) FROM refresh.person_measures WHERE opted_out"
+        )
+        con.execute("DETACH refresh")
+        con.execute("DETACH wh")
+
+    outputs.write(version, meta, fill)
+    return PublishReport(
+        version=version,
+        refresh=info["version"],
+        as_of=info["as_of"],
+        case_finding=counts["case_finding"],
+        profiles=counts["person_profiles"],
+        timeline_events=counts["timeline"],
+        planning_people=counts["planning_people"],
+        opted_out_excluded=counts["opted_out"],
+        seconds=time.perf_counter() - began,
+    )
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+COHORT_COLUMNS = ", ".join(f"m.cohort_{c}" for c in COHORTS)
+
+
+def _direct_care(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        CREATE TABLE person_profiles AS
+        SELECT m.person_id, p.nhs_number, p.given_name, p.family_name, p.date_of_birth,
+               p.sex, p.postcode, p.ethnicity, m.ethnic_group, m.age, m.age_band,
+               m.neighbourhood, m.neighbourhood_name, m.practice, m.lsoa, m.imd_decile,
+               m.imd_quintile, m.reasonable_adjustment, m.inclusion_health, m.opted_out,
+               coalesce(c.has_unpaid_carer, false) AS has_unpaid_carer,
+               m.segment, m.frailty, m.efi, m.ltc_count, m.charlson, m.conditions,
+               {COHORT_COLUMNS}, m.complex_needs, m.cohort_count, m.risk, m.risk_band,
+               m.risk_factors, m.reasons, m.emergency_admissions_12m, m.ed_attendances_12m,
+               m.cost_12m, m.hospital_cost_12m, m.forecast_cost_12m
+        FROM refresh.person_measures m
+        JOIN wh.persons p USING (person_id)
+        LEFT JOIN (
+            SELECT DISTINCT i.person_id, true AS has_unpaid_carer
+            FROM wh.events e JOIN wh.person_index i USING (source_id, record_key)
+            WHERE e.activity = 'unpaid_carer_recorded'
+        ) c USING (person_id)
+        ORDER BY m.person_id
+    """)
+    con.execute("""
+        CREATE TABLE case_finding AS
+        SELECT f.neighbourhood, f.neighbourhood_name, f.rank, f.person_id, p.nhs_number,
+               p.given_name, p.family_name, p.date_of_birth, f.* EXCLUDE (neighbourhood,
+               neighbourhood_name, rank, person_id)
+        FROM refresh.case_finding f JOIN person_profiles p USING (person_id)
+        ORDER BY f.neighbourhood, f.rank
+    """)
+    con.execute("""
+        CREATE TABLE timeline AS
+        SELECT i.person_id, e.start_date, e.end_date, e.sector, e.setting, e.activity,
+               e.code, e.source_id, e.cost_gbp
+        FROM wh.events e JOIN wh.person_index i USING (source_id, record_key)
+        WHERE e.start_date IS NOT NULL
+        ORDER BY i.person_id, e.start_date
+    """)
+
+
+def _planning(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    people = con.execute(
+        "SELECT person_id FROM refresh.person_measures WHERE NOT opted_out ORDER BY person_id"
+    ).fetch_arrow_table()
+    ids = people.column("person_id").to_pylist()
+    keyed = pa.table({"person_id": ids, "pseudo_id": [pseudonym(key, p) for p in ids]})
+    con.register("keyed", keyed)
+    con.execute(f"""
+        CREATE TABLE planning_people AS
+        SELECT k.pseudo_id, m.neighbourhood, m.neighbourhood_name, m.lsoa, m.imd_decile,
+               m.imd_quintile, m.age_band, m.sex, m.ethnic_group, m.reasonable_adjustment,
+               m.inclusion_health, m.segment, m.frailty, m.ltc_count, m.charlson,
+               {COHORT_COLUMNS}, m.complex_needs, m.risk, m.risk_band, m.cost_12m,
+               m.hospital_cost_12m, m.forecast_cost_12m, m.emergency_admissions_12m,
+               m.ed_attendances_12m
+        FROM keyed k JOIN refresh.person_measures m USING (person_id)
+        ORDER BY k.pseudo_id
+    """)
+    con.unregister("keyed")

@@ -1,0 +1,183 @@
+"""The inequalities report: every group, disclosure control, the opt-out, and the HTML page."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neighbourhood.phm.measures import ethnic_group
+from neighbourhood.phm.refresh import open_current
+from neighbourhood.phm.report import DIMENSIONS, build, protect, rate
+from neighbourhood.standards import ethnicity
+
+
+@given(st.integers(min_value=0, max_value=10_000_000))
+def test_protect_never_publishes_1_to_7_and_rounds_to_5(n: int) -> None:
+    shown = protect(n)
+    if 1 <= n <= 7:
+        assert shown is None
+    else:
+        assert shown is not None and shown % 5 == 0 and abs(shown - n) <= 2
+        assert shown != 0 or n == 0
+
+
+def test_a_rate_is_suppressed_with_its_count() -> None:
+    assert rate(None, 100) is None and rate(10, None) is None and rate(10, 0) is None
+    assert rate(15, 60) == 25.0
+
+
+SQL = ibis.duckdb.connect()
+
+
+@settings(deadline=None, max_examples=80)
+@given(
+    st.one_of(
+        st.sampled_from([*ethnicity.NHS_CODES, "a", " h ", "z"]),
+        st.sampled_from(
+            [
+                "White: Irish",
+                "Asian or Asian British: Indian",
+                "Black, Black British, Caribbean or African: African",
+                "Other ethnic group: Arab",
+                "Mixed or Multiple: White and Asian",
+                "Not a group: x",
+            ]
+        ),
+        st.text(alphabet="ABCHSZahsz: \t,-Whiteor", max_size=14),
+    )
+)
+def test_the_sql_ethnic_group_agrees_with_python(recorded: str) -> None:
+    table = ibis.memtable({"recorded": [recorded]})
+    assert SQL.execute(ethnic_group(table.recorded)).iloc[0] == ethnicity.broad_group(recorded)
+
+
+def cells(report: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Every published count in the report: (dimension, field, value)."""
+    out = []
+    for key, dimension in report["dimensions"].items():
+        for group in dimension["groups"]:
+            for name, value in group.items():
+                if isinstance(value, int) and not name.endswith(("cost_12m",)):
+                    out.append((key, name, value))
+            out += [(key, s, v) for s, v in group["segments"].items() if v is not None]
+        out += [(key, f"total {n}", v) for n, v in dimension["total"].items()]
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(refreshed: Path) -> dict[str, Any]:
+    return build(refreshed)
+
+
+def test_no_published_count_is_1_to_7_and_every_count_is_a_multiple_of_5(
+    report: dict[str, Any],
+) -> None:
+    published = cells(report)
+    assert len(published) > 400
+    assert not [c for c in published if 1 <= c[2] <= 7]
+    assert not [c for c in published if c[2] % 5]
+
+
+def test_every_dimension_is_reported_and_totals_add_up_from_the_cells(
+    report: dict[str, Any],
+) -> None:
+    assert set(report["dimensions"]) == set(DIMENSIONS)
+    for dimension in report["dimensions"].values():
+        groups = dimension["groups"]
+        assert dimension["total"]["people"] == sum(g["people"] or 0 for g in groups)
+    ages = [g["group"] for g in report["dimensions"]["age_band"]["groups"]]
+    assert ages == ["0-17", "18-44", "45-64", "65-74", "75-84", "85+"]
+    quintiles = {g["group"] for g in report["dimensions"]["imd_quintile"]["groups"]}
+    assert quintiles <= {"1", "2", "3", "4", "5"} and len(quintiles) >= 3  # every person placed
+    ethnic = {g["group"] for g in report["dimensions"]["ethnic_group"]["groups"]}
+    assert {"White", "Asian or Asian British", "Not stated"} <= ethnic <= set(ethnicity.GROUPS)
+
+
+def test_opted_out_people_are_left_out(refreshed: Path, report: dict[str, Any]) -> None:
+    with open_current(refreshed) as con:
+        everyone, opted = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE opted_out) FROM person_measures"
+        ).fetchone()  # type: ignore[misc]
+    with duckdb.connect(str(refreshed / "warehouse.duckdb"), read_only=True) as con:
+        listed = con.execute("SELECT count(*) FROM opt_outs").fetchone()[0]  # type: ignore[index]
+    assert opted > 0.02 * everyone and opted <= listed  # linked people on the list
+    total = report["dimensions"]["sex"]["total"]["people"]
+    groups = len(report["dimensions"]["sex"]["groups"])
+    assert abs(total - (everyone - opted)) <= 2.5 * groups  # rounding only
+    assert report["opted_out_excluded"] == protect(opted)
+
+
+def test_deprivation_shows_the_gradient_the_synthetic_population_has(
+    report: dict[str, Any],
+) -> None:
+    """Synth makes conditions commoner with deprivation: the most deprived fifth has a
+    higher share with complex needs than the least deprived fifth present."""
+    groups = {g["group"]: g for g in report["dimensions"]["imd_quintile"]["groups"]}
+    present = sorted(q for q in groups if q != "Unknown")
+    most, least = groups[present[0]], groups[present[-1]]
+    assert most["complex_needs_pct"] > least["complex_needs_pct"]
+
+
+def test_the_risk_model_is_reported_by_group(report: dict[str, Any]) -> None:
+    assert 0.6 < report["risk_model"]["auroc"] < 1
+    by_sex = report["dimensions"]["sex"]["groups"]
+    assert all(0.6 < g["model"]["auroc"] < 1 for g in by_sex if g["people"] > 1000)
+    for g in by_sex:
+        observed, predicted = g["model"]["observed_pct"], g["model"]["mean_predicted_pct"]
+        assert abs(observed - predicted) < 3  # calibrated within a group, in points
+
+
+def test_the_command_writes_json_and_an_html_page_without_names(
+    refreshed: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "report.html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neighbourhood.cli.app",
+            "report",
+            "--data",
+            str(refreshed),
+            "--html",
+            str(page),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["dimensions"]["sex"]["groups"]
+    text = page.read_text(encoding="utf-8")
+    assert text.count("<svg") == 1 + len(DIMENSIONS)  # calibration, and one per dimension
+    assert text.count("<table>") == len(DIMENSIONS)
+    assert 'lang="en-GB"' in text and "aria-label=" in text
+    with duckdb.connect(str(refreshed / "warehouse.duckdb"), read_only=True) as con:
+        names = [r[0] for r in con.execute("SELECT family_name FROM persons LIMIT 200").fetchall()]
+        numbers = [r[0] for r in con.execute("SELECT nhs_number FROM persons LIMIT 200").fetchall()]
+    visible = re.sub(r"<[^>]+>", " ", text)
+    assert not [n for n in names if n and re.search(rf"\b{re.escape(n)}\b", visible)]
+    assert not [n for n in numbers if n and n in text]
+
+
+def test_report_before_any_refresh_says_what_to_do(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "neighbourhood.cli.app", "report", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "run 'neighbourhood refresh' first" in done.stderr
+    assert "Traceback" not in done.stderr
