@@ -17,9 +17,9 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from neighbourhood.cli.measure import parse_sizes, run_measured
+from neighbourhood.cli.measure import Column, engine_sizes, print_engine_results, run_measured
 from neighbourhood.cli.options import JsonOption, ScratchOption
-from neighbourhood.cli.output import console, print_json
+from neighbourhood.cli.output import print_json
 from neighbourhood.errors import UserError
 
 NEIGHBOURHOOD = 50_000
@@ -50,11 +50,7 @@ def bench_link(
     Each run is its own process, so its peak memory is its own; Spark runs after
     DuckDB on the same warehouse, so both link the same records.
     """
-    people_sizes = parse_sizes(sizes)
-    on_spark = set(parse_sizes(spark_sizes)) if spark_sizes.strip() else set()
-    unknown = on_spark - set(people_sizes)
-    if unknown:
-        raise UserError(f"--spark-sizes {sorted(unknown)} are not among --sizes {sizes}")
+    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
     results = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         for people in people_sizes:
@@ -116,34 +112,21 @@ def _row(
 
 
 def _print(results: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title="neighbourhood bench link")
-    columns = ("people", "engine", "records", "comparisons", "per record", "seconds")
-    for column in (*columns, "records/s", "peak MB", "× DuckDB", "met"):
-        table.add_column(column, justify="right")
-    for r in results:
-        if "failed" in r:
-            table.add_row(f"{r['people']:,}", r["engine"], "failed: " + r["failed"][-120:])
-            continue
-        table.add_row(
-            f"{r['people']:,}",
-            r["engine"],
-            f"{r['records']:,}",
-            f"{r['comparisons']:,}",
-            f"{r['comparisons_per_record']:.1f}",
-            f"{r['seconds']:.1f}",
-            f"{r['records_per_second']:,}",
-            f"{r['peak_memory_mb']:,}",
-            "" if r["times_duckdb"] is None else f"{r['times_duckdb']:.1f}",
-            "yes" if r["met"] else "NO",
-        )
-    console.print(table)
-    console.print(
+    figures: tuple[Column, ...] = (
+        ("records", lambda r: f"{r['records']:,}"),
+        ("comparisons", lambda r: f"{r['comparisons']:,}"),
+        ("per record", lambda r: f"{r['comparisons_per_record']:.1f}"),
+        ("seconds", lambda r: f"{r['seconds']:.1f}"),
+        ("records/s", lambda r: f"{r['records_per_second']:,}"),
+    )
+    print_engine_results(
+        "neighbourhood bench link",
+        figures,
+        results,
         f"Targets: the {ICS:,}-person ICS on DuckDB in < {TARGET_ICS_SECONDS:.0f} s; peak "
         f"< {TARGET_MEMORY_MB:,} MB; < {TARGET_COMPARISONS_PER_RECORD:.0f} comparisons a "
         f"record; Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB. For scale, Splink's "
-        f"published run: {SPLINK_PUBLISHED_RECORDS_PER_SECOND:,.0f} records/s on 8 vCPU."
+        f"published run: {SPLINK_PUBLISHED_RECORDS_PER_SECOND:,.0f} records/s on 8 vCPU.",
     )
 
 

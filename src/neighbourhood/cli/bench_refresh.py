@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
-from neighbourhood.cli.measure import parse_sizes, run_measured
+from neighbourhood.cli.measure import Column, engine_sizes, print_engine_results, run_measured
 from neighbourhood.cli.options import JsonOption, ScratchOption
-from neighbourhood.cli.output import console, print_json
+from neighbourhood.cli.output import print_json
 from neighbourhood.errors import UserError
 
 NEIGHBOURHOOD = 50_000
@@ -52,11 +52,7 @@ def bench_refresh(
 ) -> None:
     """Time `refresh` (measures, risk model training and scoring) at neighbourhood and ICS
     size on DuckDB and on Spark in local mode, in one run."""
-    people_sizes = parse_sizes(sizes)
-    on_spark = set(parse_sizes(spark_sizes)) if spark_sizes.strip() else set()
-    unknown = on_spark - set(people_sizes)
-    if unknown:
-        raise UserError(f"--spark-sizes {sorted(unknown)} are not among --sizes {sizes}")
+    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
     prepared = {_people_of(d): d for d in reuse or []}
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
@@ -129,31 +125,18 @@ def _time(people: int, data: Path, engine: str, duckdb_seconds: float | None) ->
 
 
 def _print(results: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title="neighbourhood bench refresh")
-    columns = ("people", "engine", "seconds", "measures s", "training s", "scoring s")
-    for column in (*columns, "peak MB", "× DuckDB", "AUROC", "met"):
-        table.add_column(column, justify="right")
-    for r in results:
-        if "failed" in r:
-            table.add_row(f"{r['people']:,}", r["engine"], "failed: " + r["failed"][-120:])
-            continue
-        table.add_row(
-            f"{r['people']:,}",
-            r["engine"],
-            f"{r['seconds']:.1f}",
-            f"{r.get('measures_seconds', 0):.1f}",
-            f"{r.get('training_seconds', 0):.1f}",
-            f"{r.get('scoring_seconds', 0):.1f}",
-            f"{r['peak_memory_mb']:,}",
-            "" if r["times_duckdb"] is None else f"{r['times_duckdb']:.1f}",
-            str(r["risk_auroc"]),
-            "yes" if r["met"] else "NO",
-        )
-    console.print(table)
-    console.print(
+    figures: tuple[Column, ...] = (
+        ("seconds", lambda r: f"{r['seconds']:.1f}"),
+        ("measures s", lambda r: f"{r.get('measures_seconds', 0):.1f}"),
+        ("training s", lambda r: f"{r.get('training_seconds', 0):.1f}"),
+        ("scoring s", lambda r: f"{r.get('scoring_seconds', 0):.1f}"),
+        ("AUROC", lambda r: str(r["risk_auroc"])),
+    )
+    print_engine_results(
+        "neighbourhood bench refresh",
+        figures,
+        results,
         f"Targets: the {ICS:,}-person ICS on DuckDB in < {TARGET_ICS_SECONDS:.0f} s with "
         f"training (scoring < {TARGET_SCORING_SECONDS:.0f} s), peak < {TARGET_MEMORY_MB:,} MB, "
-        f"Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB."
+        f"Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB.",
     )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 from neighbourhood.errors import UserError
@@ -50,3 +51,46 @@ def run_measured(args: list[str]) -> tuple[dict[str, Any], float, float]:
 def run_json(args: list[str]) -> dict[str, Any]:
     """Run ``neighbourhood ARGS --json`` in its own process and return its figures."""
     return run_measured(args)[0]
+
+
+def engine_sizes(sizes: str, spark_sizes: str) -> tuple[list[int], set[int]]:
+    """``--sizes`` and the subset of them ``--spark-sizes`` also runs on Spark."""
+    people_sizes = parse_sizes(sizes)
+    on_spark = set(parse_sizes(spark_sizes)) if spark_sizes.strip() else set()
+    unknown = on_spark - set(people_sizes)
+    if unknown:
+        raise UserError(f"--spark-sizes {sorted(unknown)} are not among --sizes {sizes}")
+    return people_sizes, on_spark
+
+
+Column = tuple[str, Callable[[dict[str, Any]], str]]
+ENGINE_COLUMNS: tuple[Column, ...] = (
+    ("people", lambda r: f"{r['people']:,}"),
+    ("engine", lambda r: str(r["engine"])),
+)
+VERDICT_COLUMNS: tuple[Column, ...] = (
+    ("peak MB", lambda r: f"{r['peak_memory_mb']:,}"),
+    ("× DuckDB", lambda r: "" if r["times_duckdb"] is None else f"{r['times_duckdb']:.1f}"),
+    ("met", lambda r: "yes" if r["met"] else "NO"),
+)
+
+
+def print_engine_results(
+    title: str, figures: tuple[Column, ...], results: list[dict[str, Any]], targets: str
+) -> None:
+    """One row per size and engine: who, the benchmark's own figures, memory and verdict."""
+    from rich.table import Table
+
+    from neighbourhood.cli.output import console
+
+    columns = (*ENGINE_COLUMNS, *figures, *VERDICT_COLUMNS)
+    table = Table(title=title)
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+    for r in results:
+        if "failed" in r:
+            table.add_row(f"{r['people']:,}", r["engine"], "failed: " + r["failed"][-120:])
+            continue
+        table.add_row(*(shown(r) for _, shown in columns))
+    console.print(table)
+    console.print(targets)
