@@ -27,9 +27,12 @@ POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
 class Loaded:
     records_in: int = 0
     rows: dict[str, list[Any]] = field(default_factory=dict)
-    quarantine: list[tuple[int, str, str, str]] = field(
-        default_factory=list
-    )  # line, field, reason, raw
+    # line, field, reason and raw text of each row that could not be used
+    quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return self.records_in - len(self.quarantine)
 
 
 KINDS = {
@@ -44,9 +47,8 @@ def load_reference(wh: Warehouse, source_id: str, path: Path, fmt: str, file_id:
     header, rows = _read(path)
     loaded = _CHECKS[fmt](path, header, rows)
     table = KINDS[fmt]
-    accepted = loaded.records_in - len(loaded.quarantine)
-    if accepted:
-        wh.append_rows(table, loaded.rows | {"file_id": [file_id] * accepted})
+    if loaded.accepted:
+        wh.append_rows(table, loaded.rows | {"file_id": [file_id] * loaded.accepted})
     if loaded.quarantine:
         wh.append_rows(
             "quarantine",

@@ -198,9 +198,8 @@ def _load(
         account.quarantined, account.flagged = counts.quarantined, counts.flagged
     elif kind in REFERENCE_FORMATS:
         loaded = load_reference(wh, source.id, path, kind, file_id)
-        account.records_in = loaded.records_in
+        account.records_in, account.accepted = loaded.records_in, loaded.accepted
         account.quarantined = len(loaded.quarantine)
-        account.accepted = loaded.records_in - account.quarantined
     else:
         _load_fhir(wh, source, path, file_id, pool, account)
 

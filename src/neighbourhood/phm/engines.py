@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import duckdb
 import ibis
 
+from neighbourhood.errors import UserError
 from neighbourhood.warehouse import open_warehouse
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
@@ -32,8 +33,6 @@ class Source(Protocol):
 
     def table(self, name: str) -> ibis.Table: ...
 
-    def close(self) -> None: ...
-
 
 @dataclass
 class SparkSource:
@@ -41,9 +40,6 @@ class SparkSource:
 
     def table(self, name: str) -> ibis.Table:
         return self.con.table(name)
-
-    def close(self) -> None:
-        """The session is stopped by ``open_source``."""
 
 
 @contextmanager
@@ -73,8 +69,6 @@ def open_source(data_dir: Path, engine: str, scratch: Path | None = None) -> Ite
 def _to_parquet(data_dir: Path, folder: Path) -> dict[str, Path]:
     out = {}
     path = data_dir / WAREHOUSE_FILE
-    from neighbourhood.errors import UserError
-
     if not path.exists():
         raise UserError(f"no warehouse at {path} yet: run 'neighbourhood ingest' first")
     with duckdb.connect(str(path), read_only=True) as con:

@@ -32,7 +32,7 @@ import pyarrow as pa
 from neighbourhood.errors import UserError
 from neighbourhood.phm.measures import COHORTS
 from neighbourhood.phm.refresh import REFRESH_DIR, current_info
-from neighbourhood.phm.versions import Versions
+from neighbourhood.phm.versions import Versions, scalar
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
 PUBLISHED_DIR = "published"
@@ -118,8 +118,8 @@ def publish(data_dir: Path) -> PublishReport:
         _direct_care(con)
         _planning(con, key)
         for table in ("case_finding", "person_profiles", "timeline", "planning_people"):
-            counts[table] = _count(con, f"SELECT count(*) FROM {table}")
-        counts["opted_out"] = _count(
+            counts[table] = scalar(con, f"SELECT count(*) FROM {table}")
+        counts["opted_out"] = scalar(
             con, "SELECT count(*) FROM refresh.person_measures WHERE opted_out"
         )
         con.execute("DETACH refresh")
@@ -141,11 +141,6 @@ def publish(data_dir: Path) -> PublishReport:
 
 def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
 
 
 COHORT_COLUMNS = ", ".join(f"m.cohort_{c}" for c in COHORTS)

@@ -97,7 +97,6 @@ def refresh(
     report = _report(version, as_of, people, model, time.perf_counter() - began)
     report.engine = engine
     report.timings = {"measures_seconds": round(measured, 2), **risk.timings}
-    report.cost_forecast = model.get("cost_forecast", {})
     return report
 
 
@@ -180,4 +179,5 @@ def _report(
         risk_auroc=model["auroc"],
         baseline_auroc=model["baseline_auroc"],
         seconds=seconds,
+        cost_forecast=model.get("cost_forecast", {}),
     )

@@ -16,7 +16,8 @@ from typing import Any
 import duckdb
 
 from neighbourhood.phm.measures import COHORTS, SEGMENTS
-from neighbourhood.phm.refresh import current_info, open_current
+from neighbourhood.phm.refresh import open_current
+from neighbourhood.phm.versions import recorded_info, scalar
 
 SMALLEST_SHOWN = 8  # counts of 1 to 7 are suppressed
 ROUND_TO = 5
@@ -81,11 +82,10 @@ def rate(numerator: int | None, denominator: int | None) -> float | None:
 
 def build(data_dir: Path) -> dict[str, Any]:
     """Every figure of the report, disclosure-controlled, as one JSON-ready object."""
-    info = current_info(data_dir)
     con = open_current(data_dir)
     try:
-        assert info is not None
-        excluded = _scalar(con, "SELECT count(*) FROM person_measures WHERE opted_out")
+        info = recorded_info(con)
+        excluded = scalar(con, "SELECT count(*) FROM person_measures WHERE opted_out")
         dimensions = {}
         for key, (label, expression, order) in DIMENSIONS.items():
             groups = _groups(con, expression, order)
@@ -122,11 +122,6 @@ def build(data_dir: Path) -> dict[str, Any]:
         },
         "dimensions": dimensions,
     }
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
 
 
 def _groups(

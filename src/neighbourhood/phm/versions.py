@@ -104,6 +104,20 @@ class Versions:
         return duckdb.connect(str(self.folder / info["file"]), read_only=True)
 
 
+def recorded_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What a version recorded of itself, read from the version that is open: unlike
+    ``current.json``, it cannot have moved on to a newer version since it was opened."""
+    row = con.execute("SELECT info FROM version_info").fetchone()
+    info: dict[str, Any] = json.loads(row[0]) if row else {}
+    return info
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The one number a query such as ``SELECT count(*) ...`` gives (0 for none)."""
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:

@@ -76,7 +76,7 @@ def test_the_case_finding_list_is_published_with_who_each_person_is(published: P
 
 
 def test_the_same_key_gives_the_same_pseudonyms_and_another_key_others(
-    published: Path, tmp_path: Path
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with open_published(published) as con:
         before = con.execute("SELECT pseudo_id FROM planning_people ORDER BY 1").fetchall()
@@ -86,11 +86,9 @@ def test_the_same_key_gives_the_same_pseudonyms_and_another_key_others(
     assert again == before
     other = tmp_path / "other.key"
     other.write_text("ab" * 32)
-    os.environ[KEY_VARIABLE] = str(other)
-    try:
+    with monkeypatch.context() as patched:
+        patched.setenv(KEY_VARIABLE, str(other))
         publish(published)
-    finally:
-        del os.environ[KEY_VARIABLE]
     with open_published(published) as con:
         rekeyed = con.execute("SELECT pseudo_id FROM planning_people ORDER BY 1").fetchall()
     assert not set(rekeyed) & set(before)
