@@ -26,6 +26,7 @@ thead th { border-bottom: 2px solid #212b32; }
 tfoot td { font-weight: bold; border-top: 2px solid #212b32; }
 .note { color: #4c6272; font-size: 14px; }
 .chart svg { max-width: 100%; height: auto; }
+.table-wrap { overflow-x: auto; }
 """
 
 
@@ -112,13 +113,13 @@ def _dimension(key: str, dimension: dict[str, Any]) -> str:
     return (
         f"<section id='{key}'><h2>By {lower_first(label)}</h2>"
         f"<div class='chart'>{_bars(dimension)}</div>"
-        f"<table><caption class='note'>{label}</caption><thead><tr>"
+        f"<div class='table-wrap'><table><caption class='note'>{label}</caption><thead><tr>"
         + "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in head)
         + "</tr></thead><tbody>"
         + "".join(rows)
         + "</tbody><tfoot><tr>"
         + "".join(f"<td>{c}</td>" for c in foot)
-        + "</tr></tfoot></table></section>"
+        + "</tr></tfoot></table></div></section>"
     )
 
 
