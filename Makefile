@@ -6,10 +6,10 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c const
 
 .PHONY: demo test check fix bench system-deps clean
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed node_modules/.installed
 	$(BIN)/neighbourhood demo
 
-test: $(VENV)/.installed-test system-deps
+test: $(VENV)/.installed-test node_modules/.installed system-deps
 	$(BIN)/pytest
 
 check: $(VENV)/.installed-test
@@ -38,5 +38,11 @@ $(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml constraints.txt
 	$(PIP) -e '.[test,spark]'
 	touch $@ $(VENV)/.installed
 
+# The NHS.UK frontend and axe-core, from the npm registry, exactly as package-lock.json pins.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || scripts/system-deps nodejs npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

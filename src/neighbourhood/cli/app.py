@@ -15,6 +15,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from neighbourhood.cli import bench as bench_commands
+from neighbourhood.cli import care as care_commands
 from neighbourhood.cli import phm as phm_commands
 from neighbourhood.cli import sources as source_commands
 from neighbourhood.cli.options import DataOption, JsonOption
@@ -39,6 +40,11 @@ app.add_typer(source_commands.link_app, name="link")
 app.command("refresh")(phm_commands.refresh_command)
 app.command("report")(phm_commands.report_command)
 app.command("publish")(phm_commands.publish_command)
+app.command("serve")(care_commands.serve_command)
+app.add_typer(care_commands.audit_app, name="audit")
+app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    care_commands.manage_command
+)
 
 DEMO_PEOPLE = 50_000
 DEMO_SEED = 42
@@ -131,14 +137,20 @@ def demo(
         int, typer.Option("--people", help="People in the demonstration ICS.")
     ] = DEMO_PEOPLE,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = DEMO_SEED,
+    host: care_commands.HostOption = "127.0.0.1",
+    port: care_commands.PortOption = 8000,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="Serve the web application at the end."),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the whole job on a neighbourhood-sized synthetic ICS.
+    """Run the whole job on a neighbourhood-sized synthetic ICS, then serve it.
 
-    Today: generate the synthetic ICS into the data directory, ingest every feed
-    into the warehouse, link records into people (measured against the ground
-    truth), refresh the population health outputs and publish them. The web
-    application joins as it is built.
+    Generate the synthetic ICS into the data directory, ingest every feed into the
+    warehouse, link records into people (measured against the ground truth), refresh
+    the population health outputs, publish them, make the teams and demo users of
+    the web application, and serve it (Ctrl-C stops).
     """
     data_dir = resolve_data_dir(data)
     options = SynthOptions(
@@ -155,6 +167,8 @@ def demo(
     linked, measured = source_commands.run_link_and_evaluate(data_dir, options.truth, as_json)
     refreshed = phm_commands.run_refresh(data_dir, None, seed, as_json)
     published = phm_commands.run_publish(data_dir, as_json)
+    server = care_commands.start(data_dir)
+    users = server.setup_demo()
     if as_json:
         print_json(
             {
@@ -164,8 +178,14 @@ def demo(
                 "evaluation": measured,
                 "refresh": refreshed.as_dict(),
                 "publish": published.as_dict(),
+                "web": {
+                    "address": f"http://{host}:{port}/",
+                    "users": [u.__dict__ for u in users],
+                },
             }
         )
+        if serve:
+            care_commands.run(server, host, port, 0)
         return
     _print_synth_summary(summary)
     console.print(
@@ -183,9 +203,12 @@ def demo(
     phm_commands.print_refresh(refreshed)
     phm_commands.print_publish(published)
     console.print(
-        "Next: 'neighbourhood report --html report.html' for the figures by group "
+        "Also: 'neighbourhood report --html report.html' for the figures by group "
         "(disclosure-controlled, opted-out people left out)."
     )
+    care_commands.print_demo_users(users, host, port)
+    if serve:
+        care_commands.run(server, host, port, 0)
 
 
 def _run_synth(options: SynthOptions, quiet: bool) -> SynthSummary:

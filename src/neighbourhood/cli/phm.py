@@ -12,10 +12,10 @@ from neighbourhood.cli.options import DataOption, EngineName, EngineOption, Json
 from neighbourhood.cli.output import console, figures_table, print_json, progress_bar
 from neighbourhood.config import resolve_data_dir
 from neighbourhood.errors import UserError
-from neighbourhood.phm.measures import COHORTS
 from neighbourhood.phm.publish import PublishReport
 from neighbourhood.phm.refresh import RefreshReport
 from neighbourhood.phm.report_html import lower_first
+from neighbourhood.phm.vocabulary import COHORTS
 
 
 def refresh_command(

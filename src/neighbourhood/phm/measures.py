@@ -14,6 +14,7 @@ import ibis.expr.types as ir
 
 from neighbourhood.phm.codelists import codelists
 from neighbourhood.phm.engines import Source
+from neighbourhood.phm.vocabulary import SEGMENTS
 from neighbourhood.standards import ethnicity
 
 EFI_DEFICITS = 36
@@ -24,22 +25,6 @@ COMPLEX_MULTIMORBIDITY = 4  # long-term conditions
 HIGH_INTENSITY_ED = 5  # A&E attendances in 12 months
 ORGAN_FAILURE = ("heart_failure", "copd", "chronic_kidney_disease", "liver_disease")
 SERIOUS_DISABILITY = ("learning_disability", "multiple_sclerosis", "parkinsons_disease")
-COHORTS = {
-    "frailty": "moderate or severe frailty, including dementia",
-    "palliative": "palliative and end-of-life care",
-    "complex_ltc": "complex physical disability or multiple long-term conditions",
-    "children": "children and young people with complex needs",
-    "high_ed_use": "high-intensity use of emergency departments",
-}
-SEGMENTS = (
-    "end of life",
-    "frailty and dementia",
-    "limited reserve",
-    "short period of decline",
-    "stable but serious disability",
-    "long-term conditions",
-    "healthy",
-)
 
 
 def as_of_date(wh: Source) -> dt.date:

@@ -5,7 +5,8 @@ step like the refresh) holds:
 
 - for direct care (identifiable; the web application reads only these):
   ``case_finding`` (the ranked list with names and NHS numbers), ``person_profiles``
-  (every linked person) and ``timeline`` (their events from every sector);
+  (every linked person), ``timeline`` (their events from every sector) and
+  ``organisations`` (the partners, with ODS codes, kinds and places);
 - for planning (pseudonymised): ``planning_people``, one row per person who has not
   opted out, keyed by a keyed hash (HMAC-SHA256) of the person id, with no name, NHS
   number, date of birth or postcode. The key is kept outside the warehouse and the
@@ -30,9 +31,9 @@ import duckdb
 import pyarrow as pa
 
 from neighbourhood.errors import UserError
-from neighbourhood.phm.measures import COHORTS
 from neighbourhood.phm.refresh import REFRESH_DIR, current_info
 from neighbourhood.phm.versions import Versions, scalar
+from neighbourhood.phm.vocabulary import COHORTS
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
 PUBLISHED_DIR = "published"
@@ -117,7 +118,13 @@ def publish(data_dir: Path) -> PublishReport:
         con.execute(f"ATTACH '{_quote(data_dir / WAREHOUSE_FILE)}' AS wh (READ_ONLY)")
         _direct_care(con)
         _planning(con, key)
-        for table in ("case_finding", "person_profiles", "timeline", "planning_people"):
+        for table in (
+            "case_finding",
+            "person_profiles",
+            "timeline",
+            "organisations",
+            "planning_people",
+        ):
             counts[table] = scalar(con, f"SELECT count(*) FROM {table}")
         counts["opted_out"] = scalar(
             con, "SELECT count(*) FROM refresh.person_measures WHERE opted_out"
@@ -182,6 +189,11 @@ def _direct_care(con: duckdb.DuckDBPyConnection) -> None:
         FROM wh.events e JOIN wh.person_index i USING (source_id, record_key)
         WHERE e.start_date IS NOT NULL
         ORDER BY i.person_id, e.start_date
+    """)
+    con.execute("""
+        CREATE TABLE organisations AS
+        SELECT DISTINCT ods_code, name, kind, parent, place FROM wh.organisations
+        ORDER BY ods_code
     """)
 
 

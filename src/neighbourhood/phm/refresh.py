@@ -25,9 +25,10 @@ from neighbourhood.errors import UserError
 from neighbourhood.phm import versions
 from neighbourhood.phm.codelists import codelists
 from neighbourhood.phm.engines import open_source
-from neighbourhood.phm.measures import COHORTS, SEGMENTS, as_of_date, measures
+from neighbourhood.phm.measures import as_of_date, measures
 from neighbourhood.phm.risk import fit_and_score
 from neighbourhood.phm.versions import Versions
+from neighbourhood.phm.vocabulary import COHORTS, SEGMENTS
 
 REFRESH_DIR = "refresh"
 STAGES = ("measured", *versions.STAGES)

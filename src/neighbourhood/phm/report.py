@@ -9,18 +9,16 @@ for groups whose count is shown.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from neighbourhood.phm.measures import COHORTS, SEGMENTS
 from neighbourhood.phm.refresh import open_current
 from neighbourhood.phm.versions import recorded_info, scalar
+from neighbourhood.phm.vocabulary import COHORTS, SEGMENTS
+from neighbourhood.standards.disclosure import ROUND_TO, SMALLEST_SHOWN, protect, rate
 
-SMALLEST_SHOWN = 8  # counts of 1 to 7 are suppressed
-ROUND_TO = 5
 COST_ROUND_TO = 1000
 # Each dimension: its column and the order its groups are shown in (None: as found).
 DIMENSIONS: dict[str, tuple[str, str, tuple[Any, ...] | None]] = {
@@ -63,21 +61,6 @@ COUNTED = (
     "rising_risk",
     *(f"cohort_{c}" for c in COHORTS),
 )
-
-
-def protect(count: int) -> int | None:
-    """Disclosure control of one count: None (suppressed) for 1 to 7, else to the nearest 5."""
-    if count == 0:
-        return 0
-    if count < SMALLEST_SHOWN:
-        return None
-    return int(ROUND_TO * math.floor(count / ROUND_TO + 0.5))
-
-
-def rate(numerator: int | None, denominator: int | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return round(100 * numerator / denominator, 1)
 
 
 def build(data_dir: Path) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import html
 import io
 from typing import Any
 
-from neighbourhood.phm.measures import COHORTS
+from neighbourhood.phm.vocabulary import COHORTS
 
 NHS_BLUE = "#005eb8"
 NHS_DARK_BLUE = "#003087"

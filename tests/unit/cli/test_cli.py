@@ -116,10 +116,14 @@ def test_data_option_wins_over_the_environment(tmp_path: Path) -> None:
 
 
 def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
-    done = run("demo", "--people", "400", "--data", str(tmp_path))
+    done = run("demo", "--people", "400", "--data", str(tmp_path), "--no-serve")
     assert done.returncode == 0, done.stderr
     assert "People with complex needs" in done.stdout
     assert (tmp_path / "extracts" / "manifest.json").exists()
+    assert "Sign in at http://127.0.0.1:8000/ as one of these demo users" in done.stdout
+    for username in ("coordinator", "clinician", "spa", "analyst", "lead", "ig-lead"):
+        assert username in done.stdout
+    assert (tmp_path / "care.sqlite3").exists()
 
 
 def test_nothing_is_removed_when_the_truth_directory_is_someone_elses(tmp_path: Path) -> None:

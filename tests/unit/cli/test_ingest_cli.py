@@ -99,7 +99,7 @@ def test_quality_before_any_ingest_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_demo_ingests_what_it_generated(tmp_path: Path) -> None:
-    done = run("demo", "--people", "300", "--data", str(tmp_path), "--json")
+    done = run("demo", "--people", "300", "--data", str(tmp_path), "--json", "--no-serve")
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)
     totals = figures["ingest"]["totals"]

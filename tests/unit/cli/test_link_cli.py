@@ -9,7 +9,7 @@ from tests.unit.cli.test_cli import run
 
 
 def test_demo_then_link_evaluate_and_review(tmp_path: Path) -> None:
-    demo = run("demo", "--people", "600", "--data", str(tmp_path), "--json")
+    demo = run("demo", "--people", "600", "--data", str(tmp_path), "--json", "--no-serve")
     assert demo.returncode == 0, demo.stderr
     figures = json.loads(demo.stdout)
     assert figures["evaluation"]["overall"]["f1"] >= 0.98

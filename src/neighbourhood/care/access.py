@@ -1,0 +1,143 @@
+"""Deny by default: every view names the permission it needs, or it is refused.
+
+- ``SignInRequiredMiddleware`` sends anyone not signed in to the sign-in page, and
+  refuses (403) any view that declares no permission, so a view added without one is
+  closed rather than open.
+- ``requires(permission)`` marks a view with the permission the role matrix must grant.
+- ``care_relationship`` says why a member of staff may see a person's identifiable
+  record (in one of their teams' caseloads, or on the case-finding list of one of their
+  teams' neighbourhoods), or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+
+from neighbourhood.care import published
+from neighbourhood.care.roles import Permission, allows
+from neighbourhood.care.teams.models import Professional, Team
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+PUBLIC = "public"
+
+
+def requires(permission: Permission) -> Callable[[View], View]:
+    def mark(view: View) -> View:
+        view.required_permission = permission  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def public(view: View) -> View:
+    view.required_permission = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def professional_of(request: HttpRequest) -> Professional | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    cached: Professional | None = getattr(request, "_professional", None)
+    if cached is None:
+        cached = (
+            Professional.objects.select_related("organisation", "user")
+            .filter(user_id=user.pk)
+            .first()
+        )
+        request._professional = cached  # type: ignore[attr-defined]
+    return cached
+
+
+class SignInRequiredMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, published.NotPublished):
+            return render(request, "not_published.html", status=503)
+        return None
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponse | None:
+        if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            return None
+        needed = getattr(view_func, "required_permission", None)
+        if needed is None:
+            view_class = getattr(view_func, "view_class", None)
+            needed = getattr(view_class, "required_permission", None)
+        if needed == PUBLIC:
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        professional = professional_of(request)
+        if needed is None or professional is None or not allows(professional.role, needed):
+            raise PermissionDenied("Your role does not give access to this page.")
+        return None
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """Why someone may see a person's record: written to the audit trail."""
+
+    reason: str
+    team: Team | None = None
+
+
+def my_teams(professional: Professional) -> list[Team]:
+    return list(professional.teams.select_related("neighbourhood").order_by("name"))
+
+
+def care_relationship(professional: Professional, person_id: str) -> Relationship | None:
+    from neighbourhood.care.caseload.models import Enrolment
+
+    teams = my_teams(professional)
+    enrolment = (
+        Enrolment.objects.filter(person_id=person_id, ended_at__isnull=True, team__in=teams)
+        .select_related("team")
+        .first()
+    )
+    if enrolment is not None:
+        return Relationship(f"in the caseload of {enrolment.team.name}", enrolment.team)
+    codes = sorted({t.neighbourhood.code for t in teams})
+    found = published.on_case_finding(person_id, codes)
+    if found is not None:
+        team = next(t for t in teams if t.neighbourhood.code == found)
+        return Relationship(f"on the case-finding list of {team.neighbourhood.name}", team)
+    return None
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The header's links: only the pages this person's role may open."""
+    professional = professional_of(request)
+    if professional is None:
+        return {"nav": [], "professional": None}
+    links = [
+        (Permission.VIEW_CASE_FINDING, "case-finding", "Case finding"),
+        (Permission.VIEW_CASELOAD, "caseload", "Caseload"),
+        (Permission.VIEW_PLANNING, "planning", "Population figures"),
+        (Permission.SEARCH_AUDIT, "audit-search", "Audit trail"),
+        (Permission.VIEW_TEAMS, "teams", "Teams"),
+    ]
+    return {
+        "nav": [
+            (name, label) for needed, name, label in links if allows(professional.role, needed)
+        ],
+        "professional": professional,
+    }

@@ -1,0 +1,227 @@
+"""The case-finding list, the person profile and the planning figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from neighbourhood.care import published
+from neighbourhood.care.access import (
+    care_relationship,
+    my_teams,
+    professional_of,
+    requires,
+)
+from neighbourhood.care.audit.chain import record
+from neighbourhood.care.caseload.models import Enrolment
+from neighbourhood.care.roles import Permission
+from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS
+from neighbourhood.standards.disclosure import protect, rate
+
+DIMENSIONS = {
+    "imd_quintile": "Deprivation quintile (1 = most deprived)",
+    "age_band": "Age band",
+    "sex": "Sex",
+    "ethnic_group": "Ethnic group",
+    "segment": "Segment",
+}
+
+
+def _filters(request: HttpRequest) -> tuple[published.Filters, list[str]]:
+    get = request.GET
+    problems = []
+    quintile: int | None = None
+    raw_quintile = get.get("imd_quintile", "").strip()
+    if raw_quintile:
+        if raw_quintile.isdigit() and 1 <= int(raw_quintile) <= 5:
+            quintile = int(raw_quintile)
+        else:
+            problems.append("Deprivation quintile must be a number from 1 to 5")
+    cohort = get.get("cohort", "")
+    if cohort and cohort not in COHORTS:
+        problems.append("Choose a cohort from the list")
+        cohort = ""
+    segment = get.get("segment", "")
+    if segment and segment not in SEGMENTS:
+        problems.append("Choose a segment from the list")
+        segment = ""
+    band = get.get("risk_band", "")
+    if band and band not in RISK_BANDS:
+        problems.append("Choose a risk band from the list")
+        band = ""
+    sort = get.get("sort", "rank")
+    search = "".join(c for c in get.get("q", "").strip() if c not in "%_\\")[:60]
+    return (
+        published.Filters(
+            cohort=cohort,
+            segment=segment,
+            risk_band=band,
+            imd_quintile=quintile,
+            search=search,
+            sort=sort if sort in published.SORTS else "rank",
+        ),
+        problems,
+    )
+
+
+@requires(Permission.VIEW_CASE_FINDING)
+def case_finding(request: HttpRequest) -> HttpResponse:
+    professional = professional_of(request)
+    assert professional is not None  # the middleware let only staff with a role in
+    teams = my_teams(professional)
+    neighbourhoods = sorted({t.neighbourhood.code for t in teams})
+    filters, problems = _filters(request)
+    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    rows, total = published.case_finding(neighbourhoods, filters, page)
+    enrolled = dict(
+        Enrolment.objects.filter(
+            person_id__in=[r["person_id"] for r in rows], ended_at__isnull=True
+        ).values_list("person_id", "team__name")
+    )
+    for row in rows:
+        row["caseload_team"] = enrolled.get(row["person_id"])
+    query = request.GET.copy()
+    query.pop("page", None)
+    record(
+        professional.user.get_username(),
+        "view_case_finding",
+        role=professional.role,
+        reason="case-finding list of " + ", ".join(neighbourhoods),
+        detail={"people_shown": [r["person_id"] for r in rows], "page": page},
+    )
+    pages = max(1, -(-total // published.PAGE_SIZE))
+    return render(
+        request,
+        "people/case_finding.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": min(page, pages),
+            "pages": pages,
+            "filters": filters,
+            "problems": problems,
+            "teams": teams,
+            "cohorts": COHORTS,
+            "segments": SEGMENTS,
+            "risk_bands": RISK_BANDS,
+            "sorts": {
+                "rank": "Rank",
+                "risk": "Risk",
+                "age": "Age",
+                "deprivation": "Most deprived first",
+                "name": "Family name",
+            },
+            "query": query.urlencode(),
+        },
+    )
+
+
+@requires(Permission.VIEW_PERSON)
+def profile(request: HttpRequest, person_id: str) -> HttpResponse:
+    professional = professional_of(request)
+    assert professional is not None
+    person = published.profile(person_id)
+    if person is None:
+        raise Http404("There is no person with that identifier in the published refresh.")
+    relationship = care_relationship(professional, person_id)
+    if relationship is None:
+        record(
+            professional.user.get_username(),
+            "refused_profile",
+            role=professional.role,
+            person_id=person_id,
+            reason="no care relationship",
+        )
+        raise PermissionDenied(
+            "You can see a person's record only when your team cares for them: they are in "
+            "your team's caseload or on your neighbourhood's case-finding list."
+        )
+    record(
+        professional.user.get_username(),
+        "view_profile",
+        role=professional.role,
+        person_id=person_id,
+        reason=relationship.reason,
+    )
+    enrolment = (
+        Enrolment.objects.filter(person_id=person_id, ended_at__isnull=True)
+        .select_related("team", "care_coordinator__user", "care_coordinator__organisation")
+        .first()
+    )
+    history = Enrolment.objects.filter(person_id=person_id, ended_at__isnull=False).select_related(
+        "team"
+    )
+    cohorts = [label for key, label in COHORTS.items() if person.get(f"cohort_{key}")]
+    return render(
+        request,
+        "people/profile.html",
+        {
+            "person": person,
+            "cohorts": cohorts,
+            "factors": _split(person.get("risk_factors")),
+            "reasons": _split(person.get("reasons")),
+            "conditions": person.get("conditions") or [],
+            "timeline": [_readable(e) for e in published.timeline(person_id)],
+            "enrolment": enrolment,
+            "history": history,
+            "relationship": relationship,
+            "can_manage": professional.role in ("care_coordinator", "clinician"),
+        },
+    )
+
+
+def _readable(event: dict[str, Any]) -> dict[str, Any]:
+    for key in ("sector", "activity"):
+        event[key] = str(event.get(key) or "").replace("_", " ")
+    return event
+
+
+def _split(text: Any) -> list[str]:
+    return [part.strip() for part in str(text or "").split(";") if part.strip()]
+
+
+@requires(Permission.VIEW_PLANNING)
+def planning(request: HttpRequest) -> HttpResponse:
+    """Aggregates of pseudonymised planning data, disclosure-controlled; no one is named."""
+    dimension = request.GET.get("by", "imd_quintile")
+    if dimension not in DIMENSIONS:
+        dimension = "imd_quintile"
+    table: list[dict[str, Any]] = []
+    for row in published.planning_counts(dimension):
+        people = protect(int(row["people"]))
+        complex_needs = protect(int(row["complex_needs"]))
+        table.append(
+            {
+                "neighbourhood": row["neighbourhood_name"],
+                "group": row["grp"] if row["grp"] is not None else "Not recorded",
+                "people": people,
+                "complex_needs": complex_needs,
+                "complex_rate": rate(complex_needs, people),
+                "high_risk": protect(int(row["high_risk"])),
+                "cohorts": [protect(int(row[f"cohort_{c}"])) for c in COHORTS],
+            }
+        )
+    professional = professional_of(request)
+    assert professional is not None
+    record(
+        professional.user.get_username(),
+        "view_planning",
+        role=professional.role,
+        reason="pseudonymised aggregates",
+        detail={"by": dimension},
+    )
+    return render(
+        request,
+        "people/planning.html",
+        {
+            "table": table,
+            "dimension": dimension,
+            "dimensions": DIMENSIONS,
+            "dimension_label": DIMENSIONS[dimension],
+            "cohort_labels": list(COHORTS.values()),
+            "info": published.current_info(),
+        },
+    )

@@ -1,0 +1,196 @@
+"""The published refresh, read-only: the only analytics the web application reads.
+
+One DuckDB connection per process, reopened when ``neighbourhood publish`` switches a
+newer version in (``current.json`` names it), so a page sees one version whole. Each
+request takes its own cursor.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from django.conf import settings
+
+from neighbourhood.phm.vocabulary import COHORTS
+
+PUBLISHED_DIR = "published"
+PAGE_SIZE = 50
+SORTS = {
+    "rank": "rank",
+    "risk": "risk DESC, rank",
+    "age": "age DESC, rank",
+    "deprivation": "imd_decile, rank",
+    "name": "family_name, given_name, rank",
+}
+
+
+class NotPublished(Exception):  # noqa: N818 - a state, shown to the user as a page
+    """Nothing has been published yet."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    cohort: str = ""
+    segment: str = ""
+    risk_band: str = ""
+    imd_quintile: int | None = None
+    search: str = ""
+    sort: str = "rank"
+
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {"file": None, "con": None}
+
+
+def _folder() -> Path:
+    return Path(settings.DATA_DIR) / PUBLISHED_DIR
+
+
+def current_info() -> dict[str, Any] | None:
+    path = _folder() / "current.json"
+    try:
+        info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return info
+
+
+@contextmanager
+def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
+    info = current_info()
+    if info is None:
+        raise NotPublished
+    with _lock:
+        if _state["file"] != info["file"]:
+            if _state["con"] is not None:
+                _state["con"].close()
+            _state["con"] = duckdb.connect(str(_folder() / info["file"]), read_only=True)
+            _state["file"] = info["file"]
+        cur = _state["con"].cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    result = cur.execute(sql, list(params))
+    names = [d[0] for d in result.description or []]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def case_finding(
+    neighbourhoods: Sequence[str], filters: Filters, page: int = 1
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the ranked list for these neighbourhoods, and how many match."""
+    if not neighbourhoods:
+        return [], 0
+    where = [f"neighbourhood IN ({', '.join('?' for _ in neighbourhoods)})"]
+    params: list[Any] = list(neighbourhoods)
+    if filters.cohort in COHORTS:
+        where.append(f"cohort_{filters.cohort}")
+    if filters.segment:
+        where.append("segment = ?")
+        params.append(filters.segment)
+    if filters.risk_band:
+        where.append("risk_band = ?")
+        params.append(filters.risk_band)
+    if filters.imd_quintile:
+        where.append("imd_quintile = ?")
+        params.append(filters.imd_quintile)
+    if filters.search:
+        digits = filters.search.replace(" ", "")
+        if digits.isdigit():
+            where.append("nhs_number = ?")
+            params.append(digits)
+        else:
+            where.append("(family_name ILIKE ? OR given_name ILIKE ?)")
+            params += [f"{filters.search}%", f"{filters.search}%"]
+    order = SORTS.get(filters.sort, SORTS["rank"])
+    clause = " AND ".join(where)
+    with cursor() as cur:
+        total = cur.execute(f"SELECT count(*) FROM case_finding WHERE {clause}", params).fetchone()
+        rows = _rows(
+            cur,
+            f"SELECT * FROM case_finding WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
+        )
+    return rows, int(total[0]) if total else 0
+
+
+def on_case_finding(person_id: str, neighbourhoods: Sequence[str]) -> str | None:
+    """The neighbourhood whose case-finding list has this person, if one of these."""
+    if not neighbourhoods:
+        return None
+    marks = ", ".join("?" for _ in neighbourhoods)
+    with cursor() as cur:
+        row = cur.execute(
+            f"SELECT neighbourhood FROM case_finding WHERE person_id = ? AND neighbourhood IN ({marks})",
+            [person_id, *neighbourhoods],
+        ).fetchone()
+    return str(row[0]) if row else None
+
+
+def profile(person_id: str) -> dict[str, Any] | None:
+    with cursor() as cur:
+        rows = _rows(cur, "SELECT * FROM person_profiles WHERE person_id = ?", [person_id])
+    return rows[0] if rows else None
+
+
+def timeline(person_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    with cursor() as cur:
+        return _rows(
+            cur,
+            "SELECT * FROM timeline WHERE person_id = ? ORDER BY start_date DESC LIMIT ?",
+            [person_id, limit],
+        )
+
+
+def people(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Names and headline measures for a caseload, keyed by person id."""
+    if not person_ids:
+        return {}
+    marks = ", ".join("?" for _ in person_ids)
+    with cursor() as cur:
+        rows = _rows(
+            cur,
+            "SELECT person_id, nhs_number, given_name, family_name, date_of_birth, age, "
+            "segment, frailty, risk, risk_band, neighbourhood "
+            f"FROM person_profiles WHERE person_id IN ({marks})",
+            list(person_ids),
+        )
+    return {r["person_id"]: r for r in rows}
+
+
+def organisations() -> list[dict[str, Any]]:
+    with cursor() as cur:
+        return _rows(cur, "SELECT * FROM organisations ORDER BY ods_code", [])
+
+
+def planning_counts(dimension: str) -> list[dict[str, Any]]:
+    """People, complex needs and each cohort by neighbourhood and one dimension, before
+    disclosure control (the view applies it). Opted-out people are not in planning_people."""
+    column = {
+        "imd_quintile": "CAST(imd_quintile AS VARCHAR)",
+        "age_band": "age_band",
+        "sex": "coalesce(sex, 'Not recorded')",
+        "ethnic_group": "coalesce(ethnic_group, 'Not stated')",
+        "segment": "segment",
+    }[dimension]
+    cohorts = ", ".join(f"count(*) FILTER (WHERE cohort_{c}) AS cohort_{c}" for c in COHORTS)
+    with cursor() as cur:
+        return _rows(
+            cur,
+            f"SELECT neighbourhood_name, {column} AS grp, count(*) AS people, "
+            f"count(*) FILTER (WHERE complex_needs) AS complex_needs, "
+            f"count(*) FILTER (WHERE risk_band = 'high') AS high_risk, {cohorts} "
+            "FROM planning_people GROUP BY ALL ORDER BY 1, 2",
+            [],
+        )

@@ -1,0 +1,88 @@
+"""Starting the web application from the command line: settings, database, static files,
+demo users, the WSGI server, and verifying the audit trail.
+
+The CLI calls these; it never imports Django itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from neighbourhood.errors import UserError
+
+SETTINGS = "neighbourhood.care.settings"
+PRODUCTION_SETTINGS = "neighbourhood.care.settings.production"
+
+
+def configure(data_dir: Path, production: bool = False) -> None:
+    """Point Django at this data directory and set it up (once per process)."""
+    import django
+
+    os.environ["NEIGHBOURHOOD_DATA"] = str(data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = PRODUCTION_SETTINGS if production else SETTINGS
+    django.setup()
+
+
+def prepare(collect_static: bool = True) -> None:
+    """Bring the database up to date and gather static files; refuse to start without
+    the NHS.UK frontend, with the command that installs it."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    css = Path(settings.NHSUK_FRONTEND) / "nhsuk-frontend.min.css"
+    if collect_static and not css.exists():
+        raise UserError(
+            f"the NHS.UK frontend is not installed ({css} is missing): run 'npm ci' in the "
+            "project's folder, or set NEIGHBOURHOOD_FRONTEND to the node_modules folder "
+            "that has it"
+        )
+    call_command("migrate", interactive=False, verbosity=0)
+    if collect_static:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    connections.close_all()  # no connection may cross the fork into the workers
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the application under gunicorn until interrupted."""
+    from gunicorn.app.base import BaseApplication
+
+    from neighbourhood.care.wsgi import application
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "accesslog": None,  # URLs carry person ids: we audit instead of logging
+                "errorlog": "-",
+                "loglevel": "warning",
+                "timeout": 60,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return application
+
+    Server().run()
+
+
+def verify_audit() -> Any:
+    from neighbourhood.care.audit.chain import verify
+
+    return verify()
+
+
+def setup_demo() -> list[Any]:
+    from neighbourhood.care.teams.demo import setup_demo as setup
+
+    return setup()
+
+
+def manage(arguments: list[str]) -> None:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["neighbourhood manage", *arguments])

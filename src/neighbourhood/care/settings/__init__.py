@@ -1,0 +1,164 @@
+"""Settings for the web application, read from the environment at start-up.
+
+- ``NEIGHBOURHOOD_DATA``: the data directory (the published refresh is read from it;
+  the default SQLite database and collected static files live in it).
+- ``NEIGHBOURHOOD_DATABASE_URL``: e.g. ``postgres://user@host:5432/name``; default
+  SQLite in WAL mode at ``DATA/care.sqlite3``.
+- ``NEIGHBOURHOOD_SECRET_KEY``: required in production; development makes one per data
+  directory (``DATA/keys/django-secret.key``, mode 0600).
+- ``NEIGHBOURHOOD_FRONTEND``: where ``npm ci`` put ``node_modules`` (default: the
+  checkout's root).
+- ``NEIGHBOURHOOD_ALLOWED_HOSTS``: comma-separated host names (default: loopback only).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from neighbourhood.care.secrets import secret_key
+from neighbourhood.config import resolve_data_dir
+
+DATA_DIR = resolve_data_dir().resolve()
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+FRONTEND_DIR = Path(
+    os.environ.get("NEIGHBOURHOOD_FRONTEND") or PACKAGE_DIR.parents[2] / "node_modules"
+)
+NHSUK_FRONTEND = FRONTEND_DIR / "nhsuk-frontend" / "dist" / "nhsuk"
+
+DEBUG = os.environ.get("NEIGHBOURHOOD_DEBUG", "") == "1"
+SECRET_KEY = os.environ.get("NEIGHBOURHOOD_SECRET_KEY") or secret_key(DATA_DIR)
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("NEIGHBOURHOOD_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "axes",
+    "neighbourhood.care.teams",
+    "neighbourhood.care.caseload",
+    "neighbourhood.care.audit",
+    "neighbourhood.care.people",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "neighbourhood.care.access.SignInRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "neighbourhood.care.urls"
+WSGI_APPLICATION = "neighbourhood.care.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "neighbourhood.care.access.navigation",
+            ],
+        },
+    }
+]
+
+
+def _database() -> dict[str, object]:
+    url = os.environ.get("NEIGHBOURHOOD_DATABASE_URL", "").strip()
+    if url:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        return config
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "care.sqlite3",
+        # WAL lets readers carry on while one writer writes; IMMEDIATE takes the write
+        # lock at the start of a transaction, so two writers queue instead of failing.
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "sign-in"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "sign-in"
+
+# Account lockout (django-axes): five failures for one username lock it for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its log lines name the username tried; ours never do
+# Locking by username is the account lockout asked for; locking a whole address would
+# lock out every colleague behind one NHS gateway after one person's typing errors.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [("nhsuk", NHSUK_FRONTEND), PACKAGE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # serve straight from the finders when not collected
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"axes": {"level": "ERROR"}},
+}

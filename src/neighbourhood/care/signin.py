@@ -1,0 +1,38 @@
+"""Sign-in: the form's words, and an audit event for every success and failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from neighbourhood.care.audit.chain import record
+
+
+class SignInForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": (
+            "Enter a correct username and password. After 5 wrong attempts the account "
+            "is locked for 30 minutes."
+        ),
+        "inactive": "This account is switched off: ask your system administrator.",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your username"
+        self.fields["password"].error_messages["required"] = "Enter your password"
+
+
+@receiver(user_logged_in)
+def _signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    role = getattr(getattr(user, "professional", None), "role", "")
+    record(user.get_username(), "sign_in", role=role)
+
+
+@receiver(user_login_failed)
+def _failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+    record(str(credentials.get("username", ""))[:150], "sign_in_failed")

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
+from django.urls import path
+
+from neighbourhood.care.access import public
+from neighbourhood.care.audit import views as audit
+from neighbourhood.care.caseload import views as caseload
+from neighbourhood.care.people import views as people
+from neighbourhood.care.signin import SignInForm
+from neighbourhood.care.teams import views as teams
+
+
+@public
+def assets(request: HttpRequest, name: str) -> HttpResponsePermanentRedirect:
+    return HttpResponsePermanentRedirect(static(f"nhsuk/assets/{name}"))
+
+
+urlpatterns = [
+    path("", teams.home, name="home"),
+    path(
+        "sign-in/",
+        public(
+            auth_views.LoginView.as_view(
+                template_name="registration/sign_in.html",
+                authentication_form=SignInForm,
+                redirect_authenticated_user=True,
+            )
+        ),
+        name="sign-in",
+    ),
+    path("sign-out/", public(auth_views.LogoutView.as_view()), name="sign-out"),
+    path("case-finding/", people.case_finding, name="case-finding"),
+    path("people/<str:person_id>/", people.profile, name="profile"),
+    path("people/<str:person_id>/enrol/", caseload.enrol, name="enrol"),
+    path("caseload/", caseload.caseload, name="caseload"),
+    path("caseload/<int:enrolment_id>/", caseload.enrolment, name="enrolment"),
+    path("planning/", people.planning, name="planning"),
+    path("audit/", audit.search, name="audit-search"),
+    path("teams/", teams.teams, name="teams"),
+    # The NHS.UK stylesheet asks for its icons at /assets/: send it to where they are served.
+    path("assets/<path:name>", assets),
+]

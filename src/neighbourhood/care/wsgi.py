@@ -1,0 +1,10 @@
+"""The WSGI application ``neighbourhood serve`` runs."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neighbourhood.care.settings")
+application = get_wsgi_application()

@@ -1,0 +1,106 @@
+"""``neighbourhood serve``, ``neighbourhood audit verify`` and ``neighbourhood manage``:
+the web application, started from the command line (Django stays inside ``care``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from neighbourhood.cli.options import DataOption, JsonOption
+from neighbourhood.cli.output import console, error_line, print_json
+from neighbourhood.config import resolve_data_dir
+
+audit_app = typer.Typer(help="The audit trail of the web application.", no_args_is_help=True)
+
+HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", help="Worker processes (0: two per core, plus one).", min=0)
+]
+
+
+def start(data_dir: Path, production: bool = False, serving: bool = True) -> Any:
+    from neighbourhood.care import server
+
+    server.configure(data_dir.resolve(), production)
+    server.prepare(collect_static=serving)
+    return server
+
+
+def serve_command(
+    data: DataOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: WorkersOption = 0,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production", help="Production settings: TLS only, secret key from the environment."
+        ),
+    ] = False,
+) -> None:
+    """Serve the web application (gunicorn; static files served) until Ctrl-C."""
+    server = start(resolve_data_dir(data), production)
+    run(server, host, port, workers)
+
+
+def run(server: Any, host: str, port: int, workers: int) -> None:
+    count = workers or 2 * (os.cpu_count() or 1) + 1
+    console.print(
+        f"Serving on [bold]http://{host}:{port}/[/bold] with {count} workers. Ctrl-C stops."
+    )
+    server.serve(host, port, count)
+
+
+def print_demo_users(users: list[Any], host: str, port: int) -> None:
+    table = Table(title=f"Sign in at http://{host}:{port}/ as one of these demo users")
+    for column in ("Username", "Password", "Role", "Name", "Teams"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(user.username, user.password, user.role, user.name, user.teams)
+    console.print(table)
+    console.print("Passwords are new on every run of 'neighbourhood demo'.")
+
+
+@audit_app.command("verify")
+def audit_verify(data: DataOption = None, as_json: JsonOption = False) -> None:
+    """Check the audit trail's hash chain: any edited, deleted or reordered entry is named."""
+    server = start(resolve_data_dir(data), serving=False)
+    result = server.verify_audit()
+    if as_json:
+        print_json(
+            {
+                "checked": result.checked,
+                "intact": result.intact,
+                "breaks": [{"entry": b.seq, "problem": b.problem} for b in result.breaks],
+            }
+        )
+    elif result.intact:
+        console.print(f"The audit trail is intact: {result.checked:,} entries checked.")
+    else:
+        for found in result.breaks[:50]:
+            error_line(f"audit entry {found.seq}: {found.problem}")
+        console.print(
+            f"{len(result.breaks):,} breaks in {result.checked:,} entries: the trail was "
+            "tampered with. Keep a copy of the database and tell your IG lead."
+        )
+    if not result.intact:
+        raise typer.Exit(1)
+
+
+def manage_command(
+    context: typer.Context,
+    data: DataOption = None,
+    production: Annotated[
+        bool, typer.Option("--production", help="With the production settings.")
+    ] = False,
+) -> None:
+    """Run one of Django's management commands (e.g. 'createsuperuser', 'check --deploy')."""
+    from neighbourhood.care import server
+
+    server.configure(resolve_data_dir(data).resolve(), production)
+    server.manage(list(context.args))

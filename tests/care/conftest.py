@@ -1,0 +1,59 @@
+"""The web application's tests run on a throwaway PostgreSQL 15 server, against a small
+published refresh made by the real pipeline (synth, ingest, link, refresh, publish)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from neighbourhood.care.throwaway_postgres import Server, running
+from tests.care.factories import published_ics
+
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests
+# make there are synchronous all the same.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    # Not under pytest's temporary folders: as root those are closed to the postgres user.
+    with running() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(postgres_server: Server) -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    config = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "neighbourhood",
+        "USER": postgres_server.user,
+        "HOST": postgres_server.host,
+        "PORT": str(postgres_server.port),
+        "PASSWORD": "",
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {},
+        "TEST": {"NAME": "test_neighbourhood"},
+    }
+    default = settings.DATABASES["default"]  # the very dict the connection holds
+    default.clear()
+    default.update(config)
+    connections.configure_settings(settings.DATABASES)  # Django's defaults, in place
+    connections["default"].close()
+    del connections["default"]  # the next use makes a PostgreSQL connection
+
+
+@pytest.fixture(scope="session")
+def published_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return published_ics(tmp_path_factory.mktemp("care-ics"))
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings: Any, published_dir: Path) -> None:
+    settings.DATA_DIR = published_dir

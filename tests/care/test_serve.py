@@ -1,0 +1,129 @@
+"""'neighbourhood serve' runs a real WSGI server, static files included; production
+settings pass Django's deployment checks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEIGHBOURHOOD_")}
+    for test_only in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(test_only, None)
+    return env
+
+
+def test_serve_answers_on_loopback_with_static_files(published_dir: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "neighbourhood.cli.app",
+            "serve",
+            "--data",
+            str(published_dir),
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(),
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                status, body = _get(base + "/sign-in/")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, (tmp_path / "serve.log").read_text()
+                time.sleep(0.2)
+        else:
+            pytest.fail("the server did not answer within 30 s")
+        assert status == 200 and b"<h1>Sign in</h1>" in body
+        assert _get(base + "/static/nhsuk/nhsuk-frontend.min.css")[0] == 200
+        assert _get(base + "/static/care.css")[0] == 200
+        refused = _get(base + "/people/N000000001/")
+        assert refused[0] == 200 and b"<h1>Sign in</h1>" in refused[1]  # via the redirect
+        assert (published_dir / "care.sqlite3").exists()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_production_settings_pass_the_deployment_checks(published_dir: Path) -> None:
+    env = _env() | {"NEIGHBOURHOOD_SECRET_KEY": "x" * 20 + "production-test-key-" + "y" * 20}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neighbourhood.cli.app",
+            "manage",
+            "--production",
+            "--data",
+            str(published_dir),
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_production_without_a_secret_key_says_what_to_set(published_dir: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neighbourhood.cli.app",
+            "serve",
+            "--production",
+            "--data",
+            str(published_dir),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "production needs NEIGHBOURHOOD_SECRET_KEY" in done.stderr
+    assert "Traceback" not in done.stderr
