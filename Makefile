@@ -35,7 +35,7 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml constraints.txt
-	$(PIP) -e '.[test,spark]'
+	$(PIP) -e '.[test,spark,bench]'
 	touch $@ $(VENV)/.installed
 
 # The NHS.UK frontend and axe-core, from the npm registry, exactly as package-lock.json pins.

@@ -13,6 +13,7 @@ import typer
 
 from neighbourhood.cli.bench_link import bench_link
 from neighbourhood.cli.bench_refresh import bench_refresh
+from neighbourhood.cli.bench_web import bench_web
 from neighbourhood.cli.measure import parse_sizes, run_json
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
@@ -21,6 +22,7 @@ from neighbourhood.errors import UserError
 app = typer.Typer(help="Benchmarks: figures and ratios measured in one run.", no_args_is_help=True)
 app.command("link")(bench_link)
 app.command("refresh")(bench_refresh)
+app.command("web")(bench_web)
 
 NEIGHBOURHOOD = 50_000
 ICS = 2_000_000

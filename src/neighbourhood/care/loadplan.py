@@ -1,0 +1,120 @@
+"""``bench web``'s side inside the web application: make the users and the plan the load
+follows, then count what the load wrote against what it was told was saved.
+
+Run as ``python -m neighbourhood.care.loadplan make|check --data DIR ...`` with
+``NEIGHBOURHOOD_DATABASE_URL`` set, so the bench process itself never loads Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from neighbourhood.care import server
+
+
+def make(users: int) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    from neighbourhood.care import published
+    from neighbourhood.care.caseload import actions
+    from neighbourhood.care.roles import Role
+    from neighbourhood.care.teams.demo import setup_demo
+    from neighbourhood.care.teams.models import Membership, Organisation, Professional, Team
+
+    setup_demo()
+    teams = list(Team.objects.select_related("neighbourhood").order_by("name"))
+    organisation = Organisation.objects.order_by("ods_code").first()
+    assert organisation is not None
+    plan: list[dict[str, Any]] = []
+    for number in range(users):
+        team = teams[number % len(teams)]
+        password = secrets.token_urlsafe(12)
+        user = get_user_model().objects.create_user(
+            username=f"load{number:03d}",
+            password=password,
+            first_name="Load",
+            last_name=str(number),
+        )
+        professional = Professional.objects.create(
+            user=user, role=Role.CARE_COORDINATOR, job_title="Nurse", organisation=organisation
+        )
+        Membership.objects.create(team=team, professional=professional)
+        plan.append(
+            {
+                "username": user.username,
+                "password": password,
+                "team": team.pk,
+                "coordinator": professional.pk,
+                "neighbourhood": team.neighbourhood.code,
+            }
+        )
+    by_team: dict[int, list[dict[str, Any]]] = {}
+    for entry in plan:
+        by_team.setdefault(entry["team"], []).append(entry)
+    for team in teams:
+        members = by_team.get(team.pk, [])
+        if not members:
+            continue
+        listed, _ = published.case_finding([team.neighbourhood.code], published.Filters(), page=1)
+        more, _ = published.case_finding([team.neighbourhood.code], published.Filters(), page=2)
+        people = [r["person_id"] for r in listed + more]
+        shared_person, enrollable = people[0], people[1:]
+        lead = Professional.objects.get(pk=members[0]["coordinator"])
+        shared = actions.enrol(shared_person, team, lead, "shared by the load test", by=lead)
+        for index, entry in enumerate(members):
+            entry["profiles"] = people
+            entry["enrol"] = enrollable[index :: len(members)]
+            entry["shared_enrolment"] = shared.pk
+    return {"users": plan}
+
+
+def check(plan: dict[str, Any], acknowledged: dict[str, Any]) -> dict[str, int]:
+    """Every write the load was told was saved must be in the database."""
+    from neighbourhood.care.caseload.models import Enrolment
+
+    lost_enrolments = sum(
+        not Enrolment.objects.filter(person_id=p, ended_at__isnull=True).exists()
+        for p in acknowledged.get("enrolled", [])
+    )
+    notes = {
+        e.pk: e.notes
+        for e in Enrolment.objects.filter(
+            pk__in={u["shared_enrolment"] for u in plan["users"] if "shared_enrolment" in u}
+        )
+    }
+    lost_notes = sum(
+        line not in notes.get(int(enrolment), "").splitlines()
+        for enrolment, line in acknowledged.get("notes", [])
+    )
+    return {
+        "enrolments_acknowledged": len(acknowledged.get("enrolled", [])),
+        "notes_acknowledged": len(acknowledged.get("notes", [])),
+        "lost_updates": lost_enrolments + lost_notes,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="neighbourhood.care.loadplan")
+    parser.add_argument("action", choices=["make", "check"])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--plan", type=Path, required=True)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--acknowledged", type=Path)
+    args = parser.parse_args()
+    server.configure(args.data.resolve())
+    if args.action == "make":
+        server.prepare()
+        args.plan.write_text(json.dumps(make(args.users)), encoding="utf-8")
+    else:
+        assert args.acknowledged is not None
+        plan = json.loads(args.plan.read_text(encoding="utf-8"))
+        acknowledged = json.loads(args.acknowledged.read_text(encoding="utf-8"))
+        print(json.dumps(check(plan, acknowledged)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The load ``neighbourhood bench web`` puts on a served application (run by locust).
+
+Each virtual user is a care coordinator: signs in, then reads the case-finding list,
+opens profiles, enrols people and edits a shared enrolment's notes (reading its version
+first, and trying again on a conflict, as a person would). What the application said
+was saved is written out at the end, for the bench to look for in the database.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from locust import HttpUser, between, events, task
+
+PLAN = json.loads(Path(os.environ["NEIGHBOURHOOD_LOAD_PLAN"]).read_text(encoding="utf-8"))
+ACKNOWLEDGED: dict[str, list[Any]] = {"enrolled": [], "notes": []}
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+VERSION = re.compile(r'name="version" value="(\d+)"')
+NOTES = re.compile(r'<textarea[^>]*name="notes"[^>]*>(.*?)</textarea>', re.S)
+_next_user = iter(PLAN["users"])
+
+
+class CareCoordinator(HttpUser):
+    wait_time = between(0.2, 0.4)
+
+    def on_start(self) -> None:
+        self.me = next(_next_user)
+        self.to_enrol = list(self.me.get("enrol", []))
+        page = self.client.get("/sign-in/", name="sign-in")
+        token = CSRF.search(page.text)
+        self.client.post(
+            "/sign-in/",
+            data={
+                "username": self.me["username"],
+                "password": self.me["password"],
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+            },
+            name="sign-in",
+        )
+        self.writes = 0
+
+    def _token(self, text: str) -> str:
+        found = CSRF.search(text)
+        return found.group(1) if found else str(self.client.cookies.get("csrftoken") or "")
+
+    @task(4)
+    def case_finding(self) -> None:
+        self.client.get(
+            f"/case-finding/?page={random.randint(1, 3)}&sort={random.choice(['rank', 'risk', 'age'])}",
+            name="case-finding list",
+        )
+
+    @task(4)
+    def profile(self) -> None:
+        person = random.choice(self.me["profiles"])
+        self.client.get(f"/people/{person}/", name="person profile")
+
+    @task(1)
+    def enrol(self) -> None:
+        if not self.to_enrol:
+            return
+        person = self.to_enrol.pop()
+        form = self.client.get(f"/people/{person}/enrol/", name="enrolment form")
+        with self.client.post(
+            f"/people/{person}/enrol/",
+            data={
+                "team": self.me["team"],
+                "care_coordinator": self.me["coordinator"],
+                "reason": "found on the case-finding list",
+                "csrfmiddlewaretoken": self._token(form.text),
+            },
+            name="enrol",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                ACKNOWLEDGED["enrolled"].append(person)
+            else:
+                response.failure(f"enrolment not saved (HTTP {response.status_code})")
+
+    @task(1)
+    def edit_notes(self) -> None:
+        enrolment = self.me["shared_enrolment"]
+        self.writes += 1
+        line = f"{self.me['username']} note {self.writes}"
+        for _ in range(20):  # a conflict: read again and make the change again
+            page = self.client.get(f"/caseload/{enrolment}/", name="enrolment page")
+            version = VERSION.search(page.text)
+            notes = NOTES.search(page.text)
+            if not version or notes is None:
+                return
+            current = html.unescape(notes.group(1)).strip("\n")
+            with self.client.post(
+                f"/caseload/{enrolment}/",
+                data={
+                    "action": "update",
+                    "version": version.group(1),
+                    "care_coordinator": _coordinator(page.text),
+                    "notes": (current + "\n" + line).strip("\n"),
+                    "csrfmiddlewaretoken": self._token(page.text),
+                },
+                name="edit enrolment",
+                allow_redirects=False,
+                catch_response=True,
+            ) as response:
+                if response.status_code == 302:
+                    ACKNOWLEDGED["notes"].append([enrolment, line])
+                    return
+                if "Someone else changed this" in response.text:
+                    response.success()  # the conflict is the right answer; try again
+                    continue
+                response.failure(f"edit not saved (HTTP {response.status_code})")
+                return
+
+
+def _coordinator(page: str) -> str:
+    found = re.search(
+        r'id="id_care_coordinator"[^>]*>.*?<option value="(\d+)" selected', page, re.S
+    )
+    return found.group(1) if found else ""
+
+
+@events.test_stop.add_listener  # type: ignore[untyped-decorator]
+def _write_acknowledged(**_: Any) -> None:
+    Path(os.environ["NEIGHBOURHOOD_LOAD_ACKNOWLEDGED"]).write_text(
+        json.dumps(ACKNOWLEDGED), encoding="utf-8"
+    )

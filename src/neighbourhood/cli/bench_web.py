@@ -1,0 +1,310 @@
+"""``neighbourhood bench web``: a bounded load (locust) on the served application, on
+PostgreSQL, with a published refresh at neighbourhood and ICS size.
+
+For each size: a published refresh (made here, or taken from ``--from``), a throwaway
+PostgreSQL server, the users and plan (``care.loadplan``), ``neighbourhood serve`` on a
+loopback port, then locust for a fixed time with a fixed number of users. Afterwards
+every write the application acknowledged is looked for in the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from neighbourhood.care.throwaway_postgres import running
+from neighbourhood.cli.measure import parse_sizes, run_measured
+from neighbourhood.cli.options import JsonOption, ScratchOption
+from neighbourhood.cli.output import console, print_json
+from neighbourhood.errors import UserError
+
+TARGET_P95_MS = 200.0
+TARGET_RPS = 100.0
+ENDPOINTS = ("case-finding list", "person profile", "enrol", "edit enrolment")
+LOCUSTFILE = Path(__file__).resolve().parent.parent / "care" / "locustfile.py"
+
+
+def bench_web(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
+    ] = "50000,2000000",
+    reuse: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="A data directory with a published refresh, for its size (repeatable); "
+            "read, never changed.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    users: Annotated[int, typer.Option("--users", help="Simultaneous users.", min=1)] = 50,
+    seconds: Annotated[int, typer.Option("--seconds", help="How long the load runs.", min=1)] = 60,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Server workers (0: 2 per core + 1).", min=0)
+    ] = 0,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """p50 and p95 latency, requests/s, errors and lost updates of the web application
+    under a bounded load on loopback, at neighbourhood and ICS size."""
+    prepared = {_people_of(d): d for d in reuse or []}
+    results = []
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        for people in parse_sizes(sizes):
+            data = Path(tmp) / f"ics-{people}"
+            try:
+                _prepare(people, data, prepared.get(people))
+                results.append(_load(people, data, Path(tmp), users, seconds, workers))
+            except UserError as error:
+                results.append({"people": people, "failed": str(error)})
+    if as_json:
+        print_json({"benchmark": "web", "results": results})
+    else:
+        _print(results, users, seconds)
+
+
+def _people_of(data: Path) -> int:
+    current = data / "published" / "current.json"
+    manifest = data / "extracts" / "manifest.json"
+    if not current.exists() or not manifest.exists():
+        raise UserError(
+            f"--from {data}: no published refresh there (run 'neighbourhood refresh' and "
+            "'neighbourhood publish' on it first)"
+        )
+    return int(json.loads(manifest.read_text(encoding="utf-8"))["people"])
+
+
+def _prepare(people: int, data: Path, reuse: Path | None) -> None:
+    if reuse is not None:
+        data.mkdir(parents=True)
+        for name in ("published", "extracts"):
+            (data / name).symlink_to((reuse / name).resolve())
+        return
+    for step in (
+        ["synth", "--people", str(people), "--seed", "1"],
+        ["ingest"],
+        ["link"],
+        ["refresh"],
+        ["publish"],
+    ):
+        run_measured([*step, "--data", str(data)])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise UserError(f"'{' '.join(args[:3])}' failed: {done.stderr.strip()[-400:]}")
+    return done
+
+
+def _load(
+    people: int, data: Path, tmp: Path, users: int, seconds: int, workers: int
+) -> dict[str, Any]:
+    with running(durable=True) as postgres:
+        env = {**os.environ, "NEIGHBOURHOOD_DATABASE_URL": postgres.url("postgres")}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        plan = tmp / f"plan-{people}.json"
+        acknowledged = tmp / f"acknowledged-{people}.json"
+        _python(
+            [
+                "-m",
+                "neighbourhood.care.loadplan",
+                "make",
+                "--data",
+                str(data),
+                "--plan",
+                str(plan),
+                "--users",
+                str(users),
+            ],
+            env,
+        )
+        port = _free_port()
+        count = workers or 2 * (os.cpu_count() or 1) + 1
+        log = (tmp / f"serve-{people}.log").open("w")
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "neighbourhood.cli.app",
+                "serve",
+                "--data",
+                str(data),
+                "--port",
+                str(port),
+                "--workers",
+                str(count),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            _wait_for(f"http://127.0.0.1:{port}/sign-in/", server)
+            stats = tmp / f"locust-{people}"
+            _python(
+                [
+                    "-m",
+                    "locust",
+                    "-f",
+                    str(LOCUSTFILE),
+                    "--headless",
+                    "--users",
+                    str(users),
+                    "--spawn-rate",
+                    str(users),
+                    "--run-time",
+                    f"{seconds}s",
+                    "--host",
+                    f"http://127.0.0.1:{port}",
+                    "--csv",
+                    str(stats),
+                    "--only-summary",
+                    "--loglevel",
+                    "ERROR",
+                    "--exit-code-on-error",
+                    "0",
+                ],
+                env
+                | {
+                    "NEIGHBOURHOOD_LOAD_PLAN": str(plan),
+                    "NEIGHBOURHOOD_LOAD_ACKNOWLEDGED": str(acknowledged),
+                },
+            )
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=60)
+            log.close()
+        checked = json.loads(
+            _python(
+                [
+                    "-m",
+                    "neighbourhood.care.loadplan",
+                    "check",
+                    "--data",
+                    str(data),
+                    "--plan",
+                    str(plan),
+                    "--acknowledged",
+                    str(acknowledged),
+                ],
+                env,
+            ).stdout
+        )
+    return {"people": people, "workers": count, **_stats(stats), **checked}
+
+
+def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if server.poll() is not None:
+            raise UserError("'neighbourhood serve' stopped before it answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    raise UserError(f"the server did not answer at {url} within two minutes")
+
+
+def _stats(prefix: Path) -> dict[str, Any]:
+    rows = list(csv.DictReader((prefix.parent / f"{prefix.name}_stats.csv").open(encoding="utf-8")))
+    by_name = {r["Name"]: r for r in rows}
+    total = by_name["Aggregated"]
+    endpoints = {
+        name: {
+            "requests": int(by_name[name]["Request Count"]),
+            "failures": int(by_name[name]["Failure Count"]),
+            "p50_ms": float(by_name[name]["50%"]),
+            "p95_ms": float(by_name[name]["95%"]),
+        }
+        for name in ENDPOINTS
+        if name in by_name
+    }
+    failures_file = prefix.parent / f"{prefix.name}_failures.csv"
+    failures = (
+        [
+            f"{r['Name']}: {r['Error']} ({r['Occurrences']}×)"
+            for r in csv.DictReader(failures_file.open(encoding="utf-8"))
+        ]
+        if failures_file.exists()
+        else []
+    )
+    worst_p95 = max((e["p95_ms"] for e in endpoints.values()), default=0.0)
+    rps = float(total["Requests/s"])
+    return {
+        "requests": int(total["Request Count"]),
+        "errors": int(total["Failure Count"]),
+        "requests_per_second": round(rps, 1),
+        "p50_ms": float(total["50%"]),
+        "p95_ms": float(total["95%"]),
+        "endpoints": endpoints,
+        "failures": failures[:5],
+        "met_latency": worst_p95 < TARGET_P95_MS,
+        "met_throughput": rps >= TARGET_RPS,
+    }
+
+
+def _print(results: list[dict[str, Any]], users: int, seconds: int) -> None:
+    table = Table(title=f"neighbourhood bench web: {users} users for {seconds} s on PostgreSQL")
+    for column in ("people", "endpoint", "requests", "errors", "p50 ms", "p95 ms"):
+        table.add_column(column, justify="right" if column != "endpoint" else "left")
+    for result in results:
+        if "failed" in result:
+            table.add_row(f"{result['people']:,}", "failed", result["failed"], "", "", "")
+            continue
+        for name, figures in result["endpoints"].items():
+            table.add_row(
+                f"{result['people']:,}",
+                name,
+                f"{figures['requests']:,}",
+                str(figures["failures"]),
+                f"{figures['p50_ms']:.0f}",
+                f"{figures['p95_ms']:.0f}",
+            )
+        table.add_row(
+            f"{result['people']:,}",
+            "[bold]all[/bold]",
+            f"{result['requests']:,}",
+            str(result["errors"]),
+            f"{result['p50_ms']:.0f}",
+            f"{result['p95_ms']:.0f}",
+        )
+    console.print(table)
+    for result in results:
+        if "failed" not in result:
+            console.print(
+                f"{result['people']:,} people: {result['requests_per_second']:.1f} requests/s, "
+                f"{result['errors']} errors, {result['lost_updates']} lost updates of "
+                f"{result['enrolments_acknowledged'] + result['notes_acknowledged']} acknowledged "
+                f"writes, {result['workers']} workers."
+            )
+            for failure in result["failures"]:
+                console.print(f"  failed: {failure}")
+    console.print(
+        f"Targets: p95 < {TARGET_P95_MS:.0f} ms for each of the case-finding list, the "
+        f"profile and enrolment; ≥ {TARGET_RPS:.0f} requests/s; 0 errors; 0 lost updates."
+    )
