@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from neighbourhood.care.caseload.models import Enrolment
 from tests.care import factories
 from tests.care.people import listed
 
 CHROMIUM = "/usr/bin/chromium"
+expect.set_options(timeout=20_000)  # a busy two-core CI machine is slower than a laptop
 SERIOUS = {"serious", "critical"}
 
 
@@ -62,26 +63,26 @@ def test_sign_in_find_enrol_and_be_refused_another_teams_person(
     try:
         # Given a care coordinator who is not signed in
         page.goto(live_server.url + "/case-finding/")
-        assert page.locator("h1").inner_text() == "Sign in"
+        expect(page.locator("h1")).to_have_text("Sign in")
         assert_accessible(page)
         # When they sign in
         page.fill("#id_username", "nurse")
         page.fill("#id_password", factories.PASSWORD)
         page.click("main button[type=submit]")
         # Then they see their neighbourhood's case-finding list
-        assert page.locator("h1").inner_text() == "Case finding"
+        expect(page.locator("h1")).to_have_text("Case finding")
         assert_accessible(page)
         # When they find a person on it and open the profile
         page.fill("#q", person["family_name"])
         page.click("text=Apply")
         page.click(f"text={person['given_name']} {person['family_name']}")
-        assert page.locator("h1").inner_text() == f"{person['given_name']} {person['family_name']}"
-        assert page.get_by_text("Timeline across all services").is_visible()
+        expect(page.locator("h1")).to_have_text(f"{person['given_name']} {person['family_name']}")
+        expect(page.get_by_text("Timeline across all services")).to_be_visible()
         assert_accessible(page)
         # And enrol them, forgetting the care coordinator at first
         page.click("text=Add to a caseload")
         page.click("main button[type=submit]")
-        assert page.get_by_text("There is a problem").is_visible()
+        expect(page.get_by_text("There is a problem")).to_be_visible()
         assert_accessible(page)
         page.select_option(
             "#id_care_coordinator", label="Nurse Tester, Community matron (Organisation ZC1)"
@@ -89,18 +90,22 @@ def test_sign_in_find_enrol_and_be_refused_another_teams_person(
         page.fill("#id_reason", "Severe frailty and three admissions this year")
         page.click("main button[type=submit]")
         # Then the profile names their care coordinator
-        assert page.get_by_text("Added to the caseload with a named care coordinator").is_visible()
-        assert page.get_by_text("Nurse Tester, Community matron").is_visible()
+        expect(
+            page.get_by_text("Added to the caseload with a named care coordinator")
+        ).to_be_visible()
+        expect(page.get_by_text("Nurse Tester, Community matron")).to_be_visible()
         # And they are in the caseload
         page.click("nav >> text=Caseload")
-        assert page.get_by_role(
-            "link", name=f"{person['given_name']} {person['family_name']}", exact=True
-        ).is_visible()
+        expect(
+            page.get_by_role(
+                "link", name=f"{person['given_name']} {person['family_name']}", exact=True
+            )
+        ).to_be_visible()
         assert_accessible(page)
         # But another team's person is refused
         response = page.goto(f"{live_server.url}/people/{theirs['person_id']}/")
         assert response is not None and response.status == 403
-        assert page.locator("h1").inner_text() == "You cannot see this page"
+        expect(page.locator("h1")).to_have_text("You cannot see this page")
         assert theirs["family_name"] not in page.content()
         assert_accessible(page)
     finally:

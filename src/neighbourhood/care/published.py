@@ -67,12 +67,14 @@ def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
     info = current_info()
     if info is None:
         raise NotPublished
+    path = str(_folder() / info["file"])
     with _lock:
-        if _state["file"] != info["file"]:
+        if _state["file"] != path:
             if _state["con"] is not None:
                 _state["con"].close()
-            _state["con"] = duckdb.connect(str(_folder() / info["file"]), read_only=True)
-            _state["file"] = info["file"]
+                _state["con"], _state["file"] = None, None
+            _state["con"] = duckdb.connect(path, read_only=True)
+            _state["file"] = path
         cur = _state["con"].cursor()
     try:
         yield cur

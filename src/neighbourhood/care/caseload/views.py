@@ -101,13 +101,6 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     me = _me(request)
     current = _enrolment_for(me, enrolment_id)
     person = _person_or_404(current.person_id)
-    record(
-        me.user.get_username(),
-        "view_enrolment",
-        role=me.role,
-        person_id=current.person_id,
-        reason=f"in the caseload of {current.team.name}",
-    )
     initial = {"version": current.version}
     update_form = UpdateForm(
         initial=initial | {"care_coordinator": current.care_coordinator_id, "notes": current.notes},
@@ -163,6 +156,13 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             form = {"update": update_form, "discharge": discharge_form}.get(action, transfer_form)
             field = error.field if error.field in form.fields else None
             form.add_error(field, str(error))
+    record(  # only when the page is shown: a saved change has its own event
+        me.user.get_username(),
+        "view_enrolment",
+        role=me.role,
+        person_id=current.person_id,
+        reason=f"in the caseload of {current.team.name}",
+    )
     return render(
         request,
         "caseload/enrolment.html",

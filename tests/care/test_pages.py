@@ -1,0 +1,159 @@
+"""The caseload pages end to end through Django's test client, and what a user sees when
+something is wrong on our side."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from neighbourhood.care.audit.models import AuditEvent
+from neighbourhood.care.caseload import actions
+from neighbourhood.care.caseload.models import EndReason, Enrolment
+from neighbourhood.care.roles import Role
+from tests.care import factories
+from tests.care.people import listed
+
+pytestmark = pytest.mark.django_db
+
+
+def _client_for(professional: Any) -> Client:
+    client = Client()
+    client.force_login(professional.user)
+    return client
+
+
+def test_discharge_and_transfer_through_the_enrolment_page(published_dir: Path) -> None:
+    team_a, team_b = factories.team("ZU0001"), factories.team("ZU0002")
+    nurse = factories.professional("nurse", teams=[team_a, team_b])
+    people = listed(published_dir, "ZU0001", 2)
+    first = actions.enrol(people[0]["person_id"], team_a, nurse, "frail", by=nurse)
+    client = _client_for(nurse)
+    page = client.get(reverse("enrolment", args=[first.pk]))
+    assert page.status_code == 200 and b"Discharge from the caseload" in page.content
+    missing = client.post(
+        reverse("enrolment", args=[first.pk]),
+        {"action": "discharge", "version": first.version, "end_reason": ""},
+    )
+    assert b"Choose why this person is leaving the caseload" in missing.content
+    moved = client.post(
+        reverse("enrolment", args=[first.pk]),
+        {
+            "action": "transfer",
+            "version": first.version,
+            "team": team_b.pk,
+            "care_coordinator": nurse.pk,
+            "note": "closer to home",
+        },
+    )
+    assert moved.status_code == 302
+    now = Enrolment.objects.get(person_id=people[0]["person_id"], ended_at__isnull=True)
+    assert now.team == team_b
+    done = client.post(
+        reverse("enrolment", args=[now.pk]),
+        {"action": "discharge", "version": now.version, "end_reason": EndReason.GOALS_MET},
+    )
+    assert done.status_code == 302
+    assert not Enrolment.objects.filter(
+        person_id=people[0]["person_id"], ended_at__isnull=True
+    ).exists()
+    actions_written = list(
+        AuditEvent.objects.filter(person_id=people[0]["person_id"]).values_list("action", flat=True)
+    )
+    assert actions_written == ["enrol", "view_enrolment", "view_enrolment", "transfer", "discharge"]
+
+
+def test_another_teams_enrolment_cannot_be_changed(published_dir: Path) -> None:
+    team_a, team_b = factories.team("ZU0001"), factories.team("ZU0002")
+    nurse_a = factories.professional("nurse-a", teams=[team_a])
+    nurse_b = factories.professional("nurse-b", teams=[team_b])
+    person = listed(published_dir, "ZU0002")[0]["person_id"]
+    theirs = actions.enrol(person, team_b, nurse_b, "frail", by=nurse_b)
+    client = _client_for(nurse_a)
+    assert client.get(reverse("enrolment", args=[theirs.pk])).status_code == 403
+    response = client.post(
+        reverse("enrolment", args=[theirs.pk]),
+        {"action": "discharge", "version": theirs.version, "end_reason": EndReason.DIED},
+    )
+    assert response.status_code == 403
+    theirs.refresh_from_db()
+    assert theirs.is_open
+
+
+def test_the_ig_lead_searches_the_trail(published_dir: Path) -> None:
+    team = factories.team("ZU0001")
+    nurse = factories.professional("nurse", teams=[team])
+    person = listed(published_dir, "ZU0001")[0]["person_id"]
+    _client_for(nurse).get(reverse("profile", args=[person]))
+    ig = factories.professional("ig", role=Role.IG_LEAD)
+    client = _client_for(ig)
+    found = client.get(reverse("audit-search"), {"person": person})
+    assert found.status_code == 200
+    assert [e.action for e in found.context["page"]] == ["view_profile"]
+    by_actor = client.get(reverse("audit-search"), {"actor": "nurse", "action": "view_profile"})
+    assert by_actor.context["page"].paginator.count == 1
+    bad = client.get(reverse("audit-search"), {"since": "24/11/2026"})
+    assert b"is not a date: write it as 2026-11-24" in bad.content
+    assert AuditEvent.objects.filter(action="search_audit", actor="ig").count() == 3
+
+
+def test_nothing_published_yet_says_what_to_run(tmp_path: Path, settings: Any) -> None:
+    settings.DATA_DIR = tmp_path
+    client = _client_for(factories.professional("nurse", teams=[factories.team("ZU0001")]))
+    response = client.get(reverse("case-finding"))
+    assert response.status_code == 503
+    assert b"Nothing has been published yet" in response.content
+    assert b"neighbourhood publish" in response.content
+
+
+def test_a_fault_on_our_side_shows_an_apology_not_a_traceback(
+    tmp_path: Path, settings: Any
+) -> None:
+    (tmp_path / "published").mkdir()
+    (tmp_path / "published" / "current.json").write_text(json.dumps({"file": "v0001.duckdb"}))
+    (tmp_path / "published" / "v0001.duckdb").write_text("not a database")
+    settings.DATA_DIR = tmp_path
+    client = _client_for(factories.professional("nurse", teams=[factories.team("ZU0001")]))
+    client.raise_request_exception = False
+    response = client.get(reverse("case-finding"))
+    assert response.status_code == 500
+    assert b"Sorry, there is a problem with the service" in response.content
+    assert b"Traceback" not in response.content and b"duckdb" not in response.content.lower()
+
+
+def test_the_default_database_is_sqlite_in_wal_mode(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "NEIGHBOURHOOD_DATABASE_URL")
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neighbourhood.cli.app",
+            "manage",
+            "--data",
+            str(tmp_path),
+            "migrate",
+            "--verbosity",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "care.sqlite3") as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"caseload_enrolment", "audit_auditevent", "teams_team"} <= tables
