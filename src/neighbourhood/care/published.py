@@ -21,7 +21,7 @@ from django.conf import settings
 from neighbourhood.phm.vocabulary import COHORTS
 
 PUBLISHED_DIR = "published"
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 SORTS = {
     "rank": "rank",
     "risk": "risk DESC, rank",
@@ -73,7 +73,10 @@ def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
             if _state["con"] is not None:
                 _state["con"].close()
                 _state["con"], _state["file"] = None, None
-            _state["con"] = duckdb.connect(path, read_only=True)
+            con = duckdb.connect(path, read_only=True)
+            # One thread a query: the server already runs a process per core or more.
+            con.execute("SET threads TO 1")
+            _state["con"] = con
             _state["file"] = path
         cur = _state["con"].cursor()
     try:
@@ -118,12 +121,15 @@ def case_finding(
     order = SORTS.get(filters.sort, SORTS["rank"])
     clause = " AND ".join(where)
     with cursor() as cur:
-        total = cur.execute(f"SELECT count(*) FROM case_finding WHERE {clause}", params).fetchone()
         rows = _rows(
             cur,
-            f"SELECT * FROM case_finding WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            f"SELECT *, count(*) OVER () AS matching FROM case_finding WHERE {clause} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
         )
+        if rows:
+            return rows, int(rows[0]["matching"])
+        total = cur.execute(f"SELECT count(*) FROM case_finding WHERE {clause}", params).fetchone()
     return rows, int(total[0]) if total else 0
 
 
@@ -146,13 +152,17 @@ def profile(person_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def timeline(person_id: str, limit: int = 200) -> list[dict[str, Any]]:
+def timeline(person_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The newest ``limit`` events and how many there are in all."""
     with cursor() as cur:
-        return _rows(
+        rows = _rows(
             cur,
-            "SELECT * FROM timeline WHERE person_id = ? ORDER BY start_date DESC LIMIT ?",
+            "SELECT start_date, end_date, sector, setting, activity, code, "
+            "count(*) OVER () AS total FROM timeline "
+            "WHERE person_id = ? ORDER BY start_date DESC, activity LIMIT ?",
             [person_id, limit],
         )
+    return rows, int(rows[0]["total"]) if rows else 0
 
 
 def people(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

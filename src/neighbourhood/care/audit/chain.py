@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from neighbourhood.care.audit.models import AuditEvent, ChainHead
@@ -53,10 +53,9 @@ def record(
     """Append one event. Inside the caller's transaction, if there is one, so a write and
     its audit event commit or roll back together."""
     with transaction.atomic():
-        head, _ = ChainHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"seq": 0, "hash": GENESIS}
-        )
+        seq, previous = _advance_head()
         event = AuditEvent(
+            seq=seq,
             at=timezone.now(),
             actor=actor,
             actor_role=role,
@@ -64,14 +63,25 @@ def record(
             person_id=person_id,
             reason=reason[:300],
             detail=detail or {},
-            previous_hash=head.hash,
+            previous_hash=previous,
         )
-        seq = head.seq + 1
-        event.seq = seq
-        event.hash = digest(head.hash, seq, _fields(event))
+        event.hash = digest(previous, seq, _fields(event))
         event.save(force_insert=True)
-        ChainHead.objects.filter(id=1).update(seq=seq, hash=event.hash)
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_chainhead SET hash = %s WHERE id = 1", [event.hash])
     return event
+
+
+def _advance_head() -> tuple[int, str]:
+    """Take the next sequence number and the last hash. The UPDATE locks the head row
+    until the transaction ends, so appends are strictly one after another."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_chainhead SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        row = cursor.fetchone()
+    if row is None:  # a new database: the first event starts the chain
+        ChainHead.objects.get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS})
+        return _advance_head()
+    return int(row[0]), str(row[1])
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from neighbourhood.care.roles import Permission
 from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS
 from neighbourhood.standards.disclosure import protect, rate
 
+TIMELINE_SHOWN = 30  # the newest; the rest a click away
+TIMELINE_ALL = 2000
 DIMENSIONS = {
     "imd_quintile": "Deprivation quintile (1 = most deprived)",
     "age_band": "Age band",
@@ -146,15 +148,18 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
         person_id=person_id,
         reason=relationship.reason,
     )
-    enrolment = (
-        Enrolment.objects.filter(person_id=person_id, ended_at__isnull=True)
-        .select_related("team", "care_coordinator__user", "care_coordinator__organisation")
-        .first()
+    enrolments = list(
+        Enrolment.objects.filter(person_id=person_id).select_related(
+            "team", "care_coordinator__user", "care_coordinator__organisation"
+        )
     )
-    history = Enrolment.objects.filter(person_id=person_id, ended_at__isnull=False).select_related(
-        "team"
-    )
+    enrolment = next((e for e in enrolments if e.ended_at is None), None)
+    history = [e for e in enrolments if e.ended_at is not None]
     cohorts = [label for key, label in COHORTS.items() if person.get(f"cohort_{key}")]
+    every_event = request.GET.get("events") == "all"
+    events, event_count = published.timeline(
+        person_id, TIMELINE_ALL if every_event else TIMELINE_SHOWN
+    )
     return render(
         request,
         "people/profile.html",
@@ -164,7 +169,8 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
             "factors": _split(person.get("risk_factors")),
             "reasons": _split(person.get("reasons")),
             "conditions": person.get("conditions") or [],
-            "timeline": [_readable(e) for e in published.timeline(person_id)],
+            "timeline": [_readable(e) for e in events],
+            "event_count": event_count,
             "enrolment": enrolment,
             "history": history,
             "relationship": relationship,
