@@ -215,7 +215,11 @@ def _load(
                 env,
             ).stdout
         )
-    return {"people": people, "workers": count, **_stats(stats), **checked}
+    figures = _stats(stats)
+    if figures["errors"]:  # what the server said about them (synthetic data only)
+        lines = (tmp / f"serve-{people}.log").read_text(encoding="utf-8").splitlines()
+        figures["server_log"] = [line for line in lines if line.strip()][-40:]
+    return {"people": people, "workers": count, **figures, **checked}
 
 
 def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:

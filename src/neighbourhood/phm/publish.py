@@ -190,6 +190,11 @@ def _direct_care(con: duckdb.DuckDBPyConnection) -> None:
         WHERE e.start_date IS NOT NULL
         ORDER BY i.person_id, e.start_date
     """)
+    # The web application looks people up one at a time: an index each makes that a probe
+    # rather than a scan of a row group. (The timeline is sorted by person, which is
+    # enough there, and an index on it would double the file.)
+    con.execute("CREATE INDEX person_profiles_person ON person_profiles (person_id)")
+    con.execute("CREATE INDEX case_finding_person ON case_finding (person_id)")
     con.execute("""
         CREATE TABLE organisations AS
         SELECT DISTINCT ods_code, name, kind, parent, place FROM wh.organisations

@@ -94,7 +94,13 @@ def enrol(
 
 
 def _locked(enrolment_id: int, version: int) -> Enrolment:
-    current = Enrolment.objects.select_for_update().select_related("team").get(pk=enrolment_id)
+    # Lock the enrolment row only (of=self): locking the joined team too would collide
+    # with the deferred foreign-key checks other writers make on it at commit.
+    current = (
+        Enrolment.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .get(pk=enrolment_id)
+    )
     if current.version != version:
         raise Conflict(current, describe_changes(current, version))
     if current.ended_at is not None:
