@@ -15,6 +15,8 @@ from typing import Any
 
 from neighbourhood.care import server
 
+EDITORS_PER_ENROLMENT = 5
+
 
 def make(users: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
@@ -62,13 +64,18 @@ def make(users: int) -> dict[str, Any]:
         listed, _ = published.case_finding([team.neighbourhood.code], published.Filters(), page=1)
         more, _ = published.case_finding([team.neighbourhood.code], published.Filters(), page=2)
         people = [r["person_id"] for r in listed + more]
-        shared_person, enrollable = people[0], people[1:]
-        lead = Professional.objects.get(pk=members[0]["coordinator"])
-        shared = actions.enrol(shared_person, team, lead, "shared by the load test", by=lead)
+        # Colleagues edit the same enrolment in groups of five, so conflicts happen
+        # (and must lose nothing) without all fifty queueing on one record.
+        groups = range(0, len(members), EDITORS_PER_ENROLMENT)
+        shared_people, enrollable = people[: len(groups)], people[len(groups) :]
+        for group, start in enumerate(groups):
+            lead = Professional.objects.get(pk=members[start]["coordinator"])
+            shared = actions.enrol(shared_people[group], team, lead, "shared", by=lead)
+            for entry in members[start : start + EDITORS_PER_ENROLMENT]:
+                entry["shared_enrolment"] = shared.pk
         for index, entry in enumerate(members):
             entry["profiles"] = people
             entry["enrol"] = enrollable[index :: len(members)]
-            entry["shared_enrolment"] = shared.pk
     return {"users": plan}
 
 
