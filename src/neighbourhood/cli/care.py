@@ -58,8 +58,12 @@ def run(server: Any, host: str, port: int, workers: int) -> None:
 
 def print_demo_users(users: list[Any], host: str, port: int) -> None:
     table = Table(title=f"Sign in at http://{host}:{port}/ as one of these demo users")
-    for column in ("Username", "Password", "Role", "Name", "Teams"):
-        table.add_column(column)
+    # Usernames and passwords are never cut short, however narrow the terminal.
+    widest = max((len(u.password) for u in users), default=8)
+    table.add_column("Username", no_wrap=True, min_width=max(len(u.username) for u in users))
+    table.add_column("Password", no_wrap=True, min_width=widest)
+    for column in ("Role", "Name", "Teams"):
+        table.add_column(column, overflow="fold")
     for user in users:
         table.add_row(user.username, user.password, user.role, user.name, user.teams)
     console.print(table)

@@ -123,6 +123,7 @@ def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
     assert "Sign in at http://127.0.0.1:8000/ as one of these demo users" in done.stdout
     for username in ("coordinator", "clinician", "spa", "analyst", "lead", "ig-lead"):
         assert username in done.stdout
+    assert "…" not in done.stdout  # no password cut short to fit the terminal
     assert (tmp_path / "care.sqlite3").exists()
 
 

@@ -1,0 +1,36 @@
+"""Operations read analytics only through the published refresh (ARCHITECTURE: operations
+never reach into the warehouse): the web application imports no analytics engine."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import neighbourhood.care
+
+# What the web application may take from the analytics side: names and rules, no data.
+ALLOWED = {
+    "neighbourhood.phm.vocabulary",
+    "neighbourhood.standards.disclosure",
+    "neighbourhood.config",
+    "neighbourhood.errors",
+}
+ANALYTICS = ("synth", "ingest", "warehouse", "linkage", "phm", "standards", "cli")
+
+
+def test_the_web_application_imports_no_analytics_module() -> None:
+    root = Path(neighbourhood.care.__file__).parent
+    found: dict[str, str] = {}
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "neighbourhood" and len(parts) > 1 and parts[1] in ANALYTICS:
+                    found[f"{path.relative_to(root)}: {name}"] = name
+    assert sorted(k for k, v in found.items() if v not in ALLOWED) == []
+    assert {v for v in found.values()} <= ALLOWED
