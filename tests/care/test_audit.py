@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from django.db.utils import ProgrammingError
 from neighbourhood.care.audit.chain import record, verify
 from neighbourhood.care.audit.models import AppendOnlyError, AuditEvent
 from neighbourhood.care.throwaway_postgres import Server
+from tests.care.commands import neighbourhood
 
 pytestmark = pytest.mark.django_db
 
@@ -123,26 +122,11 @@ def test_audit_verify_on_the_command_line(
     postgres_server: Server, tamperer: None, tmp_path: Path
 ) -> None:
     _trail()
-    env = {
-        **os.environ,
-        "NEIGHBOURHOOD_DATABASE_URL": postgres_server.url(connection.settings_dict["NAME"]),
-    }
+    url = postgres_server.url(connection.settings_dict["NAME"])
 
     def verify_cli() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "neighbourhood.cli.app",
-                "audit",
-                "verify",
-                "--data",
-                str(Path.cwd() / "no-data-needed"),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
+        return neighbourhood(
+            "audit", "verify", "--data", str(tmp_path), NEIGHBOURHOOD_DATABASE_URL=url
         )
 
     intact = verify_cli()

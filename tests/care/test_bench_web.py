@@ -3,45 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.care.commands import neighbourhood
+
 
 @pytest.mark.slow
 def test_bench_web_measures_every_endpoint_and_loses_no_update(published_dir: Path) -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "neighbourhood.cli.app",
-            "bench",
-            "web",
-            "--sizes",
-            "1200",
-            "--from",
-            str(published_dir),
-            "--users",
-            "4",
-            "--seconds",
-            "6",
-            "--workers",
-            "2",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=300,
+    done = neighbourhood(
+        "bench",
+        "web",
+        "--sizes",
+        "1200",
+        "--from",
+        str(published_dir),
+        "--users",
+        "4",
+        "--seconds",
+        "6",
+        "--workers",
+        "2",
+        "--json",
     )
     assert done.returncode == 0, done.stderr
     (result,) = json.loads(done.stdout)["results"]

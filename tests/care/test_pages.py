@@ -4,10 +4,7 @@ something is wrong on our side."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from neighbourhood.care.caseload import actions
 from neighbourhood.care.caseload.models import EndReason, Enrolment
 from neighbourhood.care.roles import Role
 from tests.care import factories
+from tests.care.commands import neighbourhood
 from tests.care.people import listed
 
 pytestmark = pytest.mark.django_db
@@ -130,28 +128,7 @@ def test_a_fault_on_our_side_shows_an_apology_not_a_traceback(
 
 
 def test_the_default_database_is_sqlite_in_wal_mode(tmp_path: Path) -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DJANGO_SETTINGS_MODULE", "NEIGHBOURHOOD_DATABASE_URL")
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "neighbourhood.cli.app",
-            "manage",
-            "--data",
-            str(tmp_path),
-            "migrate",
-            "--verbosity",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    done = neighbourhood("manage", "--data", str(tmp_path), "migrate", "--verbosity", "0")
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(tmp_path / "care.sqlite3") as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.care.commands import clean_env, neighbourhood
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -28,13 +30,6 @@ def _get(url: str) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEIGHBOURHOOD_")}
-    for test_only in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
-        env.pop(test_only, None)
-    return env
 
 
 def test_serve_answers_on_loopback_with_static_files(published_dir: Path, tmp_path: Path) -> None:
@@ -56,7 +51,7 @@ def test_serve_answers_on_loopback_with_static_files(published_dir: Path, tmp_pa
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
-        env=_env(),
+        env=clean_env(),
         start_new_session=True,
     )
     try:
@@ -83,47 +78,23 @@ def test_serve_answers_on_loopback_with_static_files(published_dir: Path, tmp_pa
 
 
 def test_production_settings_pass_the_deployment_checks(published_dir: Path) -> None:
-    env = _env() | {"NEIGHBOURHOOD_SECRET_KEY": "x" * 20 + "production-test-key-" + "y" * 20}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "neighbourhood.cli.app",
-            "manage",
-            "--production",
-            "--data",
-            str(published_dir),
-            "check",
-            "--deploy",
-            "--fail-level",
-            "WARNING",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+    done = neighbourhood(
+        "manage",
+        "--production",
+        "--data",
+        str(published_dir),
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        NEIGHBOURHOOD_SECRET_KEY="x" * 20 + "production-test-key-" + "y" * 20,
     )
     assert done.returncode == 0, done.stderr
     assert "no issues" in done.stdout
 
 
 def test_production_without_a_secret_key_says_what_to_set(published_dir: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "neighbourhood.cli.app",
-            "serve",
-            "--production",
-            "--data",
-            str(published_dir),
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        check=False,
-        timeout=60,
-    )
+    done = neighbourhood("serve", "--production", "--data", str(published_dir), timeout=60)
     assert done.returncode == 2
     assert "production needs NEIGHBOURHOOD_SECRET_KEY" in done.stderr
     assert "Traceback" not in done.stderr
