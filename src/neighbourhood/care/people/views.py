@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -179,6 +180,16 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
     )
 
 
+def _publication(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    """When the figures were published and what date they describe, as dates to show."""
+    if not info:
+        return None
+    return {
+        "published_at": dt.datetime.fromisoformat(info["published_at"]),
+        "as_of": dt.date.fromisoformat(info["as_of"]),
+    }
+
+
 def _readable(event: dict[str, Any]) -> dict[str, Any]:
     for key in ("sector", "activity"):
         event[key] = str(event.get(key) or "").replace("_", " ")
@@ -228,6 +239,6 @@ def planning(request: HttpRequest) -> HttpResponse:
             "dimensions": DIMENSIONS,
             "dimension_label": DIMENSIONS[dimension],
             "cohort_labels": list(COHORTS.values()),
-            "info": published.current_info(),
+            "info": _publication(published.current_info()),
         },
     )
