@@ -34,6 +34,8 @@ PAGES: dict[str, Permission] = {
 def _patterns(resolver: URLResolver) -> list[URLPattern]:
     found: list[URLPattern] = []
     for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver) and entry.app_name == "admin":
+            continue  # Django's admin admits staff only (test_the_admin_site_is_for_staff_only)
         if isinstance(entry, URLResolver):
             found += _patterns(entry)
         else:
@@ -261,3 +263,22 @@ def test_no_nhs_number_or_name_reaches_any_log(
     assert caplog.records, "the requests should have logged something (the 403 at least)"
     assert person["nhs_number"] not in caplog.text
     assert person["family_name"] not in caplog.text
+
+
+def test_the_admin_site_is_for_staff_only_and_shows_no_one() -> None:
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+
+    from neighbourhood.care.caseload.models import Enrolment
+
+    coordinator = _signed_in(Role.CARE_COORDINATOR)
+    refused = coordinator.get("/admin/teams/team/")
+    assert refused.status_code == 302 and "/admin/login/" in refused["Location"]
+    staff = get_user_model().objects.create_superuser("sysadmin", password=factories.PASSWORD)
+    client = Client()
+    client.force_login(staff)
+    assert client.get("/admin/teams/team/").status_code == 200
+    assert client.get("/admin/teams/professional/").status_code == 200
+    assert not admin.site.is_registered(Enrolment)
+    assert not admin.site.is_registered(AuditEvent)
+    assert client.get("/admin/caseload/enrolment/").status_code == 404

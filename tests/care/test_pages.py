@@ -134,3 +134,9 @@ def test_the_default_database_is_sqlite_in_wal_mode(tmp_path: Path) -> None:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"caseload_enrolment", "audit_auditevent", "teams_team"} <= tables
+
+
+def test_the_models_and_their_migrations_agree() -> None:
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # exits 1 if not

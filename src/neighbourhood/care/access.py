@@ -27,6 +27,7 @@ from neighbourhood.care.teams.models import Professional, Team
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 PUBLIC = "public"
+ADMIN = "admin"
 
 
 def requires(permission: Permission) -> Callable[[View], View]:
@@ -84,6 +85,9 @@ class SignInRequiredMiddleware:
             needed = getattr(view_class, "required_permission", None)
         if needed == PUBLIC:
             return None
+        match = request.resolver_match
+        if match is not None and match.app_name == ADMIN:
+            return None  # the admin site admits only active staff users, and says so
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         professional = professional_of(request)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
@@ -40,6 +41,9 @@ urlpatterns = [
     path("planning/", people.planning, name="planning"),
     path("audit/", audit.search, name="audit-search"),
     path("teams/", teams.teams, name="teams"),
+    # Staff users keep organisations, teams and staff here; Django's admin checks that
+    # itself (see access.SignInRequiredMiddleware), and it shows no person's record.
+    path("admin/", admin.site.urls),
     # The NHS.UK stylesheet asks for its icons at /assets/: send it to where they are served.
     path("assets/<path:name>", assets),
 ]
