@@ -25,3 +25,8 @@ def extracts_dir(data_dir: Path) -> Path:
 def truth_dir(data_dir: Path) -> Path:
     """Synthetic ground truth, kept apart from the extracts."""
     return data_dir / "truth"
+
+
+def published_dir(data_dir: Path) -> Path:
+    """The published versions: what operations and planners read (``neighbourhood publish``)."""
+    return data_dir / "published"

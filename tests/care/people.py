@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from neighbourhood.phm.publish import open_published
+from neighbourhood.phm.versions import scalar as count
 
 
 def listed(data_dir: Path, neighbourhood: str, n: int = 1) -> list[dict[str, Any]]:
@@ -37,10 +38,9 @@ def not_listed(data_dir: Path) -> str:
         con.close()
 
 
-def scalar(data_dir: Path, sql: str) -> Any:
+def scalar(data_dir: Path, sql: str) -> int:
     con = open_published(data_dir)
     try:
-        row = con.execute(sql).fetchone()
-        return row[0] if row else None
+        return count(con, sql)
     finally:
         con.close()

@@ -97,15 +97,13 @@ def test_a_deleted_entry_is_found() -> None:
 
 @pytest.mark.usefixtures("tamperer")
 def test_reordered_entries_are_found() -> None:
-    events = _trail()
-    second, fifth = events[1], events[4]
+    _trail()
     with connection.cursor() as cursor:  # swap their places in the sequence
         cursor.execute("UPDATE audit_auditevent SET seq = -2 WHERE seq = 2")
         cursor.execute("UPDATE audit_auditevent SET seq = 2 WHERE seq = 5")
         cursor.execute("UPDATE audit_auditevent SET seq = 5 WHERE seq = -2")
     broken = {b.seq for b in verify().breaks}
     assert {2, 3, 5, 6} <= broken
-    assert second.hash and fifth.hash
 
 
 @pytest.mark.usefixtures("tamperer")

@@ -11,6 +11,7 @@ import neighbourhood.care
 # What the web application may take from the analytics side: names and rules, no data.
 ALLOWED = {
     "neighbourhood.phm.vocabulary",
+    "neighbourhood.phm.versions",  # reading which version is current, as every reader does
     "neighbourhood.standards.disclosure",
     "neighbourhood.config",
     "neighbourhood.errors",

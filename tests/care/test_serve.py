@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from neighbourhood.care.throwaway_postgres import free_port
 from tests.care.commands import clean_env, neighbourhood
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -33,7 +27,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_serve_answers_on_loopback_with_static_files(published_dir: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
         [

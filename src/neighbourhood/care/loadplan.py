@@ -114,7 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     server.configure(args.data.resolve())
     if args.action == "make":
-        server.prepare()
+        server.prepare(collect_static=False)  # 'serve' collects them
         args.plan.write_text(json.dumps(make(args.users)), encoding="utf-8")
     else:
         assert args.acknowledged is not None

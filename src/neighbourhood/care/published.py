@@ -7,7 +7,6 @@ request takes its own cursor.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,9 +17,10 @@ from typing import Any
 import duckdb
 from django.conf import settings
 
+from neighbourhood.config import published_dir
+from neighbourhood.phm.versions import POINTER, Versions
 from neighbourhood.phm.vocabulary import COHORTS
 
-PUBLISHED_DIR = "published"
 PAGE_SIZE = 25
 SORTS = {
     "rank": "rank",
@@ -46,19 +46,27 @@ class Filters:
 
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"file": None, "con": None}
+_state: dict[str, Any] = {"file": None, "con": None, "pointer": None, "info": None}
 
 
-def _folder() -> Path:
-    return Path(settings.DATA_DIR) / PUBLISHED_DIR
+def _versions() -> Versions:
+    return Versions(published_dir(Path(settings.DATA_DIR)), "publish")
 
 
 def current_info() -> dict[str, Any] | None:
-    path = _folder() / "current.json"
+    """What ``current.json`` says, read again only when publish has switched it (a new
+    file is renamed into place, so its inode and time change); a page makes several
+    queries and should not parse the pointer for each."""
+    versions = _versions()
     try:
-        info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        stat = (versions.folder / POINTER).stat()
     except FileNotFoundError:
         return None
+    key = (str(versions.folder), stat.st_ino, stat.st_mtime_ns)
+    with _lock:
+        if _state["pointer"] != key:
+            _state["info"], _state["pointer"] = versions.current(), key
+        info: dict[str, Any] | None = _state["info"]
     return info
 
 
@@ -67,7 +75,7 @@ def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
     info = current_info()
     if info is None:
         raise NotPublished
-    path = str(_folder() / info["file"])
+    path = str(_versions().folder / info["file"])
     with _lock:
         if _state["file"] != path:
             if _state["con"] is not None:

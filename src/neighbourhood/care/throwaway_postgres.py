@@ -48,7 +48,8 @@ def bin_dir() -> Path:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on loopback nobody is listening on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -72,7 +73,7 @@ def running(parent: Path | None = None, durable: bool = False) -> Iterator[Serve
         if done.returncode != 0:
             raise UserError(f"PostgreSQL {Path(args[0]).name} failed: {done.stderr.strip()}")
 
-    port = _free_port()
+    port = free_port()
     try:
         run(
             str(binaries / "initdb"),

@@ -13,7 +13,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,11 +25,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from neighbourhood.care.throwaway_postgres import running
+from neighbourhood.care.throwaway_postgres import free_port, running
 from neighbourhood.cli.measure import parse_sizes, run_measured
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
+from neighbourhood.config import published_dir
 from neighbourhood.errors import UserError
+from neighbourhood.phm.versions import POINTER
 
 TARGET_P95_MS = 200.0
 TARGET_RPS = 100.0
@@ -79,7 +80,7 @@ def bench_web(
 
 
 def _people_of(data: Path) -> int:
-    current = data / "published" / "current.json"
+    current = published_dir(data) / POINTER
     manifest = data / "extracts" / "manifest.json"
     if not current.exists() or not manifest.exists():
         raise UserError(
@@ -92,8 +93,8 @@ def _people_of(data: Path) -> int:
 def _prepare(people: int, data: Path, reuse: Path | None) -> None:
     if reuse is not None:
         data.mkdir(parents=True)
-        for name in ("published", "extracts"):
-            (data / name).symlink_to((reuse / name).resolve())
+        published_dir(data).symlink_to(published_dir(reuse).resolve())
+        (data / "extracts").symlink_to((reuse / "extracts").resolve())
         return
     for step in (
         ["synth", "--people", str(people), "--seed", "1"],
@@ -103,12 +104,6 @@ def _prepare(people: int, data: Path, reuse: Path | None) -> None:
         ["publish"],
     ):
         run_measured([*step, "--data", str(data)])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -142,7 +137,7 @@ def _load(
             ],
             env,
         )
-        port = _free_port()
+        port = free_port()
         count = workers or 2 * (os.cpu_count() or 1) + 1
         log = (tmp / f"serve-{people}.log").open("w")
         server = subprocess.Popen(

@@ -30,13 +30,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from neighbourhood import keyfiles
+from neighbourhood.config import published_dir
 from neighbourhood.errors import UserError
 from neighbourhood.phm.refresh import REFRESH_DIR, current_info
 from neighbourhood.phm.versions import Versions, scalar
 from neighbourhood.phm.vocabulary import COHORTS
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
-PUBLISHED_DIR = "published"
 KEY_VARIABLE = "NEIGHBOURHOOD_PSEUDONYMISATION_KEY"
 KEY_BYTES = 32
 PSEUDONYM_CHARS = 32  # 128 bits of the HMAC: no collision in any population
@@ -59,7 +60,7 @@ class PublishReport:
 
 
 def published_versions(data_dir: Path) -> Versions:
-    return Versions(data_dir / PUBLISHED_DIR, "publish")
+    return Versions(published_dir(data_dir), "publish")
 
 
 def open_published(data_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -74,14 +75,9 @@ def key_path(data_dir: Path) -> Path:
 def pseudonymisation_key(data_dir: Path) -> bytes:
     """The key, made (readable by its owner only) the first time it is needed."""
     path = key_path(data_dir)
-    if not path.exists():
-        if os.environ.get(KEY_VARIABLE):
-            raise UserError(f"{KEY_VARIABLE} names {path}, which does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(KEY_BYTES) + "\n")
-    text = path.read_text(encoding="utf-8").strip()
+    if not path.exists() and os.environ.get(KEY_VARIABLE):
+        raise UserError(f"{KEY_VARIABLE} names {path}, which does not exist")
+    text = keyfiles.ensure(path, lambda: secrets.token_hex(KEY_BYTES))
     try:
         key = bytes.fromhex(text)
     except ValueError as error:

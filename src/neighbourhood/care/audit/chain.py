@@ -84,6 +84,11 @@ def _advance_head() -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+def record_by(professional: Any, action: str, **fields: Any) -> AuditEvent:
+    """Append one event done by a member of staff (a ``Professional``)."""
+    return record(professional.user.get_username(), action, role=professional.role, **fields)
+
+
 @dataclass(frozen=True)
 class Break:
     seq: int

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from neighbourhood.care.access import professional_of, requires
-from neighbourhood.care.audit.chain import record
+from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.audit.models import AuditEvent
 from neighbourhood.care.roles import Permission
 
@@ -34,10 +34,9 @@ def search(request: HttpRequest) -> HttpResponse:
                 problems.append(f"'{value}' is not a date: write it as 2026-11-24")
     professional = professional_of(request)
     assert professional is not None
-    record(
-        professional.user.get_username(),
+    record_by(
+        professional,
         "search_audit",
-        role=professional.role,
         reason="information governance review",
         detail={k: get.get(k, "") for k in ("actor", "person", "action", "since", "until")},
     )

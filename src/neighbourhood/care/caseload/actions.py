@@ -6,18 +6,15 @@ changed it since, :class:`Conflict` says what they changed instead of overwritin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from neighbourhood.care.audit.chain import record
+from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import EndReason, Enrolment
 from neighbourhood.care.teams.models import Professional, Team
 from neighbourhood.errors import UserError
-
-EDITABLE = ("care_coordinator_id", "notes")
 
 
 class CaseloadError(UserError):
@@ -74,10 +71,9 @@ def enrol(
                 reason=reason.strip(),
                 enrolled_by=by,
             )
-            record(
-                by.user.get_username(),
+            record_by(
+                by,
                 "enrol",
-                role=by.role,
                 person_id=person_id,
                 reason=f"enrolled in {team.name}",
                 detail={"enrolment": enrolment.pk, "team": team.pk, "coordinator": coordinator.pk},
@@ -138,10 +134,9 @@ def update(
             return current
         current.version += 1
         current.save()
-        record(
-            by.user.get_username(),
+        record_by(
+            by,
             "update_enrolment",
-            role=by.role,
             person_id=current.person_id,
             reason=f"changed in {current.team.name}",
             detail={"enrolment": current.pk, **changed, "version": current.version},
@@ -159,10 +154,9 @@ def discharge(
     with transaction.atomic():
         current = _locked(enrolment_id, version)
         _end(current, reason, note, by)
-        record(
-            by.user.get_username(),
+        record_by(
+            by,
             "discharge",
-            role=by.role,
             person_id=current.person_id,
             reason=f"discharged from {current.team.name}",
             detail={"enrolment": current.pk, "end_reason": reason},
@@ -202,18 +196,11 @@ def transfer(
             notes=current.notes,
             enrolled_by=by,
         )
-        record(
-            by.user.get_username(),
+        record_by(
+            by,
             "transfer",
-            role=by.role,
             person_id=current.person_id,
             reason=f"transferred from {current.team.name} to {to_team.name}",
             detail={"from": current.pk, "to": moved.pk, "coordinator": coordinator.pk},
         )
     return moved
-
-
-@dataclass(frozen=True)
-class CaseloadEntry:
-    enrolment: Enrolment
-    person: dict[str, Any] | None

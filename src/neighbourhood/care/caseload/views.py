@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from neighbourhood.care import published
 from neighbourhood.care.access import care_relationship, my_teams, professional_of, requires
-from neighbourhood.care.audit.chain import record
+from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload import actions
 from neighbourhood.care.caseload.forms import DischargeForm, EnrolForm, TransferForm, UpdateForm
 from neighbourhood.care.caseload.models import Enrolment
@@ -36,10 +36,9 @@ def caseload(request: HttpRequest) -> HttpResponse:
         .order_by("team__name", "enrolled_at")
     )
     people = published.people([e.person_id for e in enrolments])
-    record(
-        me.user.get_username(),
+    record_by(
+        me,
         "view_caseload",
-        role=me.role,
         reason="caseloads of " + ", ".join(t.name for t in teams),
         detail={"people_shown": [e.person_id for e in enrolments]},
     )
@@ -156,10 +155,9 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             form = {"update": update_form, "discharge": discharge_form}.get(action, transfer_form)
             field = error.field if error.field in form.fields else None
             form.add_error(field, str(error))
-    record(  # only when the page is shown: a saved change has its own event
-        me.user.get_username(),
+    record_by(  # only when the page is shown: a saved change has its own event
+        me,
         "view_enrolment",
-        role=me.role,
         person_id=current.person_id,
         reason=f"in the caseload of {current.team.name}",
     )

@@ -16,7 +16,7 @@ from neighbourhood.care.access import (
     professional_of,
     requires,
 )
-from neighbourhood.care.audit.chain import record
+from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.roles import Permission
 from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS
@@ -88,10 +88,9 @@ def case_finding(request: HttpRequest) -> HttpResponse:
         row["caseload_team"] = enrolled.get(row["person_id"])
     query = request.GET.copy()
     query.pop("page", None)
-    record(
-        professional.user.get_username(),
+    record_by(
+        professional,
         "view_case_finding",
-        role=professional.role,
         reason="case-finding list of " + ", ".join(neighbourhoods),
         detail={"people_shown": [r["person_id"] for r in rows], "page": page},
     )
@@ -131,10 +130,9 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
         raise Http404("There is no person with that identifier in the published refresh.")
     relationship = care_relationship(professional, person_id)
     if relationship is None:
-        record(
-            professional.user.get_username(),
+        record_by(
+            professional,
             "refused_profile",
-            role=professional.role,
             person_id=person_id,
             reason="no care relationship",
         )
@@ -142,10 +140,9 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
             "You can see a person's record only when your team cares for them: they are in "
             "your team's caseload or on your neighbourhood's case-finding list."
         )
-    record(
-        professional.user.get_username(),
+    record_by(
+        professional,
         "view_profile",
-        role=professional.role,
         person_id=person_id,
         reason=relationship.reason,
     )
@@ -223,10 +220,9 @@ def planning(request: HttpRequest) -> HttpResponse:
         )
     professional = professional_of(request)
     assert professional is not None
-    record(
-        professional.user.get_username(),
+    record_by(
+        professional,
         "view_planning",
-        role=professional.role,
         reason="pseudonymised aggregates",
         detail={"by": dimension},
     )
