@@ -1,9 +1,11 @@
 """CSV extracts into source records and events, validated in DuckDB through Ibis.
 
-DuckDB reads the file (rows it cannot split into the declared columns become
-its *rejects*, quarantined with their line and raw text); Ibis expressions then
-check NHS numbers (Modulus 11), dates (each feed's declared format) and SNOMED
-CT codes (Verhoeff, once per distinct code) for the whole file at once.
+DuckDB reads the file once into a temporary table, before the file's transaction opens
+(rows it cannot split into the declared columns become its *rejects*, quarantined with
+their line and raw text). Then, inside the transaction, one INSERT takes the usable rows
+and one the unusable, each an Ibis expression over the whole file: NHS numbers checked
+(Modulus 11), dates parsed (each feed's declared format), SNOMED CT codes checked
+(Verhoeff, once per distinct code). The counts come from the INSERTs.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import datetime as dt
 import logging
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pyarrow as pa
 
 from neighbourhood.costs import cost_of, unit_costs
@@ -52,7 +54,25 @@ class CsvAccount:
     flagged: int
 
 
-def ingest_csv(wh: Warehouse, source: Source, path: Path, file_id: int, kind: str) -> CsvAccount:
+@dataclass
+class CsvRead:
+    """A file read into a temporary table, ready to load: see ``read_csv_file``."""
+
+    source: Source
+    path: Path
+    kind: str
+    lines_in: int
+    rows: ir.Table
+    rejects: pa.Table
+
+
+@contextmanager
+def read_csv_file(wh: Warehouse, source: Source, path: Path, kind: str) -> Iterator[CsvRead]:
+    """Check the header, count the lines and read the file into a temporary table.
+
+    Call it outside the file's transaction: DuckDB scans a temporary table created inside
+    an open transaction on one thread, at half the speed. The table is dropped on leaving.
+    """
     spec = source.csv
     assert spec is not None
     columns = spec.people_columns if kind == "people" else spec.event_columns
@@ -62,34 +82,41 @@ def ingest_csv(wh: Warehouse, source: Source, path: Path, file_id: int, kind: st
         _check_header(readable, path, spec, columns)
         lines_in = _count_lines(readable, path, spec)
         counted = time.perf_counter()
-        table, rejects = _read(wh, readable, path, spec, columns)
-        read = time.perf_counter()
+        rows, rejects = _read(wh, readable, path, spec, columns)
         logger.debug(
             "%s: counted %d lines in %.2f s, read in %.2f s",
             path.name,
             lines_in,
             counted - began,
-            read - counted,
+            time.perf_counter() - counted,
         )
-        if kind == "people":
-            accepted, quarantined, flagged = _people(
-                wh, source, spec, table, file_id, path, rejects
-            )
-        else:
-            accepted, quarantined, flagged = _events(
-                wh, source, spec, table, file_id, path, rejects
-            )
+        yield CsvRead(source, path, kind, lines_in, rows, rejects)
     finally:
         if readable != path:
             readable.unlink(missing_ok=True)
         _drop_scratch(wh, path)
-    logger.debug("%s: validated and loaded in %.2f s", path.name, time.perf_counter() - read)
-    if accepted + quarantined != lines_in:
+
+
+def ingest_csv(wh: Warehouse, read: CsvRead, file_id: int) -> CsvAccount:
+    """One file read: one INSERT of the usable rows and one of the unusable.
+
+    The counts come from the INSERTs themselves, and are checked against the file's own
+    line count, taken independently of DuckDB.
+    """
+    began = time.perf_counter()
+    source, path, spec = read.source, read.path, read.source.csv
+    assert spec is not None
+    load = _people if read.kind == "people" else _events
+    accepted, quarantined = load(wh, source, spec, read.rows, file_id, path)
+    quarantined += _quarantine_rejects(wh, source, path, file_id, read.rejects)
+    flagged = _flagged(wh, "source_records" if read.kind == "people" else "events", file_id)
+    logger.debug("%s: validated and loaded in %.2f s", path.name, time.perf_counter() - began)
+    if accepted + quarantined != read.lines_in:
         raise RuntimeError(
-            f"{path}: {lines_in} rows in but {accepted} accepted and {quarantined} "
+            f"{path}: {read.lines_in} rows in but {accepted} accepted and {quarantined} "
             "quarantined: a bug in ingest, please report it"
         )
-    return CsvAccount(lines_in, accepted, quarantined, flagged)
+    return CsvAccount(read.lines_in, accepted, quarantined, flagged)
 
 
 def _utf8_copy(path: Path, spec: CsvSpec) -> Path:
@@ -150,19 +177,18 @@ def _read(
     spec: CsvSpec,
     columns: dict[str, str],
 ) -> tuple[ir.Table, pa.Table]:
-    """Read the file once into a temporary table, as text, in file order.
+    """Read the file once into a temporary table, as text, in file order, fields trimmed.
 
-    No window function numbers the rows: the table is written in the file's order
-    (DuckDB preserves insertion order), so its ``rowid`` is the row's place in the file.
-    Fields are trimmed of spaces, and empty ones made NULL, by a view over that table.
-    The NHS number, which Modulus 11 reads ten times, is cleaned once as it is read.
+    Fields are trimmed and empty ones made NULL as they are read; the NHS number, which
+    Modulus 11 reads ten times, is cleaned of spaces and dashes there too. A view over the
+    table adds each row's line in the file (see ``_numbered``).
     """
     raw = wh.con.con
     name = _scratch_name(path)
-    extra = ""
+    fields = [_quoted(c) for c in dict.fromkeys(columns.values())]
     if "nhs_number" in columns:
         column = _quoted(columns["nhs_number"])
-        extra = f", replace(replace(trim({column}), ' ', ''), '-', '') AS _nhs"
+        fields.append(f"nullif(replace(replace(trim({column}), ' ', ''), '-', ''), '') AS _nhs")
     options = (
         f"all_varchar = true, header = true, delim = {_literal(spec.delimiter)}, "
         f"quote = '\"', strict_mode = true, store_rejects = true, "
@@ -172,16 +198,7 @@ def _read(
     try:
         raw.execute(
             f"CREATE OR REPLACE TEMP TABLE {name}_raw AS "
-            f"SELECT *{extra} FROM read_csv({_literal(str(readable))}, {options})"
-        )
-        header = [r[0] for r in raw.execute(f"DESCRIBE {name}_raw").fetchall()]
-        fields = ", ".join(
-            f"nullif(trim({_quoted(c)}), '') AS {_quoted(c)}" for c in header if c != "_nhs"
-        )
-        nhs = ", nullif(_nhs, '') AS _nhs" if extra else ""
-        raw.execute(
-            f"CREATE OR REPLACE TEMP VIEW {name}_rows AS "
-            f"SELECT {_row_number(raw, name)} AS _row, {fields}{nhs} FROM {name}_raw"
+            f"SELECT {', '.join(fields)} FROM read_csv({_literal(str(readable))}, {options})"
         )
         rejects = raw.sql(
             f"SELECT line, column_name, error_type, csv_line, error_message FROM {name}_rejects "
@@ -189,21 +206,50 @@ def _read(
         ).to_arrow_table()
     except Exception as error:  # DuckDB's own errors: encoding, unreadable files
         raise FileRefused(path, _duckdb_message(str(error), spec)) from error
+    raw.execute(f"CREATE OR REPLACE TEMP VIEW {name}_rows AS {_numbered(wh, name, rejects)}")
     return wh.con.table(f"{name}_rows"), rejects
 
 
-def _row_number(raw: Any, name: str) -> str:
-    """Each row's place in the file, from 0: its ``rowid`` less the first one.
+def _numbered(wh: Warehouse, name: str, rejects: pa.Table) -> str:
+    """The rows read, each with its line in the file, stepping over the lines DuckDB rejected.
 
-    Row ids inside a transaction start from a large base but are consecutive in the
-    order rows were written; if they ever are not, number them in that order instead.
+    No window function numbers the rows: the table was written in the file's order (DuckDB
+    preserves insertion order), so ``rowid`` less the first is a row's place among the rows
+    read. Row ids inside a transaction start from a large base but are consecutive; if they
+    ever are not, they are numbered in that order instead. A row after *k* rejected lines
+    sits *k* lines further down: an as-of join with a small table of those steps (one row
+    per rejected line) adds them, rather than a join with a table as long as the file.
     """
+    raw = wh.con.con
     first, last, count = raw.execute(
         f"SELECT min(rowid), max(rowid), count(*) FROM {name}_raw"
     ).fetchone()
-    if count == 0 or last - first + 1 == count:
-        return f"rowid - {first or 0}"
-    return "row_number() OVER (ORDER BY rowid) - 1"
+    place = f"rowid - {first or 0}"
+    if count and last - first + 1 != count:
+        place = "row_number() OVER (ORDER BY rowid) - 1"
+    header = [r[0] for r in raw.execute(f"DESCRIBE {name}_raw").fetchall()]
+    trimmed = ", ".join(
+        f"nullif(trim({_quoted(c)}), '') AS {_quoted(c)}" if c != "_nhs" else c for c in header
+    )
+    numbered = f"SELECT {place} AS _row, {trimmed} FROM {name}_raw"
+    rejected = sorted(set(rejects.column("line").to_pylist()))
+    if not rejected:
+        return f"SELECT *, _row + 2 AS line FROM ({numbered})"
+    # The j-th rejected line (from 0) is passed over by every row read from place
+    # line - 2 - j on; rows at the same place step over all the rejected lines before them.
+    steps: dict[int, int] = {}
+    for j, line in enumerate(rejected):
+        steps[line - 2 - j] = j + 1
+    wh.con.create_table(
+        f"{name}_steps",
+        pa.table({"start": list(steps), "step": list(steps.values())}),
+        temp=True,
+        overwrite=True,
+    )
+    return (
+        f"SELECT n.*, n._row + 2 + coalesce(s.step, 0) AS line FROM ({numbered}) AS n "
+        f"ASOF LEFT JOIN {name}_steps AS s ON n._row >= s.start"
+    )
 
 
 def _drop_scratch(wh: Warehouse, path: Path) -> None:
@@ -211,7 +257,7 @@ def _drop_scratch(wh: Warehouse, path: Path) -> None:
     name = _scratch_name(path)
     for suffix, kind in (
         ("_rows", "VIEW"),
-        ("_checked", "TABLE"),
+        ("_steps", "TABLE"),
         ("_raw", "TABLE"),
         ("_rejects", "TABLE"),
         ("_scan", "TABLE"),
@@ -273,25 +319,6 @@ def _count_lines(readable: Path, path: Path, spec: CsvSpec) -> int:
 
 def _blank_lines(data: bytes) -> int:
     return data.count(b"\n\n") + data.count(b"\n\r\n")
-
-
-def _line_numbers(n_rows: int, rejects: pa.Table) -> pa.Table:
-    """The file line of each accepted row, skipping the lines DuckDB rejected."""
-    rejected = np.unique(np.asarray(rejects.column("line").to_pylist(), dtype=np.int64))
-    lines = np.arange(2, n_rows + len(rejected) + 2, dtype=np.int64)
-    free = np.setdiff1d(lines, rejected, assume_unique=True)[:n_rows]
-    return pa.table({"_row": np.arange(n_rows, dtype=np.int64), "line": free})
-
-
-def _with_lines(wh: Warehouse, table: ir.Table, rejects: pa.Table) -> tuple[ir.Table, int]:
-    """The rows read, each with its line in the file, and how many there are."""
-    n_rows = int(table.count().execute())
-    if rejects.num_rows == 0:
-        return table.mutate(line=(table._row + 2).cast("int64")), n_rows
-    numbers = wh.con.create_table(
-        "_line_numbers", _line_numbers(n_rows, rejects), temp=True, overwrite=True
-    )
-    return table.join(numbers, "_row"), n_rows
 
 
 def _quarantine_rejects(
@@ -375,13 +402,12 @@ def _people(
     wh: Warehouse,
     source: Source,
     spec: CsvSpec,
-    table: ir.Table,
+    rows: ir.Table,
     file_id: int,
     path: Path,
-    rejects: pa.Table,
-) -> tuple[int, int, int]:
+) -> tuple[int, int]:
+    """Rows with a local identifier become source records; the rest are quarantined."""
     c = spec.people_columns
-    rows, n_rows = _with_lines(wh, table, rejects)
     unusable = _col(rows, c, "local_id").isnull()
     quarantined = _quarantine_rows(
         wh,
@@ -391,21 +417,15 @@ def _people(
         rows.filter(unusable),
         spec,
         c,
-        c["local_id"],
-        "the row has no local identifier, so no event could ever be joined to it",
+        ibis.literal(c["local_id"]),
+        ibis.literal("the row has no local identifier, so no event could ever be joined to it"),
     )
     usable = rows.filter(~unusable)
     number = usable._nhs if "nhs_number" in c else ibis.null().cast("string")
     valid = nhs_number_valid(number.fill_null(""))
-    # Checked once, into a temporary table: the status is read three times below, and the
-    # SQL would otherwise repeat the whole Modulus 11 sum for each.
-    t = wh.con.create_table(
-        _scratch_name(path) + "_checked",
-        usable.mutate(
-            _nhs_status=ibis.cases((number.isnull(), "missing"), (valid, "valid"), else_="invalid")
-        ),
-        temp=True,
-        overwrite=True,
+    # Named once: DuckDB computes the Modulus 11 sum once for the three uses below.
+    t = usable.mutate(
+        _nhs_status=ibis.cases((number.isnull(), "missing"), (valid, "valid"), else_="invalid")
     )
     raw_number = t._nhs if "nhs_number" in c else ibis.null().cast("string")
     dob_text = _col(t, c, "dob")
@@ -432,7 +452,7 @@ def _people(
             ibis.null().cast("string"),
         ),
     )
-    wh.append(
+    accepted = wh.append(
         "source_records",
         t.select(
             source_id=ibis.literal(source.id),
@@ -454,24 +474,15 @@ def _people(
             flags=flags,
         ),
     )
-    return _tally(wh, "source_records", file_id, n_rows, quarantined, source, path, rejects)
+    return accepted, quarantined
 
 
-def _tally(
-    wh: Warehouse,
-    name: str,
-    file_id: int,
-    n_rows: int,
-    quarantined: int,
-    source: Source,
-    path: Path,
-    rejects: pa.Table,
-) -> tuple[int, int, int]:
-    """Accepted, quarantined and flagged rows of a file, from what was written."""
-    written = wh.table(name).filter(lambda r: r.file_id == file_id)
-    flagged = int(written.filter(written.flags.notnull()).count().execute())
-    rejected = _quarantine_rejects(wh, source, path, file_id, rejects)
-    return n_rows - quarantined, quarantined + rejected, flagged
+def _flagged(wh: Warehouse, name: str, file_id: int) -> int:
+    """Rows of the file accepted with a field flagged (the file's row groups alone are read)."""
+    found = wh.con.con.execute(
+        f'SELECT count(*) FROM "{name}" WHERE file_id = ? AND flags IS NOT NULL', [file_id]
+    ).fetchone()
+    return int(found[0]) if found else 0
 
 
 def _raw(t: ir.Table, columns: dict[str, str], spec: CsvSpec) -> ir.StringValue:
@@ -490,8 +501,8 @@ def _quarantine_rows(
     rows: ir.Table,
     spec: CsvSpec,
     columns: dict[str, str],
-    field: str,
-    reason: str | ir.StringValue,
+    field: ir.StringValue,
+    reason: ir.StringValue,
 ) -> int:
     """Quarantine ``rows`` (as read, with their lines) and the text the partner sent."""
     shaped = rows.select(
@@ -499,63 +510,56 @@ def _quarantine_rows(
         file_id=ibis.literal(file_id),
         path=ibis.literal(str(path)),
         line=rows.line,
-        field=ibis.literal(field),
-        reason=reason if isinstance(reason, ir.Value) else ibis.literal(reason),
+        field=field,
+        reason=reason,
         raw=_raw(rows, columns, spec),
     )
-    wh.append("quarantine", shaped)
-    return int(wh.table("quarantine").filter(lambda q: q.file_id == file_id).count().execute())
+    return wh.append("quarantine", shaped)
 
 
 def _events(
     wh: Warehouse,
     source: Source,
     spec: CsvSpec,
-    table: ir.Table,
+    rows: ir.Table,
     file_id: int,
     path: Path,
-    rejects: pa.Table,
-) -> tuple[int, int, int]:
+) -> tuple[int, int]:
+    """Rows with a local identifier and a date become events; the rest are quarantined."""
     c = spec.event_columns
-    rows, n_rows = _with_lines(wh, table, rejects)
+    fmt = spec.event_date_format
     date_label = c["date"]
-    human = _human_format(spec.event_date_format)
-    no_key = _col(rows, c, "local_id").isnull()
-    _quarantine_rows(
-        wh,
-        source,
-        path,
-        file_id,
-        rows.filter(no_key),
-        spec,
-        c,
-        c["local_id"],
-        "the row has no local identifier, so nobody's record it is",
-    )
-    keyed = rows.filter(~no_key)
-    date_text = _col(keyed, c, "date")
-    undated = keyed.filter(_date(date_text, spec.event_date_format).isnull())
-    undated_text = _col(undated, c, "date")
+
+    def usable(t: ir.Table) -> ir.BooleanValue:
+        return _col(t, c, "local_id").notnull() & _date(_col(t, c, "date"), fmt).notnull()
+
+    bad = rows.filter(~usable(rows))
+    no_key = _col(bad, c, "local_id").isnull()
+    date_text = _col(bad, c, "date")
     quarantined = _quarantine_rows(
         wh,
         source,
         path,
         file_id,
-        undated,
+        bad,
         spec,
         c,
-        date_label,
-        ibis.ifelse(
-            undated_text.isnull(),
-            f"{date_label} is empty: the event has no place on the timeline",
-            ibis.literal(f"{date_label} '")
-            + undated_text.fill_null("")
-            + f"' is not a date ({human})",
+        ibis.ifelse(no_key, c["local_id"], date_label),
+        ibis.cases(
+            (no_key, "the row has no local identifier, so nobody's record it is"),
+            (
+                date_text.isnull(),
+                f"{date_label} is empty: the event has no place on the timeline",
+            ),
+            else_=ibis.literal(f"{date_label} '")
+            + date_text
+            + f"' is not a date ({_human_format(fmt)})",
         ),
     )
-    t = keyed.filter(_date(date_text, spec.event_date_format).notnull())
-    wh.append("events", _event_rows(wh, source, spec, t, file_id))
-    return _tally(wh, "events", file_id, n_rows, quarantined, source, path, rejects)
+    codes = _code_statuses(wh, _scratch_name(path), c)
+    good = rows.filter(usable(rows))
+    accepted = wh.append("events", _event_rows(source, spec, good, codes, file_id))
+    return accepted, quarantined
 
 
 def _human_format(fmt: str) -> str:
@@ -563,7 +567,7 @@ def _human_format(fmt: str) -> str:
 
 
 def _event_rows(
-    wh: Warehouse, source: Source, spec: CsvSpec, t: ir.Table, file_id: int
+    source: Source, spec: CsvSpec, t: ir.Table, codes: dict[str, str], file_id: int
 ) -> ir.Table:
     """Usable rows as events: activity named, code checked, costed, odd fields flagged."""
     c = spec.event_columns
@@ -603,29 +607,23 @@ def _event_rows(
         unit=ibis.coalesce(_col(t, c, "unit"), ibis.ifelse(hours.notnull(), "hours a week", None)),
         flags=flags,
     )
-    statuses = _code_statuses(wh, t, c)
-    shaped = shaped.left_join(statuses, shaped.code == statuses.code_key).drop("code_key")
+    # A map, not a join: a join's output has no order, so DuckDB would insert it on one thread.
+    statuses = ibis.literal(codes, type="map<string, string>")
     return shaped.mutate(
-        code_status=ibis.ifelse(shaped.code.isnull(), "none", shaped.code_status),
+        code_status=ibis.ifelse(
+            shaped.code.isnull(), "none", statuses.get(shaped.code.fill_null(""), "invalid")
+        ),
         cost_gbp=_cost(shaped.activity, shaped.start_date, shaped.end_date, shaped.value),
     )
 
 
-def _code_statuses(wh: Warehouse, t: ir.Table, c: dict[str, str]) -> ir.Table:
-    """Verhoeff, computed once per distinct code rather than once per row."""
-    codes: list[str] = []
-    if "code" in c:
-        distinct = _col(t, c, "code").name("code").as_table().distinct().execute()["code"]
-        codes = [x for x in distinct if isinstance(x, str)]
-    statuses = pa.table(
-        {
-            "code_key": pa.array(codes, pa.string()),
-            "code_status": pa.array(
-                ["valid" if snomed.is_valid_sctid(x) else "invalid" for x in codes], pa.string()
-            ),
-        }
-    )
-    return wh.con.create_table("_code_statuses", statuses, temp=True, overwrite=True)
+def _code_statuses(wh: Warehouse, name: str, c: dict[str, str]) -> dict[str, str]:
+    """Verhoeff, computed once per distinct code of the file rather than once per row."""
+    if "code" not in c:
+        return {}
+    distinct = wh.con.con.execute(f"SELECT DISTINCT {_quoted(c['code'])} FROM {name}_raw")
+    codes = [x for (x,) in distinct.fetchall() if isinstance(x, str)]
+    return {x: "valid" if snomed.is_valid_sctid(x) else "invalid" for x in codes}
 
 
 def _cost(

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 from pathlib import Path
@@ -24,7 +24,7 @@ import orjson
 
 from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
-from neighbourhood.ingest.csv_feed import ingest_csv
+from neighbourhood.ingest.csv_feed import CsvRead, ingest_csv, read_csv_file
 from neighbourhood.ingest.fhir import Rows, process_batch
 from neighbourhood.ingest.files import FileRefused, files_of, lines, sha256_of, whole
 from neighbourhood.ingest.reference import load_reference
@@ -158,9 +158,14 @@ def _ingest_file(
         account.status = "already ingested"
         return account
     try:
-        with wh.transaction():
+        with _read_first(wh, source, path, kind) as read, wh.transaction():
             file_id = wh.next_file_id()
-            _load(wh, source, path, kind, file_id, pool, account)
+            if read is not None:
+                counts = ingest_csv(wh, read, file_id)
+                account.records_in, account.accepted = counts.records_in, counts.accepted
+                account.quarantined, account.flagged = counts.quarantined, counts.flagged
+            else:
+                _load(wh, source, path, kind, file_id, pool, account)
             wh.append_rows(
                 "ingest_files",
                 {
@@ -183,6 +188,15 @@ def _ingest_file(
     return account
 
 
+def _read_first(
+    wh: Warehouse, source: Source, path: Path, kind: str
+) -> AbstractContextManager[CsvRead | None]:
+    """A CSV file is read before its transaction opens (see ``read_csv_file``)."""
+    if kind in ("people", "events"):
+        return read_csv_file(wh, source, path, kind)
+    return nullcontext()
+
+
 def _load(
     wh: Warehouse,
     source: Source,
@@ -192,11 +206,7 @@ def _load(
     pool: Pool | None,
     account: FileAccount,
 ) -> None:
-    if kind in ("people", "events"):
-        counts = ingest_csv(wh, source, path, file_id, kind)
-        account.records_in, account.accepted = counts.records_in, counts.accepted
-        account.quarantined, account.flagged = counts.quarantined, counts.flagged
-    elif kind in REFERENCE_FORMATS:
+    if kind in REFERENCE_FORMATS:
         loaded = load_reference(wh, source.id, path, kind, file_id)
         account.records_in, account.accepted = loaded.records_in, loaded.accepted
         account.quarantined = len(loaded.quarantine)

@@ -17,6 +17,7 @@ from neighbourhood.errors import UserError
 from neighbourhood.warehouse.schema import TABLES
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+CHECKPOINT_THRESHOLD = "1GB"
 
 
 @dataclass
@@ -38,17 +39,21 @@ class Warehouse:
             raise
         self.con.con.commit()
 
-    def append(self, name: str, rows: pa.Table | ibis.Table) -> None:
-        """Add rows: an Ibis expression is compiled once and inserted in the database."""
+    def append(self, name: str, rows: pa.Table | ibis.Table) -> int:
+        """Add rows and say how many: an Ibis expression is compiled once and inserted in
+        the database."""
         if isinstance(rows, pa.Table):
             self.con.con.register("_incoming", rows)
             try:
-                self.con.con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _incoming')
+                result = self.con.con.execute(
+                    f'INSERT INTO "{name}" BY NAME SELECT * FROM _incoming'
+                ).fetchone()
             finally:
                 self.con.con.unregister("_incoming")
-            return
-        sql = self.con.compile(rows.select(*TABLES[name].names).cast(TABLES[name]))
-        self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}')
+        else:
+            sql = self.con.compile(rows.select(*TABLES[name].names).cast(TABLES[name]))
+            result = self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}').fetchone()
+        return int(result[0]) if result else 0
 
     def append_rows(self, name: str, columns: dict[str, list[Any]]) -> None:
         if columns and len(next(iter(columns.values()))):
@@ -82,6 +87,10 @@ def open_warehouse(data_dir: Path, read_only: bool = False) -> Warehouse:
     except Exception as error:  # duckdb raises its own IOException for locks and corruption
         raise UserError(f"cannot open the warehouse {path}: {error}") from error
     con.raw_sql("SET enable_progress_bar = false")  # our own progress bars speak to people
+    # Each ingested file commits on its own: a checkpoint (rewriting the tables' last row
+    # groups) after every small file cost more than the loading. The WAL keeps each commit
+    # durable; DuckDB checkpoints when it reaches this size, and on close.
+    con.raw_sql(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     existing = set(con.list_tables())
     if not read_only:
         for name, schema in TABLES.items():

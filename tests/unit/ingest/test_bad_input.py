@@ -256,9 +256,11 @@ def test_a_new_extract_from_the_same_feed_appends(tmp_path: Path) -> None:
 
 def test_every_row_of_a_large_file_keeps_its_own_line(tmp_path: Path) -> None:
     """300,000 rows (several of DuckDB's row groups, read by parallel threads), with rows
-    rejected and quarantined throughout: each row keeps the line it came from."""
+    rejected throughout, side by side, first and last: each row keeps the line it came
+    from."""
     rows = [b"ID,NHS,First,Last,DOB"]
     broken = set(range(7, 300_000, 9_973))  # a stray field: rejected by the reader
+    broken |= {2, 3, 150_000, 150_001, 150_002, 300_001}  # the first, runs, the last
     for line in range(2, 300_002):
         extra = b",oops" if line in broken else b""
         rows.append(b"L%d,,Ann,Jones,04/03/1950%s" % (line, extra))
