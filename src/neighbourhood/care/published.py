@@ -2,12 +2,19 @@
 
 One DuckDB connection per process, reopened when ``neighbourhood publish`` switches a
 newer version in (``current.json`` names it), so a page sees one version whole. Each
-request takes its own cursor.
+query takes its own cursor.
+
+A published version never changes, so what a query returned is kept (per process, up to
+``CACHE_ROWS`` rows, least recently used first out) and given again, as a copy, until
+a newer version is published: colleagues in a team open the same pages of the same
+list and the same people. Only the published refresh is kept this way; caseloads,
+enrolments and access decisions come from the operational database on every request.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,8 +52,12 @@ class Filters:
     sort: str = "rank"
 
 
+CACHE_ROWS = 50_000
+
 _lock = threading.Lock()
 _state: dict[str, Any] = {"file": None, "con": None, "pointer": None, "info": None}
+_kept: OrderedDict[tuple[str, str, tuple[Any, ...]], list[dict[str, Any]]] = OrderedDict()
+_kept_rows = [0]
 
 
 def _versions() -> Versions:
@@ -81,6 +92,8 @@ def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
             if _state["con"] is not None:
                 _state["con"].close()
                 _state["con"], _state["file"] = None, None
+            _kept.clear()
+            _kept_rows[0] = 0
             con = duckdb.connect(path, read_only=True)
             # One thread a query: the server already runs a process per core or more.
             con.execute("SET threads TO 1")
@@ -97,6 +110,27 @@ def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> li
     result = cur.execute(sql, list(params))
     names = [d[0] for d in result.description or []]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _select(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """The rows a query gives on the current version: kept, and copied out, since a
+    published version never changes (see the module's description)."""
+    with cursor() as cur:
+        key = (str(_state["file"]), sql, tuple(params))
+        with _lock:
+            kept = _kept.get(key)
+            if kept is not None:
+                _kept.move_to_end(key)
+        if kept is None:
+            kept = _rows(cur, sql, params)
+            with _lock:
+                if _state["file"] == key[0] and key not in _kept:
+                    _kept[key] = kept
+                    _kept_rows[0] += len(kept) + 1
+                    while _kept_rows[0] > CACHE_ROWS and _kept:
+                        _, dropped = _kept.popitem(last=False)
+                        _kept_rows[0] -= len(dropped) + 1
+    return [dict(row) for row in kept]
 
 
 def case_finding(
@@ -133,46 +167,41 @@ def case_finding(
             params += [f"{filters.search}%", f"{filters.search}%"]
     order = SORTS.get(filters.sort, SORTS["rank"])
     clause = " AND ".join(where)
-    with cursor() as cur:
-        rows = _rows(
-            cur,
-            f"SELECT *, count(*) OVER () AS matching FROM ({source}) WHERE {clause} "
-            f"ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
-        )
-        if rows:
-            return rows, int(rows[0]["matching"])
-        total = cur.execute(f"SELECT count(*) FROM ({source}) WHERE {clause}", params).fetchone()
-    return rows, int(total[0]) if total else 0
+    rows = _select(
+        f"SELECT *, count(*) OVER () AS matching FROM ({source}) WHERE {clause} "
+        f"ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
+    )
+    if rows:
+        return rows, int(rows[0]["matching"])
+    total = _select(f"SELECT count(*) AS n FROM ({source}) WHERE {clause}", params)
+    return rows, int(total[0]["n"]) if total else 0
 
 
 def on_case_finding(person_id: str, neighbourhoods: Sequence[str]) -> str | None:
     """The neighbourhood whose case-finding list has this person, if one of these."""
     if not neighbourhoods:
         return None
-    with cursor() as cur:  # by person alone, so the index answers it
-        found = cur.execute(
-            "SELECT neighbourhood FROM case_finding WHERE person_id = ?", [person_id]
-        ).fetchall()
-    return next((str(r[0]) for r in found if r[0] in neighbourhoods), None)
+    # By person alone, so the index answers it.
+    found = _select("SELECT neighbourhood FROM case_finding WHERE person_id = ?", [person_id])
+    return next(
+        (str(r["neighbourhood"]) for r in found if r["neighbourhood"] in neighbourhoods), None
+    )
 
 
 def profile(person_id: str) -> dict[str, Any] | None:
-    with cursor() as cur:
-        rows = _rows(cur, "SELECT * FROM person_profiles WHERE person_id = ?", [person_id])
+    rows = _select("SELECT * FROM person_profiles WHERE person_id = ?", [person_id])
     return rows[0] if rows else None
 
 
 def timeline(person_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
     """The newest ``limit`` events and how many there are in all."""
-    with cursor() as cur:
-        rows = _rows(
-            cur,
-            "SELECT start_date, end_date, sector, setting, activity, code, "
-            "count(*) OVER () AS total FROM timeline "
-            "WHERE person_id = ? ORDER BY start_date DESC, activity LIMIT ?",
-            [person_id, limit],
-        )
+    rows = _select(
+        "SELECT start_date, end_date, sector, setting, activity, code, "
+        "count(*) OVER () AS total FROM timeline "
+        "WHERE person_id = ? ORDER BY start_date DESC, activity LIMIT ?",
+        [person_id, limit],
+    )
     return rows, int(rows[0]["total"]) if rows else 0
 
 
