@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from neighbourhood.phm.codelists import codelists
-from neighbourhood.phm.engines import Source
+from neighbourhood.phm.engines import Source, kept
 from neighbourhood.phm.vocabulary import SEGMENTS
 from neighbourhood.standards import ethnicity
 
@@ -36,13 +36,20 @@ def as_of_date(wh: Source) -> dt.date:
     return latest.date() if isinstance(latest, dt.datetime) else latest
 
 
-def person_events(wh: Source, as_of: dt.date) -> ir.Table:
+def linked_events(wh: Source) -> ir.Table:
+    """Every event with the person it belongs to."""
     index = wh.table("person_index").select("person_id", "source_id", "record_key")
-    events = wh.table("events")
-    events = events.filter(events.start_date <= as_of)
-    return events.join(index, ["source_id", "record_key"]).select(
-        "person_id", "sector", "activity", "code", "start_date", "cost_gbp"
+    linked = (
+        wh.table("events")
+        .join(index, ["source_id", "record_key"])
+        .select("person_id", "sector", "activity", "code", "start_date", "cost_gbp")
     )
+    return kept(wh, "linked_events", linked)
+
+
+def person_events(wh: Source, as_of: dt.date) -> ir.Table:
+    events = linked_events(wh)
+    return events.filter(events.start_date <= as_of)
 
 
 def _codes(name: str) -> ir.Table:
@@ -122,6 +129,41 @@ def _neighbourhoods(wh: Source) -> ir.Table:
 def measures(wh: Source, as_of: dt.date) -> ir.Table:
     """One row per linked person, with every measure and the reasons for their cohorts."""
     events = person_events(wh, as_of)
+    t = _assemble(
+        wh,
+        as_of,
+        _demographics(wh, wh.table("persons")),
+        _neighbourhoods(wh),
+        _conditions(events),
+        _deficits(events),
+        _markers(events),
+        _inclusion(wh, events),
+        _activity(events, as_of),
+    )
+    t = t.mutate(
+        age_band=_age_band(t.age),
+        inclusion_health=ibis.coalesce(t.inclusion_coded, t.inclusion_by_ethnicity),
+    ).drop("inclusion_coded", "inclusion_by_ethnicity")
+    return _classify(t)
+
+
+def features(wh: Source, as_of: dt.date) -> ir.Table:
+    """What the risk model learns from, as of a date: the part of ``measures`` that
+    changes with it (conditions, deficits, markers and activity), without the rest."""
+    events = person_events(wh, as_of)
+    return _assemble(
+        wh,
+        as_of,
+        _conditions(events),
+        _deficits(events),
+        _markers(events),
+        _activity(events, as_of),
+    )
+
+
+def _assemble(wh: Source, as_of: dt.date, *parts: ir.Table) -> ir.Table:
+    """Each person's age and sex as of the date, then each part joined on, with no
+    record meaning none (zero, or false)."""
     persons = wh.table("persons")
     age = (
         ibis.literal(as_of).year()
@@ -138,15 +180,7 @@ def measures(wh: Source, as_of: dt.date) -> ir.Table:
     )
     base = persons.select("person_id", "sex", age=age.cast("int64"))
     t = base
-    for part in (
-        _demographics(wh, persons),
-        _neighbourhoods(wh),
-        _conditions(events),
-        _deficits(events),
-        _markers(events),
-        _inclusion(wh, events),
-        _activity(events, as_of),
-    ):
+    for part in parts:
         joined = t.left_join(part, "person_id")
         t = joined.drop(*[c for c in joined.columns if c.endswith("_right")])
     filled = {
@@ -158,12 +192,7 @@ def measures(wh: Source, as_of: dt.date) -> ir.Table:
         for c in t.columns
         if c.startswith(("has_", "marker_")) or c == "reasonable_adjustment"
     }
-    t = t.mutate(**filled)
-    t = t.mutate(
-        age_band=_age_band(t.age),
-        inclusion_health=ibis.coalesce(t.inclusion_coded, t.inclusion_by_ethnicity),
-    ).drop("inclusion_coded", "inclusion_by_ethnicity")
-    return _classify(t)
+    return t.mutate(**filled)
 
 
 AGE_BANDS = ((18, "0-17"), (45, "18-44"), (65, "45-64"), (75, "65-74"), (85, "75-84"))
@@ -232,11 +261,8 @@ def _inclusion(wh: Source, events: ir.Table) -> ir.Table:
     coded = found.group_by("person_id").aggregate(
         inclusion_coded=found.group.min()  # one group shown; deterministic
     )
-    index = wh.table("person_index").select("person_id", "source_id", "record_key")
-    every = wh.table("events")
-    flagged = every.filter(every.activity == "reasonable_adjustment_flag").join(
-        index, ["source_id", "record_key"]
-    )
+    every = linked_events(wh)
+    flagged = every.filter(every.activity == "reasonable_adjustment_flag")
     adjusted = flagged.select("person_id").distinct().mutate(reasonable_adjustment=True)
     return coded.outer_join(adjusted, "person_id").select(
         person_id=ibis.coalesce(coded.person_id, adjusted.person_id),

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from neighbourhood.errors import UserError
 from neighbourhood.phm import versions
 from neighbourhood.phm.codelists import codelists
-from neighbourhood.phm.engines import open_source
+from neighbourhood.phm.engines import open_source, to_arrow
 from neighbourhood.phm.measures import as_of_date, measures
 from neighbourhood.phm.risk import fit_and_score
 from neighbourhood.phm.versions import Versions
@@ -74,7 +74,7 @@ def refresh(
             raise UserError("no linked people in the warehouse: run 'neighbourhood link' first")
         as_of = as_of or as_of_date(wh)
         started = time.perf_counter()
-        people = _canonical(measures(wh, as_of).order_by("person_id").to_pyarrow())
+        people = _canonical(to_arrow(wh, measures(wh, as_of).order_by("person_id")))
         measured = time.perf_counter() - started
         risk = fit_and_score(wh, as_of, people, seed)
         inputs = _inputs(wh)
