@@ -36,3 +36,5 @@ def test_bench_web_measures_every_endpoint_and_loses_no_update(published_dir: Pa
     assert result["lost_updates"] == 0
     assert result["enrolments_acknowledged"] + result["notes_acknowledged"] > 0
     assert result["p95_ms"] >= result["p50_ms"] > 0
+    # Timed from when all 4 had signed in (a GET and a POST each), and those set aside.
+    assert result["signing_in"]["requests"] >= 8 and result["signing_in"]["failures"] == 0

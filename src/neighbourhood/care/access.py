@@ -47,15 +47,11 @@ def professional_of(request: HttpRequest) -> Professional | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    cached: Professional | None = getattr(request, "_professional", None)
-    if cached is None:
-        cached = (
-            Professional.objects.select_related("organisation", "user")
-            .filter(user_id=user.pk)
-            .first()
-        )
-        request._professional = cached  # type: ignore[attr-defined]
-    return cached
+    try:
+        professional: Professional = user.professional
+    except Professional.DoesNotExist:  # a user who is not staff of a team, e.g. an admin
+        return None
+    return professional
 
 
 class SignInRequiredMiddleware:

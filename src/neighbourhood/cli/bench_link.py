@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import orjson
 import typer
 
-from neighbourhood.cli.measure import Column, engine_sizes, print_engine_results, run_measured
+from neighbourhood.cli.measure import (
+    Column,
+    engine_sizes,
+    manifest_people,
+    print_engine_results,
+    run_measured,
+)
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import print_json
 from neighbourhood.errors import UserError
+from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
 NEIGHBOURHOOD = 50_000
 ICS = 2_000_000
@@ -42,6 +51,16 @@ def bench_link(
             "--spark-sizes", help="Of those, the ones also linked on Spark (empty for none)."
         ),
     ] = f"{NEIGHBOURHOOD}",
+    reuse: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="A data directory synth wrote and ingest filled but nobody has linked, for "
+            "its size (repeatable); its warehouse is copied, never changed.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
     scratch: ScratchOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -51,10 +70,12 @@ def bench_link(
     DuckDB on the same warehouse, so both link the same records.
     """
     people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
+    prepared = {_people_of(d): d for d in reuse or []}
     results = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         for people in people_sizes:
             data = Path(tmp) / f"ics-{people}"
+            _prepare(people, data, prepared.get(people))
             results.extend(_bench_size(people, data, people in on_spark))
     payload = {"benchmark": "link", "results": results}
     if as_json:
@@ -63,10 +84,38 @@ def bench_link(
     _print(results)
 
 
-def _bench_size(people: int, data: Path, spark: bool) -> list[dict[str, Any]]:
+def _people_of(data: Path) -> int:
+    people = manifest_people(
+        data,
+        (data / WAREHOUSE_FILE,),
+        "not a data directory synth wrote and ingest filled "
+        "(it needs extracts/manifest.json and warehouse.duckdb)",
+    )
+    with duckdb.connect(str(data / WAREHOUSE_FILE), read_only=True) as con:
+        tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+        linked = "link_runs" in tables and con.execute("FROM link_runs LIMIT 1").fetchone()
+    if linked:
+        raise UserError(
+            f"--from {data}: it has been linked already, so a run would time re-linking; "
+            "give a directory ingest filled and link has not touched"
+        )
+    return people
+
+
+def _prepare(people: int, data: Path, reuse: Path | None) -> None:
+    """Records to link: a copy of a given warehouse, or synth's people, ingested."""
+    if reuse is not None:
+        data.mkdir(parents=True)
+        shutil.copyfile(reuse / WAREHOUSE_FILE, data / WAREHOUSE_FILE)
+        for name in ("extracts", "sources.toml"):
+            (data / name).symlink_to((reuse / name).resolve())
+        return
     run_measured(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
     _people_only(data)
     run_measured(["ingest", "--data", str(data)])
+
+
+def _bench_size(people: int, data: Path, spark: bool) -> list[dict[str, Any]]:
     rows = []
     try:
         duck, seconds, peak = run_measured(["link", "--data", str(data)])

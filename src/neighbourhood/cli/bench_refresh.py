@@ -7,14 +7,19 @@ directory already linked (``--from``, read through links, never changed).
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from neighbourhood.cli.measure import Column, engine_sizes, print_engine_results, run_measured
+from neighbourhood.cli.measure import (
+    Column,
+    engine_sizes,
+    manifest_people,
+    print_engine_results,
+    run_measured,
+)
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import print_json
 from neighbourhood.errors import UserError
@@ -77,13 +82,12 @@ def bench_refresh(
 
 
 def _people_of(data: Path) -> int:
-    manifest = data / "extracts" / "manifest.json"
-    if not (data / "warehouse.duckdb").exists() or not manifest.exists():
-        raise UserError(
-            f"--from {data}: not a data directory synth wrote and ingest filled "
-            "(it needs extracts/manifest.json and warehouse.duckdb)"
-        )
-    return int(json.loads(manifest.read_text(encoding="utf-8"))["people"])
+    return manifest_people(
+        data,
+        (data / "warehouse.duckdb",),
+        "not a data directory synth wrote and ingest filled "
+        "(it needs extracts/manifest.json and warehouse.duckdb)",
+    )
 
 
 def _prepare(people: int, data: Path, reuse: Path | None) -> None:

@@ -3,8 +3,9 @@ PostgreSQL, with a published refresh at neighbourhood and ICS size.
 
 For each size: a published refresh (made here, or taken from ``--from``), a throwaway
 PostgreSQL server, the users and plan (``care.loadplan``), ``neighbourhood serve`` on a
-loopback port, then locust for a fixed time with a fixed number of users. Afterwards
-every write the application acknowledged is looked for in the database.
+loopback port, then locust with a fixed number of users, timed for a fixed period from
+the moment the last of them has signed in. Afterwards every write the application
+acknowledged is looked for in the database.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import typer
 from rich.table import Table
 
 from neighbourhood.care.throwaway_postgres import free_port, running
-from neighbourhood.cli.measure import parse_sizes, run_measured
+from neighbourhood.cli.measure import manifest_people, parse_sizes, run_measured
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
 from neighbourhood.config import published_dir
@@ -36,6 +37,7 @@ from neighbourhood.phm.versions import POINTER
 TARGET_P95_MS = 200.0
 TARGET_RPS = 100.0
 ENDPOINTS = ("case-finding list", "person profile", "enrol", "edit enrolment")
+SIGN_IN_LIMIT = 300  # seconds for every user to sign in before the measured period
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "care" / "locustfile.py"
 
 
@@ -80,14 +82,12 @@ def bench_web(
 
 
 def _people_of(data: Path) -> int:
-    current = published_dir(data) / POINTER
-    manifest = data / "extracts" / "manifest.json"
-    if not current.exists() or not manifest.exists():
-        raise UserError(
-            f"--from {data}: no published refresh there (run 'neighbourhood refresh' and "
-            "'neighbourhood publish' on it first)"
-        )
-    return int(json.loads(manifest.read_text(encoding="utf-8"))["people"])
+    return manifest_people(
+        data,
+        (published_dir(data) / POINTER,),
+        "no published refresh there (run 'neighbourhood refresh' and "
+        "'neighbourhood publish' on it first)",
+    )
 
 
 def _prepare(people: int, data: Path, reuse: Path | None) -> None:
@@ -172,8 +172,8 @@ def _load(
                     str(users),
                     "--spawn-rate",
                     str(users),
-                    "--run-time",
-                    f"{seconds}s",
+                    "--run-time",  # a limit: the load stops itself SECONDS after sign-in
+                    f"{seconds + SIGN_IN_LIMIT}s",
                     "--host",
                     f"http://127.0.0.1:{port}",
                     "--csv",
@@ -188,6 +188,7 @@ def _load(
                 | {
                     "NEIGHBOURHOOD_LOAD_PLAN": str(plan),
                     "NEIGHBOURHOOD_LOAD_ACKNOWLEDGED": str(acknowledged),
+                    "NEIGHBOURHOOD_LOAD_SECONDS": str(seconds),
                 },
             )
         finally:
@@ -210,7 +211,15 @@ def _load(
                 env,
             ).stdout
         )
+    signing_in = json.loads(acknowledged.read_text(encoding="utf-8")).get("signing_in")
+    if signing_in is None:
+        raise UserError(
+            f"not every one of the {users} users had signed in after {SIGN_IN_LIMIT} s: "
+            "try fewer users"
+        )
     figures = _stats(stats)
+    figures["errors"] += signing_in["failures"]  # none may hide before the measured period
+    figures["signing_in"] = signing_in
     if figures["errors"]:  # what the server said about them (synthetic data only)
         lines = (tmp / f"serve-{people}.log").read_text(encoding="utf-8").splitlines()
         figures["server_log"] = [line for line in lines if line.strip()][-40:]
@@ -299,7 +308,8 @@ def _print(results: list[dict[str, Any]], users: int, seconds: int) -> None:
                 f"{result['people']:,} people: {result['requests_per_second']:.1f} requests/s, "
                 f"{result['errors']} errors, {result['lost_updates']} lost updates of "
                 f"{result['enrolments_acknowledged'] + result['notes_acknowledged']} acknowledged "
-                f"writes, {result['workers']} workers."
+                f"writes, {result['workers']} workers; measured after all "
+                f"{users} had signed in ({result['signing_in']['seconds']:.0f} s)."
             )
             for failure in result["failures"]:
                 console.print(f"  failed: {failure}")

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from neighbourhood.errors import UserError
@@ -46,6 +47,15 @@ def run_measured(args: list[str]) -> tuple[dict[str, Any], float, float]:
             raise UserError(f"'neighbourhood {args[0]}' failed: {tail}")
         figures: dict[str, Any] = json.loads(out.read())
     return figures, seconds, usage.ru_maxrss / 1024
+
+
+def manifest_people(data: Path, needs: tuple[Path, ...], missing: str) -> int:
+    """How many people synth made for ``data`` (given with ``--from``), once the paths a
+    benchmark ``needs`` are there; ``missing`` says what to do when they are not."""
+    manifest = data / "extracts" / "manifest.json"
+    if not manifest.exists() or not all(path.exists() for path in needs):
+        raise UserError(f"--from {data}: {missing}")
+    return int(json.loads(manifest.read_text(encoding="utf-8"))["people"])
 
 
 def run_json(args: list[str]) -> dict[str, Any]:

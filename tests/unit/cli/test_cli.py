@@ -57,6 +57,7 @@ def test_every_command_has_help(command: list[str]) -> None:
         (["link", "--engine", "hadoop"], "Invalid value for '--engine'"),
         (["bench", "ingest", "--from", "."], "was not written by 'neighbourhood synth'"),
         (["bench", "refresh", "--from", "."], "not a data directory synth wrote"),
+        (["bench", "link", "--from", "."], "not a data directory synth wrote"),
         (["refresh", "--engine", "hadoop"], "Invalid value for '--engine'"),
         (["report", "--html", "/nonexistent/dir/r.html"], "is not a directory"),
         (["frobnicate"], "No such command"),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -136,3 +139,35 @@ def test_uncertain_pairs_are_listed_for_review_with_both_records(tmp_path: Path)
     assert 0.3 <= first["match_probability"] <= 0.999  # rounded to four places
     assert first["left"]["record"] != first["right"]["record"]
     assert {"given_name", "family_name", "date_of_birth", "postcode"} <= set(first["left"])
+
+
+def test_bench_link_times_a_copy_of_a_given_warehouse_and_refuses_a_linked_one(
+    tmp_path: Path, linked: tuple[Path, LinkReport]
+) -> None:
+    data = tmp_path / "ingested"
+    synthesise(data, 600, seed=9, neighbourhood_size=300)
+    ingest(data, workers=1, today=dt.date(2026, 11, 24))
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        (records,) = con.sql("SELECT count(*) FROM source_records").fetchone() or (0,)
+
+    def bench(given: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *(sys.executable, "-m", "neighbourhood.cli.app", "bench", "link"),
+                *("--sizes", "600", "--spark-sizes", "", "--from", str(given), "--json"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    done = bench(data)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["results"]
+    assert row["engine"] == "duckdb" and row["records"] == records > 0
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM link_runs").fetchone() == (0,)  # untouched
+
+    refused = bench(linked[0])
+    assert refused.returncode == 2
+    assert "has been linked already" in refused.stderr and "Traceback" not in refused.stderr

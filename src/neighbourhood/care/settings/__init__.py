@@ -65,7 +65,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "neighbourhood.care.signin.StaffBackend",
 ]
 
 ROOT_URLCONF = "neighbourhood.care.urls"
