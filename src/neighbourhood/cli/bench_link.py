@@ -20,6 +20,7 @@ import orjson
 import typer
 
 from neighbourhood.cli.measure import (
+    SPARK_AT_SMALL_SIZES,
     Column,
     engine_sizes,
     manifest_people,
@@ -143,7 +144,7 @@ def _row(
     met = peak_mb < TARGET_MEMORY_MB and per_record < TARGET_COMPARISONS_PER_RECORD
     if people >= ICS and engine == "duckdb":
         met = met and seconds < TARGET_ICS_SECONDS
-    if ratio is not None:
+    if ratio is not None and people >= ICS:  # a target at ICS size (see the footnote)
         met = met and ratio <= TARGET_SPARK_RATIO
     return {
         "people": people,
@@ -172,10 +173,11 @@ def _print(results: list[dict[str, Any]]) -> None:
         "neighbourhood bench link",
         figures,
         results,
-        f"Targets: the {ICS:,}-person ICS on DuckDB in < {TARGET_ICS_SECONDS:.0f} s; peak "
-        f"< {TARGET_MEMORY_MB:,} MB; < {TARGET_COMPARISONS_PER_RECORD:.0f} comparisons a "
+        f"Targets, for the {ICS:,}-person ICS: DuckDB in < {TARGET_ICS_SECONDS:.0f} s; "
+        f"peak < {TARGET_MEMORY_MB:,} MB; < {TARGET_COMPARISONS_PER_RECORD:.0f} comparisons a "
         f"record; Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB. For scale, Splink's "
-        f"published run: {SPLINK_PUBLISHED_RECORDS_PER_SECOND:,.0f} records/s on 8 vCPU.",
+        f"published run: {SPLINK_PUBLISHED_RECORDS_PER_SECOND:,.0f} records/s on 8 vCPU. "
+        f"{SPARK_AT_SMALL_SIZES}",
     )
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from neighbourhood.cli.measure import (
+    SPARK_AT_SMALL_SIZES,
     Column,
     engine_sizes,
     manifest_people,
@@ -112,7 +113,7 @@ def _time(people: int, data: Path, engine: str, duckdb_seconds: float | None) ->
     if people >= ICS and engine == "duckdb":
         met = met and seconds < TARGET_ICS_SECONDS
         met = met and timings.get("scoring_seconds", 0) < TARGET_SCORING_SECONDS
-    if ratio is not None:
+    if ratio is not None and people >= ICS:  # a target at ICS size (see the footnote)
         met = met and ratio <= TARGET_SPARK_RATIO
     return {
         "people": people,
@@ -140,7 +141,7 @@ def _print(results: list[dict[str, Any]]) -> None:
         "neighbourhood bench refresh",
         figures,
         results,
-        f"Targets: the {ICS:,}-person ICS on DuckDB in < {TARGET_ICS_SECONDS:.0f} s with "
+        f"Targets, for the {ICS:,}-person ICS: DuckDB in < {TARGET_ICS_SECONDS:.0f} s with "
         f"training (scoring < {TARGET_SCORING_SECONDS:.0f} s), peak < {TARGET_MEMORY_MB:,} MB, "
-        f"Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB.",
+        f"Spark within {TARGET_SPARK_RATIO:.0f}× DuckDB. {SPARK_AT_SMALL_SIZES}",
     )

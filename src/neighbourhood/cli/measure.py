@@ -14,6 +14,12 @@ from typing import Any
 
 from neighbourhood.errors import UserError
 
+SPARK_AT_SMALL_SIZES = (
+    "Spark's ratio to DuckDB is a target at ICS size; at a neighbourhood it is shown, not "
+    "judged: there Spark's fixed costs (starting Java, copying to Parquet, compiling its "
+    "first queries) outweigh the work."
+)
+
 
 def parse_sizes(text: str) -> list[int]:
     try:
