@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from neighbourhood.care import published
 from neighbourhood.care.access import PUBLIC
 from neighbourhood.care.audit.models import AuditEvent
 from neighbourhood.care.caseload import actions
@@ -96,6 +97,14 @@ def test_care_staff_see_only_people_their_team_cares_for(published_dir: Path) ->
     shown = client.get(reverse("profile", args=[mine["person_id"]]))
     assert shown.status_code == 200
     assert mine["family_name"].encode() in shown.content
+    # Conditions as a person reads them, not as the codelists spell them.
+    recorded = {
+        p["person_id"]: (published.profile(p["person_id"]) or {})["conditions"]
+        for p in listed(published_dir, "ZU0001", 25)
+    }
+    person, spelt = next((p, c) for p, c in recorded.items() if any("_" in x for x in c))
+    read = client.get(reverse("profile", args=[person])).context["conditions"]
+    assert len(read) == len(spelt) and not any("_" in c for c in read)
     refused = client.get(reverse("profile", args=[theirs["person_id"]]))
     assert refused.status_code == 403
     assert theirs["family_name"].encode() not in refused.content

@@ -21,3 +21,15 @@ SEGMENTS = (
 )
 RISK_BANDS = ("high", "rising", "low")
 FRAILTY_CATEGORIES = ("fit", "mild", "moderate", "severe")
+
+# Condition names as the codelists spell them, where replacing underscores with spaces
+# would not read as a clinician writes them.
+CONDITION_NAMES = {
+    "copd": "COPD",
+    "parkinsons_disease": "Parkinson's disease",
+}
+
+
+def condition_name(condition: str) -> str:
+    """A long-term condition as a person reads it: "chronic kidney disease", "COPD"."""
+    return CONDITION_NAMES.get(condition, condition.replace("_", " "))

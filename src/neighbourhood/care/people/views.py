@@ -19,7 +19,7 @@ from neighbourhood.care.access import (
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.roles import Permission
-from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS
+from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS, condition_name
 from neighbourhood.standards.disclosure import protect, rate
 
 TIMELINE_SHOWN = 30  # the newest; the rest a click away
@@ -166,7 +166,7 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
             "cohorts": cohorts,
             "factors": _split(person.get("risk_factors")),
             "reasons": _split(person.get("reasons")),
-            "conditions": person.get("conditions") or [],
+            "conditions": [condition_name(c) for c in person.get("conditions") or []],
             "timeline": [_readable(e) for e in events],
             "event_count": event_count,
             "enrolment": enrolment,
