@@ -14,7 +14,7 @@ import ibis.expr.types as ir
 
 from neighbourhood.phm.codelists import codelists
 from neighbourhood.phm.engines import Source, kept
-from neighbourhood.phm.vocabulary import SEGMENTS
+from neighbourhood.phm.vocabulary import CONDITION_NAMES, SEGMENTS
 from neighbourhood.standards import ethnicity
 
 EFI_DEFICITS = 36
@@ -322,7 +322,9 @@ def _classify(t: ir.Table) -> ir.Table:
 
 def _reasons(t: ir.Table) -> ir.StringValue:
     """Why a person is on the list, in words a care coordinator would use."""
-    conditions = t.conditions.map(lambda c: c.replace("_", " ")).join(", ")
+    named = ibis.literal(CONDITION_NAMES, type="map<string, string>")
+    # As condition_name spells them, so the list and the profile say the same words.
+    conditions = t.conditions.map(lambda c: named.get(c, c.replace("_", " "))).join(", ")
     parts = [
         ibis.ifelse(t.marker_palliative_care, "palliative care recorded", None),
         ibis.ifelse(

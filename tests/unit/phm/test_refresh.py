@@ -13,6 +13,7 @@ import pytest
 
 from neighbourhood.phm.codelists import codelists
 from neighbourhood.phm.refresh import KILL_AT_VARIABLE, STAGES, current_info, open_current, refresh
+from neighbourhood.phm.vocabulary import condition_name
 from neighbourhood.standards import snomed
 
 
@@ -101,6 +102,14 @@ def test_the_case_finding_list_is_ranked_per_neighbourhood_with_reasons(refreshe
     ).fetchall()
     most = con.execute("SELECT max(cohort_count) FROM person_measures").fetchone()
     assert max(t[0] for t in top) == most[0]  # type: ignore[index]
+    # Conditions in the words the profile uses: "COPD", not "copd" or "chronic_kidney_disease".
+    spelt = con.execute(
+        "SELECT reasons, conditions FROM person_measures WHERE complex_needs "
+        "AND reasons LIKE '%long-term condition%' AND list_contains(conditions, 'copd')"
+    ).fetchall()
+    assert spelt
+    for reasons, conditions in spelt:
+        assert ", ".join(condition_name(c) for c in conditions) in reasons
 
 
 def test_the_same_input_gives_the_same_outputs(refreshed: Path) -> None:
