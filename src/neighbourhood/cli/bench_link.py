@@ -23,7 +23,7 @@ from neighbourhood.cli.measure import (
     SPARK_AT_SMALL_SIZES,
     Column,
     engine_sizes,
-    manifest_people,
+    ingested_people,
     print_engine_results,
     run_measured,
 )
@@ -86,12 +86,7 @@ def bench_link(
 
 
 def _people_of(data: Path) -> int:
-    people = manifest_people(
-        data,
-        (data / WAREHOUSE_FILE,),
-        "not a data directory synth wrote and ingest filled "
-        "(it needs extracts/manifest.json and warehouse.duckdb)",
-    )
+    people = ingested_people(data)
     with duckdb.connect(str(data / WAREHOUSE_FILE), read_only=True) as con:
         tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
         linked = "link_runs" in tables and con.execute("FROM link_runs LIMIT 1").fetchone()

@@ -17,7 +17,7 @@ from neighbourhood.cli.measure import (
     SPARK_AT_SMALL_SIZES,
     Column,
     engine_sizes,
-    manifest_people,
+    ingested_people,
     print_engine_results,
     run_measured,
 )
@@ -59,7 +59,7 @@ def bench_refresh(
     """Time `refresh` (measures, risk model training and scoring) at neighbourhood and ICS
     size on DuckDB and on Spark in local mode, in one run."""
     people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
-    prepared = {_people_of(d): d for d in reuse or []}
+    prepared = {ingested_people(d): d for d in reuse or []}
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         for people in people_sizes:
@@ -80,15 +80,6 @@ def bench_refresh(
         print_json({"benchmark": "refresh", "results": results})
         return
     _print(results)
-
-
-def _people_of(data: Path) -> int:
-    return manifest_people(
-        data,
-        (data / "warehouse.duckdb",),
-        "not a data directory synth wrote and ingest filled "
-        "(it needs extracts/manifest.json and warehouse.duckdb)",
-    )
 
 
 def _prepare(people: int, data: Path, reuse: Path | None) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from neighbourhood.errors import UserError
+from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
 SPARK_AT_SMALL_SIZES = (
     "Spark's ratio to DuckDB is a target at ICS size; at a neighbourhood it is shown, not "
@@ -62,6 +63,16 @@ def manifest_people(data: Path, needs: tuple[Path, ...], missing: str) -> int:
     if not manifest.exists() or not all(path.exists() for path in needs):
         raise UserError(f"--from {data}: {missing}")
     return int(json.loads(manifest.read_text(encoding="utf-8"))["people"])
+
+
+def ingested_people(data: Path) -> int:
+    """``manifest_people`` for a ``--from`` that needs a warehouse ingest has filled."""
+    return manifest_people(
+        data,
+        (data / WAREHOUSE_FILE,),
+        "not a data directory synth wrote and ingest filled "
+        "(it needs extracts/manifest.json and warehouse.duckdb)",
+    )
 
 
 def run_json(args: list[str]) -> dict[str, Any]:
