@@ -192,7 +192,7 @@ def bench_ingest(
     table.add_row(
         f"CSV, {c['records']:,} records",
         f"{c['records_per_second']:,}",
-        f"{c['duckdb_read_csv_records_per_second']:,} (DuckDB read_csv into a table)",
+        f"{c['duckdb_read_csv_records_per_second']:,} (DuckDB read_csv, a table a file, to close)",
         f"{c['ratio']:.2f}",
         f"≥ {CSV_TARGET_RATIO:.1f}× DuckDB",
         "yes" if c["met"] else "NO",
@@ -246,25 +246,26 @@ def _synthetic_ics(data: Path, people: int, reuse: Path | None) -> dict[str, Any
 
 
 def _duckdb_read_csv(data: Path, sources: list[Any]) -> tuple[int, float, float]:
-    """DuckDB's own read_csv of the same files: loaded into a table of a database file (the
-    same job as ours, without validation), and, for reference, only counted."""
+    """DuckDB's own read_csv of the same files, doing the job ours does without validating:
+    each file loaded into a table of a database file, kept, until the database is closed
+    (its last checkpoint timed, as ours is). For reference, the files only counted."""
     import time
 
     import duckdb
 
     rows, load_seconds, count_seconds = 0, 0.0, 0.0
+    began = time.perf_counter()
     with duckdb.connect(str(data / "bench-read-csv.duckdb")) as con:
-        for s in sources:
-            for name in (s.csv.people_file, s.csv.events_file):
-                args = [str(s.location(data) / name), s.csv.delimiter]
-                reader = "read_csv(?, all_varchar=true, header=true, delim=?, ignore_errors=true)"
-                began = time.perf_counter()
-                con.execute(f"CREATE OR REPLACE TABLE loaded AS SELECT * FROM {reader}", args)
-                load_seconds += time.perf_counter() - began
-                began = time.perf_counter()
-                result = con.execute(f"SELECT count(*) FROM {reader}", args).fetchone()
-                count_seconds += time.perf_counter() - began
-                rows += int(result[0]) if result else 0
+        files = [(s, name) for s in sources for name in (s.csv.people_file, s.csv.events_file)]
+        for number, (s, name) in enumerate(files):
+            args = [str(s.location(data) / name), s.csv.delimiter]
+            reader = "read_csv(?, all_varchar=true, header=true, delim=?, ignore_errors=true)"
+            con.execute(f"CREATE TABLE loaded_{number} AS SELECT * FROM {reader}", args)
+            counting = time.perf_counter()
+            result = con.execute(f"SELECT count(*) FROM {reader}", args).fetchone()
+            count_seconds += time.perf_counter() - counting
+            rows += int(result[0]) if result else 0
+    load_seconds = time.perf_counter() - began - count_seconds
     (data / "bench-read-csv.duckdb").unlink(missing_ok=True)
     return rows, load_seconds, count_seconds
 

@@ -10,13 +10,14 @@ a date, say): those fields are dropped and named in ``flags``. See ADR 0005.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from fhir.resources.R4B import get_fhir_model_class
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from neighbourhood.costs import cost_of, spell_cost
 from neighbourhood.standards import nhs_number, snomed
@@ -165,10 +166,95 @@ def _process(rows: Rows, sector: str, expected: str | None, line: int, raw: byte
         rows.flagged += 1
 
 
+# Distinct values of one element kept validated, per element of each resource type; a
+# full cache is emptied and starts again, so a worker's memory stays bounded.
+ELEMENT_CACHE = 2_048
+
+
+class ElementwiseValidator:
+    """fhir.resources' model of a resource type, validating each distinct element once.
+
+    A resource is valid when each of its elements is valid for its data type and the
+    resource's own rules hold (cardinality, choice of types, required elements). The
+    models check a data type without regard to where it sits, so an element valid once
+    is valid again: the coding of a blood pressure reading, the class of an encounter,
+    the partner's organisation recur in most resources of a file. This validates each
+    distinct complex element with its own fhir.resources model once, keeps the
+    validated instance, and hands the resource's model those instances, which pydantic
+    takes as they are. The resource's model still checks every element of the resource
+    and runs every rule of its own. Any failure is left to ``validate_resource`` to
+    describe, by validating the resource afresh in the plain way.
+    """
+
+    def __init__(self, rtype: str) -> None:
+        self.model: type[BaseModel] = get_fhir_model_class(rtype)
+        self.elements: dict[str, tuple[type[BaseModel], bool, dict[bytes, BaseModel]]] = {}
+        for name, info in self.model.model_fields.items():
+            klass, many = _element_model(info.annotation)
+            if klass is not None and name != "contained":
+                self.elements[info.alias or name] = (klass, many, {})
+
+    def is_valid(self, resource: dict[str, Any]) -> bool:
+        """Whether fhir.resources' model accepts the resource (the dict is left unchanged)."""
+        shaped = dict(resource)
+        try:
+            for key, value in resource.items():
+                element = self.elements.get(key)
+                if element is None or value is None:
+                    continue
+                klass, many, seen = element
+                if many and isinstance(value, list):
+                    shaped[key] = [_validated(klass, seen, item) for item in value]
+                elif not many:
+                    shaped[key] = _validated(klass, seen, value)
+            self.model.model_validate(shaped)
+        except (ValidationError, ValueError, TypeError):
+            return False
+        return True
+
+
+def _element_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The fhir.resources model of a field's data type, and whether the field is a list."""
+    if hasattr(annotation, "get_model_klass"):
+        return annotation.get_model_klass(), False
+    for arg in typing.get_args(annotation):
+        klass, many = _element_model(arg)
+        if klass is not None:
+            return klass, many or typing.get_origin(annotation) is list
+    return None, False
+
+
+def _validated(klass: type[BaseModel], seen: dict[bytes, BaseModel], value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value  # not an element: the resource's model says what is wrong with it
+    key = orjson.dumps(value)
+    instance = seen.get(key)
+    if instance is None:
+        instance = klass.model_validate(value)
+        if len(seen) >= ELEMENT_CACHE:
+            seen.clear()
+        seen[key] = instance
+    return instance
+
+
+_VALIDATORS: dict[str, ElementwiseValidator] = {}
+
+
 def _validate(rtype: str, resource: dict[str, Any]) -> list[str]:
+    validator = _VALIDATORS.get(rtype)
+    if validator is None:
+        validator = _VALIDATORS[rtype] = ElementwiseValidator(rtype)
+    if validator.is_valid(resource):  # the parsed dict: JSON is parsed once, by orjson
+        return []
+    return validate_resource(rtype, resource)
+
+
+def validate_resource(rtype: str, resource: dict[str, Any]) -> list[str]:
+    """fhir.resources' model on the whole resource: flags for faults in flaggable fields
+    (which are dropped from ``resource``), ``Rejected`` for any other fault."""
     model = get_fhir_model_class(rtype)
     try:
-        model.model_validate(resource)  # the parsed dict: JSON is parsed once, by orjson
+        model.model_validate(resource)
         return []
     except ValidationError as error:
         problems = error.errors()

@@ -12,8 +12,10 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
@@ -86,34 +88,127 @@ def ingest(
     today: dt.date | None = None,
     progress: Callable[[FileAccount], None] | None = None,
 ) -> IngestReport:
+    """Every file of the sources, one transaction each; the report lists them in order.
+
+    CSV and reference files are loaded side by side (``FILE_THREADS`` at a time), each
+    on a connection of its own; FHIR files one at a time, their resources validated by
+    ``workers`` processes. File ids are given in the order of the plan before any file
+    is loaded, so a later extract of a feed always has the higher id.
+    """
     began = time.perf_counter()
     sources = registry.find(registry.load(data_dir), source_ids or [])
     today = today or dt.date.today()
     for source in sources:
         source.check_agreement(today)
     plan = [(s, p, kind) for s in sources for p, kind in _files(s, data_dir)]
-    report = IngestReport()
     wh = open_warehouse(data_dir)
     try:
-        with _pool(workers, any(s.format.startswith("fhir") for s in sources)) as pool:
-            for source, path, kind in plan:
-                account = _ingest_file(wh, source, path, kind, pool)
-                report.files.append(account)
-                logger.info(
-                    "%s %s: %s, %d in, %d accepted, %d quarantined",
-                    source.id,
-                    path.name,
-                    account.status,
-                    account.records_in,
-                    account.accepted,
-                    account.quarantined,
-                )
-                if progress:
-                    progress(account)
+        first = wh.next_file_id()
+        jobs = [_Job(first + i, s, p, kind) for i, (s, p, kind) in enumerate(plan)]
+        accounts = _load_all(wh, jobs, workers, progress)
     finally:
         wh.close()
+    report = IngestReport([accounts[job.file_id] for job in jobs])
     report.seconds = time.perf_counter() - began
     return report
+
+
+FILE_THREADS = 2  # CSV and reference files loaded side by side
+
+
+@dataclass(frozen=True)
+class _Job:
+    file_id: int
+    source: Source
+    path: Path
+    kind: str
+
+
+class _Claims:
+    """Contents being ingested in this run: the same file twice in one run loads once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paths: dict[str, Path] = {}
+
+    def claim(self, digest: str, path: Path) -> Path | None:
+        """None if the content is this file's to load, else the file that claimed it."""
+        with self._lock:
+            first = self._paths.setdefault(digest, path)
+        return None if first == path else first
+
+
+def _load_all(
+    wh: Warehouse,
+    jobs: list[_Job],
+    workers: int,
+    progress: Callable[[FileAccount], None] | None,
+) -> dict[int, FileAccount]:
+    accounts: dict[int, FileAccount] = {}
+    claims = _Claims()
+
+    def finished(job: _Job, account: FileAccount) -> None:
+        accounts[job.file_id] = account
+        logger.info(
+            "%s %s: %s, %d in, %d accepted, %d quarantined",
+            job.source.id,
+            job.path.name,
+            account.status,
+            account.records_in,
+            account.accepted,
+            account.quarantined,
+        )
+        if progress:
+            progress(account)
+
+    side_by_side = [j for j in jobs if j.kind != "fhir"]
+    fhir = [j for j in jobs if j.kind == "fhir"]
+    with (
+        _FileThreads(wh, min(FILE_THREADS, len(side_by_side) or 1)) as threads,
+        _pool(workers, bool(fhir)) as pool,
+    ):
+        futures = {threads.submit(job, claims): job for job in side_by_side}
+        for job in fhir:
+            finished(job, _ingest_file(wh, job, claims, pool))
+        for future in as_completed(futures):
+            finished(futures[future], future.result())
+    return accounts
+
+
+class _FileThreads:
+    """Threads loading files, each on its own connection to the warehouse (DuckDB runs
+    the queries of different connections at once; each file is still one transaction).
+    Leaving on an error or Ctrl-C interrupts their queries, so their files roll back."""
+
+    def __init__(self, wh: Warehouse, count: int) -> None:
+        self._wh = wh
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: list[Warehouse] = []
+        self._executor = ThreadPoolExecutor(count, thread_name_prefix="ingest")
+
+    def __enter__(self) -> _FileThreads:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            with self._lock:
+                for opened in self._opened:
+                    opened.con.con.interrupt()
+        self._executor.shutdown(wait=True, cancel_futures=kind is not None)
+        for opened in self._opened:
+            opened.close()
+
+    def submit(self, job: _Job, claims: _Claims) -> Future[FileAccount]:
+        return self._executor.submit(self._run, job, claims)
+
+    def _run(self, job: _Job, claims: _Claims) -> FileAccount:
+        mine: Warehouse | None = getattr(self._local, "wh", None)
+        if mine is None:
+            mine = self._local.wh = self._wh.cursor()
+            with self._lock:
+                self._opened.append(mine)
+        return _ingest_file(mine, job, claims, None)
 
 
 def _files(source: Source, data_dir: Path) -> list[tuple[Path, str]]:
@@ -145,21 +240,24 @@ def _pool(workers: int, needed: bool) -> Iterator[Pool | None]:
         yield pool
 
 
-def _ingest_file(
-    wh: Warehouse, source: Source, path: Path, kind: str, pool: Pool | None
-) -> FileAccount:
+def _ingest_file(wh: Warehouse, job: _Job, claims: _Claims, pool: Pool | None) -> FileAccount:
+    source, path, kind, file_id = job.source, job.path, job.kind, job.file_id
     account = FileAccount(source.id, str(path), kind)
     if not path.exists():
         account.status, account.message = "refused", f"{path}: the file does not exist"
         return account
     digest = sha256_of(path)
-    seen = wh.table("ingest_files").filter(lambda t: t.sha256 == digest).count().execute()
-    if seen:
+    seen = wh.con.con.execute(
+        "SELECT count(*) FROM ingest_files WHERE sha256 = ?", [digest]
+    ).fetchone()
+    twin = claims.claim(digest, path)
+    if (seen and seen[0]) or twin is not None:
         account.status = "already ingested"
+        if twin is not None:
+            account.message = f"the same content as {twin}, ingested in this run"
         return account
     try:
         with _read_first(wh, source, path, kind) as read, wh.transaction():
-            file_id = wh.next_file_id()
             if read is not None:
                 counts = ingest_csv(wh, read, file_id)
                 account.records_in, account.accepted = counts.records_in, counts.accepted

@@ -63,6 +63,13 @@ class Warehouse:
                 pa.table({f.name: _array(columns[f.name], f.type) for f in schema}, schema=schema),
             )
 
+    def cursor(self) -> Warehouse:
+        """The same warehouse on a connection of its own, for another thread: its own
+        transactions and temporary tables, the same tables and settings."""
+        con = ibis.duckdb.from_connection(self.con.con.cursor())
+        con.raw_sql("SET enable_progress_bar = false")
+        return Warehouse(con, self.path)
+
     def next_file_id(self) -> int:
         latest = self.table("ingest_files").file_id.max().execute()
         return 1 if latest is None else int(latest) + 1

@@ -276,3 +276,58 @@ def test_every_row_of_a_large_file_keeps_its_own_line(tmp_path: Path) -> None:
         }
     assert wrong == (0,)
     assert quarantined == broken
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_blank_lines_are_passed_over_and_every_row_keeps_its_line(
+    tmp_path: Path, newline: bytes
+) -> None:
+    """Runs of blank lines anywhere (DuckDB skips them): the counts still balance and each
+    row, read or rejected, keeps the line it is on."""
+    lines = [
+        b"ID,NHS,First,Last,DOB",
+        b"L2,,Ann,Jones,04/03/1950",
+        b"",
+        b"",
+        b"",
+        b"L6,,Bob,Smith,05/03/1950",
+        b"",
+        b"L8,,Cy,Dee,06/03/1950,stray",
+        b"",
+        b"",
+        b"L11,,Di,Eve,01/01/1960",
+    ]
+    csv_source(tmp_path, newline.join(lines) + newline * 3, EVENTS)
+    people = run(tmp_path).files[0]
+    assert (people.status, people.records_in) == ("ingested", 4)
+    assert (people.accepted, people.quarantined) == (3, 1)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        read = con.sql("SELECT record_key, line FROM source_records ORDER BY line").fetchall()
+        rejected = con.sql("SELECT line FROM quarantine WHERE file_id = 1").fetchall()
+    assert read == [("L2", 2), ("L6", 6), ("L11", 11)]
+    assert rejected == [(8,)]
+
+
+def test_blank_lines_straddling_blocks_are_found_once() -> None:
+    """A blank line whose newlines fall either side of a block boundary, in every place."""
+    from neighbourhood.ingest.csv_feed import _newlines
+
+    text = b"H\nA\n\nB\r\n\r\nC\n\n\n"
+    expected = [3, 5, 7, 8]
+    for cut in range(len(text) + 1):
+        first, second = text[:cut], text[cut:]
+        in_first, found = _newlines(b"", first, 0)
+        in_second, more = _newlines(first[-2:], second, in_first)
+        assert found + more == expected, cut
+        assert in_first + in_second == text.count(b"\n")
+
+
+def test_the_same_file_twice_in_one_run_loads_once_and_says_which(tmp_path: Path) -> None:
+    fhir_source(
+        tmp_path, {"Patient-1.ndjson": PATIENT + b"\n", "Patient-2.ndjson": PATIENT + b"\n"}
+    )
+    report = run(tmp_path)
+    assert [f.status for f in report.files] == ["ingested", "already ingested"]
+    assert report.files[1].message.startswith("the same content as ")
+    assert report.files[1].message.endswith("Patient-1.ndjson, ingested in this run")
+    assert count(tmp_path, "source_records") == 1

@@ -116,3 +116,31 @@ def test_ingesting_the_same_files_again_adds_nothing(ingested: Ingested) -> None
     report = ingest(ingested.data, workers=1, today=dt.date(2026, 11, 24))
     assert {f.status for f in report.files} == {"already ingested"}
     assert query(ingested.data, "SELECT count(*) FROM events")[0][0] == before
+
+
+def test_files_are_numbered_in_the_order_listed_and_rows_carry_their_own(
+    ingested: Ingested,
+) -> None:
+    """CSV files load side by side, yet file ids follow the order ingest lists the files
+    (a later extract of a feed has the higher id), and every stored row names the file and
+    source it came from."""
+    listed = [f.path for f in ingested.report.files if f.status == "ingested"]
+    numbered = [r[0] for r in query(ingested.data, "SELECT path FROM ingest_files ORDER BY 1")]
+    by_id = [r[0] for r in query(ingested.data, "SELECT path FROM ingest_files ORDER BY file_id")]
+    assert sorted(listed) == numbered
+    assert by_id == listed
+    for table in ("source_records", "events", "quarantine"):
+        mislabelled = query(
+            ingested.data,
+            f"""SELECT count(*) FROM {table} AS t LEFT JOIN ingest_files AS f USING (file_id)
+                WHERE f.source_id IS DISTINCT FROM t.source_id""",
+        )[0][0]
+        assert mislabelled == 0, table
+    per_file = query(
+        ingested.data,
+        """SELECT f.path, f.accepted, (SELECT count(*) FROM source_records r
+                  WHERE r.file_id = f.file_id) + (SELECT count(*) FROM events e
+                  WHERE e.file_id = f.file_id)
+           FROM ingest_files AS f WHERE f.kind IN ('people', 'events', 'fhir')""",
+    )
+    assert per_file and all(accepted == stored for _, accepted, stored in per_file)
