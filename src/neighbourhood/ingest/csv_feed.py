@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +95,7 @@ def read_csv_file(wh: Warehouse, source: Source, path: Path, kind: str) -> Itera
     finally:
         if readable != path:
             readable.unlink(missing_ok=True)
-        _drop_scratch(wh, path)
+        _drop_scratch(wh)
 
 
 def ingest_csv(wh: Warehouse, read: CsvRead, file_id: int) -> CsvAccount:
@@ -186,7 +186,7 @@ def _read(
     table adds each row's line in the file (see ``_numbered``).
     """
     raw = wh.con.con
-    name = _scratch_name(path)
+    name = SCRATCH
     fields = [f"{_trimmed(_quoted(c))} AS {_quoted(c)}" for c in dict.fromkeys(columns.values())]
     if "nhs_number" in columns:
         column = _quoted(columns["nhs_number"])
@@ -264,9 +264,9 @@ def _numbered(wh: Warehouse, name: str, rejects: pa.Table, blank: list[int]) -> 
     )
 
 
-def _drop_scratch(wh: Warehouse, path: Path) -> None:
+def _drop_scratch(wh: Warehouse) -> None:
     """The file's temporary tables go as soon as it is loaded: an ICS has many files."""
-    name = _scratch_name(path)
+    name = SCRATCH
     for suffix, kind in (
         ("_rows", "VIEW"),
         ("_steps", "TABLE"),
@@ -277,8 +277,9 @@ def _drop_scratch(wh: Warehouse, path: Path) -> None:
         wh.con.con.execute(f"DROP {kind} IF EXISTS {name}{suffix}")
 
 
-def _scratch_name(path: Path) -> str:
-    return f"csv_{abs(hash(str(path))) % 10**8}"
+# A connection loads one file at a time and its temporary tables are its own, so one name
+# serves every file; the SQL that reads them can then be compiled once and kept.
+SCRATCH = "csv_scratch"
 
 
 def _quoted(identifier: str) -> str:
@@ -434,19 +435,33 @@ def _people(
 ) -> tuple[int, int]:
     """Rows with a local identifier become source records; the rest are quarantined."""
     c = spec.people_columns
-    unusable = _col(rows, c, "local_id").isnull()
+    given = {"source_id": source.id, "file_id": file_id}
+    shape = ("people", repr(spec))
+
+    def unusable(t: ir.Table) -> ir.BooleanValue:
+        return _col(t, c, "local_id").isnull()
+
     quarantined = _quarantine_rows(
         wh,
-        source,
-        path,
-        file_id,
-        rows.filter(unusable),
+        shape,
+        given | {"path": str(path)},
         spec,
         c,
-        ibis.literal(c["local_id"]),
-        ibis.literal("the row has no local identifier, so no event could ever be joined to it"),
+        lambda: (
+            rows.filter(unusable(rows)),
+            ibis.literal(c["local_id"]),
+            ibis.literal("the row has no local identifier, so no event could ever be joined to it"),
+        ),
     )
-    usable = rows.filter(~unusable)
+    accepted = _insert(
+        wh, "source_records", shape, given, lambda: _people_rows(spec, rows.filter(~unusable(rows)))
+    )
+    return accepted, quarantined
+
+
+def _people_rows(spec: CsvSpec, usable: ir.Table) -> ir.Table:
+    """Usable rows as source records: NHS number checked, date of birth parsed, sex named."""
+    c = spec.people_columns
     number = usable._nhs if "nhs_number" in c else ibis.null().cast("string")
     valid = nhs_number_valid(number.fill_null(""))
     # Named once: DuckDB computes the Modulus 11 sum once for the three uses below.
@@ -478,29 +493,44 @@ def _people(
             ibis.null().cast("string"),
         ),
     )
-    accepted = wh.append(
-        "source_records",
-        t.select(
-            source_id=ibis.literal(source.id),
-            file_id=ibis.literal(file_id),
-            line=t.line,
-            record_key=_col(t, c, "local_id"),
-            nhs_number=ibis.ifelse(status == "valid", raw_number, None),
-            nhs_number_raw=raw_number,
-            nhs_number_status=status,
-            given_name=given,
-            family_name=family,
-            date_of_birth=dob,
-            sex=sex,
-            postcode=_col(t, c, "postcode").upper(),
-            address=_col(t, c, "address"),
-            ethnicity=_col(t, c, "ethnicity"),
-            practice_ods=_col(t, c, "practice"),
-            date_of_death=ibis.null().cast("date"),
-            flags=flags,
-        ),
+    return t.select(
+        line=t.line,
+        record_key=_col(t, c, "local_id"),
+        nhs_number=ibis.ifelse(status == "valid", raw_number, None),
+        nhs_number_raw=raw_number,
+        nhs_number_status=status,
+        given_name=given,
+        family_name=family,
+        date_of_birth=dob,
+        sex=sex,
+        postcode=_col(t, c, "postcode").upper(),
+        address=_col(t, c, "address"),
+        ethnicity=_col(t, c, "ethnicity"),
+        practice_ods=_col(t, c, "practice"),
+        date_of_death=ibis.null().cast("date"),
+        flags=flags,
     )
-    return accepted, quarantined
+
+
+# Compiled SQL, by everything that shapes it: the kind of file, its source's declaration
+# (columns, formats, codes), and what the file's own codes are. Values that differ from file
+# to file (source, file id, path) are bound as parameters, so a feed's next extract, or a
+# partner sending the same layout, reuses the SQL rather than compiling it again.
+_COMPILED: dict[tuple[object, ...], str] = {}
+
+
+def _insert(
+    wh: Warehouse,
+    table: str,
+    shape: tuple[object, ...],
+    given: dict[str, object],
+    build: Callable[[], ir.Table],
+) -> int:
+    key = (table, *shape)
+    sql = _COMPILED.get(key)
+    if sql is None:
+        sql = _COMPILED[key] = wh.compile_rows(table, build(), given)
+    return wh.insert_compiled(table, sql, given)
 
 
 def _flagged(wh: Warehouse, name: str, file_id: int) -> int:
@@ -521,26 +551,22 @@ def _raw(t: ir.Table, columns: dict[str, str], spec: CsvSpec) -> ir.StringValue:
 
 def _quarantine_rows(
     wh: Warehouse,
-    source: Source,
-    path: Path,
-    file_id: int,
-    rows: ir.Table,
+    shape: tuple[object, ...],
+    given: dict[str, object],
     spec: CsvSpec,
     columns: dict[str, str],
-    field: ir.StringValue,
-    reason: ir.StringValue,
+    build: Callable[[], tuple[ir.Table, ir.StringValue, ir.StringValue]],
 ) -> int:
-    """Quarantine ``rows`` (as read, with their lines) and the text the partner sent."""
-    shaped = rows.select(
-        source_id=ibis.literal(source.id),
-        file_id=ibis.literal(file_id),
-        path=ibis.literal(str(path)),
-        line=rows.line,
-        field=field,
-        reason=reason,
-        raw=_raw(rows, columns, spec),
-    )
-    return wh.append("quarantine", shaped)
+    """Quarantine the rows ``build`` gives (as read, with their lines), with the field at
+    fault, the reason, and the text the partner sent."""
+
+    def shaped() -> ir.Table:
+        rows, field, reason = build()
+        return rows.select(
+            line=rows.line, field=field, reason=reason, raw=_raw(rows, columns, spec)
+        )
+
+    return _insert(wh, "quarantine", shape, given, shaped)
 
 
 def _events(
@@ -559,32 +585,43 @@ def _events(
     def usable(t: ir.Table) -> ir.BooleanValue:
         return _col(t, c, "local_id").notnull() & _date(_col(t, c, "date"), fmt).notnull()
 
-    bad = rows.filter(~usable(rows))
-    no_key = _col(bad, c, "local_id").isnull()
-    date_text = _col(bad, c, "date")
+    def quarantined_rows() -> tuple[ir.Table, ir.StringValue, ir.StringValue]:
+        bad = rows.filter(~usable(rows))
+        no_key = _col(bad, c, "local_id").isnull()
+        date_text = _col(bad, c, "date")
+        return (
+            bad,
+            ibis.ifelse(no_key, c["local_id"], date_label),
+            ibis.cases(
+                (no_key, "the row has no local identifier, so nobody's record it is"),
+                (
+                    date_text.isnull(),
+                    f"{date_label} is empty: the event has no place on the timeline",
+                ),
+                else_=ibis.literal(f"{date_label} '")
+                + date_text
+                + f"' is not a date ({_human_format(fmt)})",
+            ),
+        )
+
+    given = {"source_id": source.id, "file_id": file_id, "sector": source.sector}
+    shape = ("events", repr(spec), source.sector)
     quarantined = _quarantine_rows(
         wh,
-        source,
-        path,
-        file_id,
-        bad,
+        shape,
+        {"source_id": source.id, "file_id": file_id, "path": str(path)},
         spec,
         c,
-        ibis.ifelse(no_key, c["local_id"], date_label),
-        ibis.cases(
-            (no_key, "the row has no local identifier, so nobody's record it is"),
-            (
-                date_text.isnull(),
-                f"{date_label} is empty: the event has no place on the timeline",
-            ),
-            else_=ibis.literal(f"{date_label} '")
-            + date_text
-            + f"' is not a date ({_human_format(fmt)})",
-        ),
+        quarantined_rows,
     )
-    codes = _code_statuses(wh, _scratch_name(path), c)
-    good = rows.filter(usable(rows))
-    accepted = wh.append("events", _event_rows(source, spec, good, codes, file_id))
+    codes = _code_statuses(wh, SCRATCH, c)
+    accepted = _insert(
+        wh,
+        "events",
+        (*shape, tuple(sorted(codes.items()))),
+        given,
+        lambda: _event_rows(source, spec, rows.filter(usable(rows)), codes),
+    )
     return accepted, quarantined
 
 
@@ -592,9 +629,7 @@ def _human_format(fmt: str) -> str:
     return fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%y", "yy")
 
 
-def _event_rows(
-    source: Source, spec: CsvSpec, t: ir.Table, codes: dict[str, str], file_id: int
-) -> ir.Table:
+def _event_rows(source: Source, spec: CsvSpec, t: ir.Table, codes: dict[str, str]) -> ir.Table:
     """Usable rows as events: activity named, code checked, costed, odd fields flagged."""
     c = spec.event_columns
     end_text = _col(t, c, "end_date")
@@ -616,12 +651,9 @@ def _event_rows(
         ),
     )
     shaped = t.select(
-        source_id=ibis.literal(source.id),
-        file_id=ibis.literal(file_id),
         line=t.line,
         event_key=_col(t, c, "event_id"),
         record_key=_col(t, c, "local_id"),
-        sector=ibis.literal(source.sector),
         setting=ibis.coalesce(
             _col(t, c, "detail"), ibis.literal(SETTINGS.get(source.sector, source.sector))
         ),

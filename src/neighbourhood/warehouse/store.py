@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +53,23 @@ class Warehouse:
         else:
             sql = self.con.compile(rows.select(*TABLES[name].names).cast(TABLES[name]))
             result = self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}').fetchone()
+        return int(result[0]) if result else 0
+
+    def compile_rows(self, name: str, rows: ibis.Table, given: Iterable[str]) -> str:
+        """SQL for rows of table ``name``: every column but the ``given`` ones, which
+        ``insert_compiled`` adds. The SQL can be kept and inserted again with other values."""
+        schema = TABLES[name]
+        names = [n for n in schema.names if n not in set(given)]
+        return str(self.con.compile(rows.select(*names).cast({n: schema[n] for n in names})))
+
+    def insert_compiled(self, name: str, sql: str, given: dict[str, Any]) -> int:
+        """Insert the rows of ``sql`` (from ``compile_rows``), the ``given`` columns bound as
+        parameters, and say how many."""
+        schema = TABLES[name]
+        values = ", ".join(f'CAST(? AS {DuckDBType.to_string(schema[c])}) AS "{c}"' for c in given)
+        result = self.con.con.execute(
+            f'INSERT INTO "{name}" BY NAME SELECT {values}, * FROM ({sql})', list(given.values())
+        ).fetchone()
         return int(result[0]) if result else 0
 
     def append_rows(self, name: str, columns: dict[str, list[Any]]) -> None:

@@ -331,3 +331,45 @@ def test_the_same_file_twice_in_one_run_loads_once_and_says_which(tmp_path: Path
     assert report.files[1].message.startswith("the same content as ")
     assert report.files[1].message.endswith("Patient-1.ndjson, ingested in this run")
     assert count(tmp_path, "source_records") == 1
+
+
+def test_feeds_of_one_layout_share_compiled_sql_yet_keep_their_own_values(
+    tmp_path: Path,
+) -> None:
+    """Two partners send the same layout (so the second reuses the first's SQL); each row
+    still names its own source, file and path, and takes its own sector's setting."""
+    from neighbourhood.ingest import registry
+    from neighbourhood.ingest.registry import Source
+    from tests.unit.ingest.handmade import AGREEMENT
+
+    sources = []
+    for name, sector in (("nursing", "community"), ("crisis", "mental_health")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / SPEC.people_file).write_bytes(PEOPLE.replace(b"A1", name.encode()))
+        (folder / SPEC.events_file).write_bytes(EVENTS.replace(b"A1", name.encode()))
+        sources.append(Source(name, "ZC1", name, sector, "csv", name, AGREEMENT, SPEC))
+    registry.save(tmp_path, sources)
+    report = run(tmp_path)
+    assert [f.status for f in report.files] == ["ingested"] * 4
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        events = con.sql(
+            """SELECT e.source_id, e.sector, e.setting, e.record_key, f.path
+               FROM events e JOIN ingest_files f USING (file_id)
+               WHERE e.line = 2 ORDER BY e.file_id"""
+        ).fetchall()
+        quarantined = con.sql(
+            "SELECT q.source_id, q.path = f.path FROM quarantine q JOIN ingest_files f "
+            "USING (file_id) WHERE q.field = 'When' ORDER BY q.file_id"
+        ).fetchall()
+    assert events == [
+        ("nursing", "community", "community", "nursing", str(tmp_path / "nursing/events.csv")),
+        (
+            "crisis",
+            "mental_health",
+            "community mental health",
+            "crisis",
+            str(tmp_path / "crisis/events.csv"),
+        ),
+    ]
+    assert quarantined == [("nursing", True), ("crisis", True)]
