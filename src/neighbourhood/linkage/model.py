@@ -41,6 +41,9 @@ def settings(config: LinkageConfig) -> SettingsCreator:
             cl.PostcodeComparison("postcode"),
         ],
         blocking_rules_to_generate_predictions=[block_on(*rule) for rule in config.blocking],
+        # Only the pair and its probability are read back: carrying both records' fields
+        # through every prediction doubles what Spark shuffles and writes.
+        retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
 
