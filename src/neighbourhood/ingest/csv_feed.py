@@ -295,6 +295,12 @@ MAX_CSV_LINE = 16 * 1024 * 1024
 
 def _duckdb_message(message: str, spec: CsvSpec) -> str:
     first = message.splitlines()[0] if message else "unreadable"
+    if "sniffing" in message.lower():  # its message lists the encoding it tried, too
+        return (
+            "DuckDB could not work out how the file's rows are laid out: check that every "
+            "line ends the same way (not some with CR LF and some with LF alone) and that "
+            f"fields are separated by {spec.delimiter!r}, as the source declares"
+        )
     if "unicode" in message.lower() or "utf" in message.lower():
         return (
             f"the file is not valid {spec.encoding} text ({first}); if the partner writes "

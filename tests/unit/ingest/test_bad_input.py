@@ -373,3 +373,15 @@ def test_feeds_of_one_layout_share_compiled_sql_yet_keep_their_own_values(
         ),
     ]
     assert quarantined == [("nursing", True), ("crisis", True)]
+
+
+def test_mixed_line_endings_are_refused_for_what_they_are(tmp_path: Path) -> None:
+    """A file mixing CR LF and LF endings: DuckDB cannot read its layout, and the message
+    says so rather than blaming the encoding."""
+    people = b"ID,NHS,First,Last,DOB\r\nA1,,Ann,Jones,04/03/1950\r\n\r\n\r\nA2,,Bob,Smith,05/03/1950\n\n\nA3,,C,D,06/03/1950\n"
+    csv_source(tmp_path, people, EVENTS)
+    report = run(tmp_path)
+    message = refused_message(report)
+    assert "every line ends the same way" in message
+    assert "encoding" not in message
+    assert message.startswith(str(tmp_path / "csvfeed" / "people.csv"))
