@@ -620,7 +620,7 @@ def _events(
         c,
         quarantined_rows,
     )
-    codes = _code_statuses(wh, SCRATCH, c)
+    codes = _code_statuses(wh, c)
     accepted = _insert(
         wh,
         "events",
@@ -681,11 +681,11 @@ def _event_rows(source: Source, spec: CsvSpec, t: ir.Table, codes: dict[str, str
     )
 
 
-def _code_statuses(wh: Warehouse, name: str, c: dict[str, str]) -> dict[str, str]:
+def _code_statuses(wh: Warehouse, c: dict[str, str]) -> dict[str, str]:
     """Verhoeff, computed once per distinct code of the file rather than once per row."""
     if "code" not in c:
         return {}
-    distinct = wh.con.con.execute(f"SELECT DISTINCT {_quoted(c['code'])} FROM {name}_raw")
+    distinct = wh.con.con.execute(f"SELECT DISTINCT {_quoted(c['code'])} FROM {SCRATCH}_raw")
     codes = [x for (x,) in distinct.fetchall() if isinstance(x, str)]
     return {x: "valid" if snomed.is_valid_sctid(x) else "invalid" for x in codes}
 

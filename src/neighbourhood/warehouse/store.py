@@ -51,8 +51,7 @@ class Warehouse:
             finally:
                 self.con.con.unregister("_incoming")
         else:
-            sql = self.con.compile(rows.select(*TABLES[name].names).cast(TABLES[name]))
-            result = self.con.raw_sql(f'INSERT INTO "{name}" BY NAME {sql}').fetchone()
+            return self.insert_compiled(name, self.compile_rows(name, rows, ()), {})
         return int(result[0]) if result else 0
 
     def compile_rows(self, name: str, rows: ibis.Table, given: Iterable[str]) -> str:
@@ -66,9 +65,9 @@ class Warehouse:
         """Insert the rows of ``sql`` (from ``compile_rows``), the ``given`` columns bound as
         parameters, and say how many."""
         schema = TABLES[name]
-        values = ", ".join(f'CAST(? AS {DuckDBType.to_string(schema[c])}) AS "{c}"' for c in given)
+        values = "".join(f'CAST(? AS {DuckDBType.to_string(schema[c])}) AS "{c}", ' for c in given)
         result = self.con.con.execute(
-            f'INSERT INTO "{name}" BY NAME SELECT {values}, * FROM ({sql})', list(given.values())
+            f'INSERT INTO "{name}" BY NAME SELECT {values}* FROM ({sql})', list(given.values())
         ).fetchone()
         return int(result[0]) if result else 0
 
