@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,6 +18,7 @@ from splink import DuckDBAPI
 
 ENGINES = ("duckdb", "spark")
 MEMORY_LIMIT = "6GB"
+NOT_PUSHED_DOWN = "org.apache.spark.sql.catalyst.optimizer.PushDownPredicates"
 
 
 class Engine(Protocol):
@@ -32,6 +33,9 @@ class Engine(Protocol):
 
     def arrow(self, query: str) -> pa.Table:
         """Run ``query`` and bring its rows back."""
+
+    def scoring(self) -> AbstractContextManager[None]:
+        """Settings for the statement in which Splink scores the blocked pairs."""
 
 
 class DuckDBEngine:
@@ -62,6 +66,9 @@ class DuckDBEngine:
     def arrow(self, query: str) -> pa.Table:
         return self.con.execute(query).to_arrow_table()
 
+    def scoring(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
 
 class SparkEngine:
     name = "spark"
@@ -85,6 +92,20 @@ class SparkEngine:
         result: pa.Table = self.spark.sql(query).toArrow()
         return result
 
+    @contextmanager
+    def scoring(self) -> Iterator[None]:
+        # Splink's predict keeps pairs whose match weight, a sum over every comparison's
+        # CASE expressions, reaches the threshold. Spark pushes that filter below the
+        # projection that computes the weights and inlines them, so each pair's name
+        # similarities are computed many times over: predict took three times as long
+        # (ADR 12). Only for this statement: other queries (clustering's joins written
+        # as filters) need the rule.
+        self.spark.conf.set("spark.sql.optimizer.excludedRules", NOT_PUSHED_DOWN)
+        try:
+            yield
+        finally:
+            self.spark.conf.unset("spark.sql.optimizer.excludedRules")
+
 
 @contextmanager
 def open_engine(name: str, scratch: Path | None = None) -> Iterator[Engine]:
@@ -99,7 +120,8 @@ def open_engine(name: str, scratch: Path | None = None) -> Iterator[Engine]:
     if name == "spark":
         from neighbourhood.spark import spark_session
 
-        with spark_session(scratch=scratch) as spark:
+        # 6 GB: at ICS size, 4 GB left Spark's collection of the edges short of heap.
+        with spark_session(memory_gb=6, scratch=scratch) as spark:
             yield SparkEngine(spark)
         return
     raise ValueError(f"unknown engine {name!r}")

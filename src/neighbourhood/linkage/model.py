@@ -112,8 +112,10 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
     clustered = cluster_pairwise_predictions_at_threshold(
         "records", "edges", engine.db_api, node_id_column_name="unique_id"
     )
-    clusters = engine.arrow(
-        f"SELECT unique_id, cluster_id FROM {clustered.physical_name} ORDER BY unique_id"
+    # Sorted here, not by the engine: Spark sorting millions of rows for its driver to
+    # collect ran its Java heap out at ICS size.
+    clusters = engine.arrow(f"SELECT unique_id, cluster_id FROM {clustered.physical_name}").sort_by(
+        "unique_id"
     )
     review = engine.arrow(
         f"""
@@ -126,7 +128,9 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
         ORDER BY p.match_probability DESC, p.unique_id_l, p.unique_id_r
         """
     )
-    edges = engine.arrow("SELECT * FROM edges ORDER BY unique_id_l, unique_id_r")
+    edges = engine.arrow("SELECT * FROM edges").sort_by(
+        [("unique_id_l", "ascending"), ("unique_id_r", "ascending")]
+    )
     return Linked(clusters, edges.cast(EDGES), review, comparisons)
 
 
@@ -151,14 +155,19 @@ def _predict(engine: Engine, config: LinkageConfig, n: int) -> None:
     training.estimate_probability_two_random_records_match(
         [block_on("nhs_number", "dob")], recall=0.9
     )
-    training.estimate_u_using_random_sampling(max_pairs=config.u_sample_pairs, seed=config.seed)
+    # One pass over the sampled pairs for each comparison: in chunks, Splink stops as soon
+    # as every level has been seen 100 times, and each chunk is a query (a Spark job).
+    training.estimate_u_using_random_sampling(
+        max_pairs=config.u_sample_pairs, seed=config.seed, num_chunks=1
+    )
     # Each EM pass leaves out the fields it blocks on: dob trains names, sex and postcode;
     # names train dob, sex and postcode. (Postcode alone makes blocks far too large.)
     for rule in (block_on("dob"), block_on("family", "given")):
         training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=config.em_max_pairs, record_sample_proportion=sample
         )
-    predictions = linker.inference.predict(threshold_match_probability=config.review_from)
+    with engine.scoring():
+        predictions = linker.inference.predict(threshold_match_probability=config.review_from)
     engine.create(
         "predictions",
         f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}",
