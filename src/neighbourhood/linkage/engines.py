@@ -98,13 +98,18 @@ class SparkEngine:
         # CASE expressions, reaches the threshold. Spark pushes that filter below the
         # projection that computes the weights and inlines them, so each pair's name
         # similarities are computed many times over: predict took three times as long
-        # (ADR 12). Only for this statement: other queries (clustering's joins written
-        # as filters) need the rule.
-        self.spark.conf.set("spark.sql.optimizer.excludedRules", NOT_PUSHED_DOWN)
+        # (ADR 12). Only for this statement: other queries keep filters pushed into
+        # their joins and scans, and whatever was excluded before is put back.
+        key = "spark.sql.optimizer.excludedRules"
+        before = self.spark.conf.get(key, None)
+        self.spark.conf.set(key, ",".join(filter(None, (before, NOT_PUSHED_DOWN))))
         try:
             yield
         finally:
-            self.spark.conf.unset("spark.sql.optimizer.excludedRules")
+            if before is None:
+                self.spark.conf.unset(key)
+            else:
+                self.spark.conf.set(key, before)
 
 
 @contextmanager
