@@ -61,7 +61,6 @@ def test_duckdb_and_spark_give_the_same_people(tmp_path: Path) -> None:
         # predict runs without pushing filters down (ADR 12); every other query needs it
         assert engine.spark.conf.get("spark.sql.optimizer.excludedRules", None) is None
 
-    assert on_spark.comparisons == on_duckdb.comparisons > 0
     people = partition(on_duckdb)
     assert 550 <= len(people) <= 650  # 600 people, linked
     assert partition(on_spark) == people

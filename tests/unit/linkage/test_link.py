@@ -171,3 +171,25 @@ def test_bench_link_times_a_copy_of_a_given_warehouse_and_refuses_a_linked_one(
     refused = bench(linked[0])
     assert refused.returncode == 2
     assert "has been linked already" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_the_guard_counts_the_pairs_each_blocking_rule_makes() -> None:
+    import pyarrow as pa
+
+    from neighbourhood.linkage.model import comparisons_upper_bound
+
+    records = pa.table(
+        {
+            "family": ["Khan", "Khan", "Khan", "Khan", "Khan", "Smith", "Smith"],
+            "given": ["Aisha", "Aisha", "Aisha", None, None, "Tom", "Tim"],
+            "dob": [dt.date(1950, 1, 1)] * 2 + [None, None] + [dt.date(1960, 2, 2)] * 3,
+        }
+    )
+    # Khan Aisha: 3 records, 3 pairs; Smith Tom and Smith Tim, 1 record each, no pair; a
+    # missing name or date of birth blocks with nobody, not with the others missing it
+    by_name = LinkageConfig(blocking=(("family", "given"),))
+    assert comparisons_upper_bound(records, by_name) == 3
+    by_dob = LinkageConfig(blocking=(("dob",),))
+    assert comparisons_upper_bound(records, by_dob) == 1 + 3  # two of 1950, three of 1960
+    both = LinkageConfig(blocking=(("family", "given"), ("dob",)))
+    assert comparisons_upper_bound(records, both) == 3 + 4  # counted per rule
