@@ -10,12 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from neighbourhood.errors import UserError
 from neighbourhood.ingest.run import ingest
 from neighbourhood.linkage.config import LinkageConfig
 from neighbourhood.linkage.evaluate import evaluate
+from neighbourhood.linkage.model import comparisons_upper_bound
 from neighbourhood.linkage.run import LinkReport, run_link
 from neighbourhood.synth import DefectRates
 from tests.conftest import synthesise
@@ -174,10 +176,6 @@ def test_bench_link_times_a_copy_of_a_given_warehouse_and_refuses_a_linked_one(
 
 
 def test_the_guard_counts_the_pairs_each_blocking_rule_makes() -> None:
-    import pyarrow as pa
-
-    from neighbourhood.linkage.model import comparisons_upper_bound
-
     records = pa.table(
         {
             "family": ["Khan", "Khan", "Khan", "Khan", "Khan", "Smith", "Smith"],
