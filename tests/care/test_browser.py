@@ -56,7 +56,7 @@ def test_sign_in_find_enrol_and_be_refused_another_teams_person(
 ) -> None:
     team_a, team_b = factories.team("ZU0001"), factories.team("ZU0002")
     nurse = factories.professional("nurse", teams=[team_a], job_title="Community matron")
-    factories.professional("other-team", teams=[team_b])
+    other = factories.professional("other-team", teams=[team_b])
     person = listed(published_dir, "ZU0001")[0]
     theirs = listed(published_dir, "ZU0002")[0]
     page = browser.new_page()
@@ -102,6 +102,17 @@ def test_sign_in_find_enrol_and_be_refused_another_teams_person(
             )
         ).to_be_visible()
         assert_accessible(page)
+        # And when they move house, they transfer them: the team first, then its coordinator
+        page.click(f"text={person['given_name']} {person['family_name']}")
+        page.click("text=Change, transfer or discharge")
+        assert_accessible(page)
+        page.select_option("#id_transfer_to", value=str(team_b.pk))
+        page.click("text=Choose a care coordinator in this team")
+        assert_accessible(page)
+        page.select_option("#id_transfer-care_coordinator", value=str(other.pk))
+        page.fill("#id_transfer-note", "Moved to the next neighbourhood")
+        page.click("button:has-text('Transfer')")
+        expect(page.get_by_text(f"Transferred to {team_b.name}")).to_be_visible()
         # But another team's person is refused
         response = page.goto(f"{live_server.url}/people/{theirs['person_id']}/")
         assert response is not None and response.status == 403
@@ -110,5 +121,6 @@ def test_sign_in_find_enrol_and_be_refused_another_teams_person(
         assert_accessible(page)
     finally:
         page.close()
-    enrolment = Enrolment.objects.get(person_id=person["person_id"])
-    assert enrolment.care_coordinator == nurse and enrolment.team == team_a
+    first, moved = Enrolment.objects.filter(person_id=person["person_id"]).order_by("pk")
+    assert first.care_coordinator == nurse and first.team == team_a and not first.is_open
+    assert moved.care_coordinator == other and moved.team == team_b and moved.is_open

@@ -4,6 +4,7 @@ something is wrong on our side."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -39,17 +40,19 @@ def test_discharge_and_transfer_through_the_enrolment_page(published_dir: Path) 
     assert page.status_code == 200 and b"Discharge from the caseload" in page.content
     missing = client.post(
         reverse("enrolment", args=[first.pk]),
-        {"action": "discharge", "version": first.version, "end_reason": ""},
+        {"action": "discharge", "discharge-version": first.version, "discharge-end_reason": ""},
     )
     assert b"Choose why this person is leaving the caseload" in missing.content
+    chosen = client.get(reverse("enrolment", args=[first.pk]), {"transfer_to": team_b.pk})
+    assert chosen.context["transfer_form"].team == team_b
     moved = client.post(
         reverse("enrolment", args=[first.pk]),
         {
             "action": "transfer",
-            "version": first.version,
+            "transfer-version": first.version,
             "team": team_b.pk,
-            "care_coordinator": nurse.pk,
-            "note": "closer to home",
+            "transfer-care_coordinator": nurse.pk,
+            "transfer-note": "closer to home",
         },
     )
     assert moved.status_code == 302
@@ -57,7 +60,11 @@ def test_discharge_and_transfer_through_the_enrolment_page(published_dir: Path) 
     assert now.team == team_b
     done = client.post(
         reverse("enrolment", args=[now.pk]),
-        {"action": "discharge", "version": now.version, "end_reason": EndReason.GOALS_MET},
+        {
+            "action": "discharge",
+            "discharge-version": now.version,
+            "discharge-end_reason": EndReason.GOALS_MET,
+        },
     )
     assert done.status_code == 302
     assert not Enrolment.objects.filter(
@@ -66,7 +73,79 @@ def test_discharge_and_transfer_through_the_enrolment_page(published_dir: Path) 
     actions_written = list(
         AuditEvent.objects.filter(person_id=people[0]["person_id"]).values_list("action", flat=True)
     )
-    assert actions_written == ["enrol", "view_enrolment", "view_enrolment", "transfer", "discharge"]
+    assert actions_written == [
+        "enrol",
+        "view_enrolment",
+        "view_enrolment",
+        "view_enrolment",
+        "transfer",
+        "discharge",
+    ]
+
+
+def _options(page: Any, select_id: str) -> list[str]:
+    """The labels of a select's options, as the page shows them."""
+    html = page.content.decode()
+    start = html.index(f'id="{select_id}"')
+    block = html[start : html.index("</select>", start)]
+    return [label for _, label in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)<', block)]
+
+
+def test_a_transfer_chooses_the_team_first_then_a_coordinator_from_it(
+    published_dir: Path,
+) -> None:
+    team_a, team_b, team_c = (factories.team(f"ZU000{n}") for n in (1, 2, 3))
+    nurse = factories.professional("nurse", teams=[team_a])
+    factories.professional("in-b", teams=[team_b])
+    factories.professional("in-c", teams=[team_c])
+    person = listed(published_dir, "ZU0001")[0]["person_id"]
+    first = actions.enrol(person, team_a, nurse, "frail", by=nurse)
+    client = _client_for(nurse)
+    url = reverse("enrolment", args=[first.pk])
+
+    page = client.get(url)
+    assert _options(page, "id_transfer_to") == [
+        "Choose a team",
+        f"{team_b.name} ({team_b.neighbourhood.name})",
+        f"{team_c.name} ({team_c.neighbourhood.name})",
+    ]  # every other team, and not this person's own
+    assert 'id="id_transfer-care_coordinator"' not in page.content.decode()
+
+    chosen = client.get(url, {"transfer_to": team_b.pk})
+    assert _options(chosen, "id_transfer-care_coordinator") == [
+        "Choose a care coordinator",
+        *(f"{p.display_name}, Nurse ({p.organisation.name})" for p in team_b.members.all()),
+    ]
+    assert _options(chosen, "id_care_coordinator") == [  # the update form: team A's own
+        f"{nurse.display_name}, Nurse ({nurse.organisation.name})"
+    ]
+    ids = re.findall(r' id="([^"]+)"', chosen.content.decode())
+    assert len(ids) == len(set(ids)), "an id is used twice on the page"
+
+    for bad in ("999999", "not-a-team", str(team_a.pk)):
+        refused = client.get(url, {"transfer_to": bad})
+        assert b"Choose a team from the list" in refused.content
+        assert refused.context["transfer_form"] is None
+
+    outsider = team_c.members.get()
+    wrong = client.post(
+        url,
+        {
+            "action": "transfer",
+            "transfer-version": first.version,
+            "team": team_b.pk,
+            "transfer-care_coordinator": outsider.pk,
+        },
+    )
+    assert wrong.status_code == 200
+    assert b"they must be a member of the new team" in wrong.content
+    no_team = client.post(
+        url,
+        {"action": "transfer", "transfer-version": first.version, "transfer-care_coordinator": 1},
+    )
+    assert b"Choose the team that takes this person on" in no_team.content
+    first.refresh_from_db()
+    assert first.is_open and first.team == team_a and first.version == 1
 
 
 def test_another_teams_enrolment_cannot_be_changed(published_dir: Path) -> None:
@@ -79,7 +158,11 @@ def test_another_teams_enrolment_cannot_be_changed(published_dir: Path) -> None:
     assert client.get(reverse("enrolment", args=[theirs.pk])).status_code == 403
     response = client.post(
         reverse("enrolment", args=[theirs.pk]),
-        {"action": "discharge", "version": theirs.version, "end_reason": EndReason.DIED},
+        {
+            "action": "discharge",
+            "discharge-version": theirs.version,
+            "discharge-end_reason": EndReason.DIED,
+        },
     )
     assert response.status_code == 403
     theirs.refresh_from_db()

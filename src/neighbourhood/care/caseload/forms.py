@@ -90,18 +90,52 @@ class DischargeForm(forms.Form):
     )
 
 
-class TransferForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.select_related("neighbourhood"),
+class TeamChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.neighbourhood.name})"
+
+
+class TransferTeamForm(forms.Form):
+    """The first step of a transfer: which team takes this person on. Its coordinators
+    are then chosen from that team alone, not from every professional in the system."""
+
+    transfer_to = TeamChoice(
+        queryset=Team.objects.none(),
         label="Team to transfer to",
         empty_label="Choose a team",
-        error_messages={"required": "Choose the team that takes this person on"},
+        error_messages={
+            "required": "Choose the team that takes this person on",
+            "invalid_choice": "Choose a team from the list: that team does not exist "
+            "or is this person's current team",
+        },
     )
+
+    def __init__(self, *args: Any, current: Team, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["transfer_to"].queryset = (  # type: ignore[attr-defined]
+            Team.objects.select_related("neighbourhood")
+            .exclude(pk=current.pk)
+            .order_by("neighbourhood__name", "name")
+        )
+
+
+class TransferForm(forms.Form):
+    """The second step: a care coordinator in the chosen team, and a note."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
     care_coordinator = CoordinatorChoice(
-        queryset=Professional.objects.select_related("user", "organisation"),
+        queryset=Professional.objects.none(),
         label="Care coordinator in the new team",
         empty_label="Choose a care coordinator",
-        error_messages={"required": "Choose a care coordinator in the new team"},
+        error_messages={
+            "required": "Choose a care coordinator in the new team",
+            "invalid_choice": "Choose a care coordinator from the list: they must be a "
+            "member of the new team",
+        },
     )
     note = forms.CharField(label="Note for the new team", required=False, max_length=2000)
+
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.team = team  # the page sends it back as a hidden "team" input
+        self.fields["care_coordinator"].queryset = _members(team)  # type: ignore[attr-defined]

@@ -13,7 +13,13 @@ from neighbourhood.care import published
 from neighbourhood.care.access import care_relationship, my_teams, professional_of, requires
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload import actions
-from neighbourhood.care.caseload.forms import DischargeForm, EnrolForm, TransferForm, UpdateForm
+from neighbourhood.care.caseload.forms import (
+    DischargeForm,
+    EnrolForm,
+    TransferForm,
+    TransferTeamForm,
+    UpdateForm,
+)
 from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.roles import Permission
 from neighbourhood.care.teams.models import Professional
@@ -105,10 +111,23 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         initial=initial | {"care_coordinator": current.care_coordinator_id, "notes": current.notes},
         team=current.team,
     )
-    discharge_form = DischargeForm(initial=initial)
-    transfer_form = TransferForm(initial=initial)
-    conflict: actions.Conflict | None = None
+    discharge_form = DischargeForm(initial=initial, prefix="discharge")
+    # A transfer takes two steps: the team (a GET, so nothing changes), then a care
+    # coordinator from that team's members.
     action = request.POST.get("action", "")
+    if request.method == "POST" and action == "transfer":
+        chosen: str | None = request.POST.get("team", "")
+    else:
+        chosen = request.GET.get("transfer_to")
+    team_form = TransferTeamForm(
+        None if chosen is None else {"transfer_to": chosen}, current=current.team
+    )
+    transfer_form = (
+        TransferForm(initial=initial, team=team_form.cleaned_data["transfer_to"], prefix="transfer")
+        if team_form.is_bound and team_form.is_valid()
+        else None
+    )
+    conflict: actions.Conflict | None = None
     if request.method == "POST":
         try:
             if action == "update":
@@ -124,7 +143,7 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
                     messages.success(request, "Saved.")
                     return redirect("enrolment", enrolment_id=current.pk)
             elif action == "discharge":
-                discharge_form = DischargeForm(request.POST)
+                discharge_form = DischargeForm(request.POST, prefix="discharge")
                 if discharge_form.is_valid():
                     data = discharge_form.cleaned_data
                     actions.discharge(
@@ -133,26 +152,31 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
                     messages.success(request, "Discharged from the caseload.")
                     return redirect("caseload")
             elif action == "transfer":
-                transfer_form = TransferForm(request.POST)
-                if transfer_form.is_valid():
-                    data = transfer_form.cleaned_data
-                    actions.transfer(
-                        current.pk,
-                        data["version"],
-                        me,
-                        data["team"],
-                        data["care_coordinator"],
-                        data["note"],
+                if transfer_form is not None:
+                    transfer_form = TransferForm(
+                        request.POST, team=transfer_form.team, prefix="transfer"
                     )
-                    messages.success(request, f"Transferred to {data['team'].name}.")
-                    return redirect("caseload")
+                    if transfer_form.is_valid():
+                        data = transfer_form.cleaned_data
+                        actions.transfer(
+                            current.pk,
+                            data["version"],
+                            me,
+                            transfer_form.team,
+                            data["care_coordinator"],
+                            data["note"],
+                        )
+                        messages.success(request, f"Transferred to {transfer_form.team.name}.")
+                        return redirect("caseload")
             else:
                 raise actions.CaseloadError("Choose what to do: save, transfer or discharge")
         except actions.Conflict as error:
             conflict = error
             current.refresh_from_db()
         except actions.CaseloadError as error:
-            form = {"update": update_form, "discharge": discharge_form}.get(action, transfer_form)
+            form = {"update": update_form, "discharge": discharge_form}.get(
+                action, transfer_form or team_form
+            )
             field = error.field if error.field in form.fields else None
             form.add_error(field, str(error))
     record_by(  # only when the page is shown: a saved change has its own event
@@ -169,6 +193,7 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             "person": person,
             "update_form": update_form,
             "discharge_form": discharge_form,
+            "team_form": team_form,
             "transfer_form": transfer_form,
             "conflict": conflict,
         },
