@@ -101,7 +101,14 @@ class Relationship:
 
 
 def my_teams(professional: Professional) -> list[Team]:
-    return list(professional.teams.select_related("neighbourhood").order_by("name"))
+    """The teams this professional is in, read once a request: the professional is
+    loaded afresh for each request, and a page asks more than once (the view, then
+    ``care_relationship``)."""
+    kept: list[Team] | None = professional.__dict__.get("_my_teams")
+    if kept is None:
+        kept = list(professional.teams.select_related("neighbourhood").order_by("name"))
+        professional.__dict__["_my_teams"] = kept
+    return kept
 
 
 def care_relationship(professional: Professional, person_id: str) -> Relationship | None:
