@@ -119,6 +119,7 @@ def test_a_transfer_chooses_the_team_first_then_a_coordinator_from_it(
     assert _options(chosen, "id_care_coordinator") == [  # the update form: team A's own
         f"{nurse.display_name}, Nurse ({nurse.organisation.name})"
     ]
+    assert f'<option value="{nurse.pk}" selected>' in chosen.content.decode()  # the current one
     ids = re.findall(r' id="([^"]+)"', chosen.content.decode())
     assert len(ids) == len(set(ids)), "an id is used twice on the page"
 

@@ -16,6 +16,9 @@ from typing import Any
 from neighbourhood.care import server
 
 EDITORS_PER_ENROLMENT = 5
+# People to enrol come from the first pages of each team's list, shared among its
+# members, so enrolments go on through the run even when fifty users share one team.
+ENROL_PAGES = 20
 
 
 def make(users: int) -> dict[str, Any]:
@@ -61,9 +64,12 @@ def make(users: int) -> dict[str, Any]:
         members = by_team.get(team.pk, [])
         if not members:
             continue
-        listed, _ = published.case_finding([team.neighbourhood.code], published.Filters(), page=1)
-        more, _ = published.case_finding([team.neighbourhood.code], published.Filters(), page=2)
-        people = [r["person_id"] for r in listed + more]
+        code = team.neighbourhood.code
+        people = [
+            r["person_id"]
+            for page in range(1, ENROL_PAGES + 1)
+            for r in published.case_finding([code], published.Filters(), page=page)[0]
+        ]
         # Colleagues edit the same enrolment in groups of five, so conflicts happen
         # (and must lose nothing) without all fifty queueing on one record.
         groups = range(0, len(members), EDITORS_PER_ENROLMENT)
@@ -74,7 +80,7 @@ def make(users: int) -> dict[str, Any]:
             for entry in members[start : start + EDITORS_PER_ENROLMENT]:
                 entry["shared_enrolment"] = shared.pk
         for index, entry in enumerate(members):
-            entry["profiles"] = people
+            entry["profiles"] = people[: 2 * published.PAGE_SIZE]  # the top of the list
             entry["enrol"] = enrollable[index :: len(members)]
     return {"users": plan}
 

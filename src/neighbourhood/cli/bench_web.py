@@ -27,6 +27,7 @@ import typer
 from rich.table import Table
 
 from neighbourhood.care.throwaway_postgres import free_port, running
+from neighbourhood.cli.care import server_workers
 from neighbourhood.cli.measure import manifest_people, parse_sizes, run_measured
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
@@ -58,7 +59,7 @@ def bench_web(
     users: Annotated[int, typer.Option("--users", help="Simultaneous users.", min=1)] = 50,
     seconds: Annotated[int, typer.Option("--seconds", help="How long the load runs.", min=1)] = 60,
     workers: Annotated[
-        int, typer.Option("--workers", help="Server workers (0: 2 per core + 1).", min=0)
+        int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
     ] = 0,
     scratch: ScratchOption = None,
     as_json: JsonOption = False,
@@ -138,7 +139,7 @@ def _load(
             env,
         )
         port = free_port()
-        count = workers or 2 * (os.cpu_count() or 1) + 1
+        count = server_workers(workers)
         log = (tmp / f"serve-{people}.log").open("w")
         server = subprocess.Popen(
             [

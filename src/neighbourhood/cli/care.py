@@ -19,8 +19,15 @@ audit_app = typer.Typer(help="The audit trail of the web application.", no_args_
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
 WorkersOption = Annotated[
-    int, typer.Option("--workers", help="Worker processes (0: two per core, plus one).", min=0)
+    int, typer.Option("--workers", help="Worker processes (0: one per core).", min=0)
 ]
+
+
+def server_workers(requested: int) -> int:
+    """One worker process a core unless told otherwise: a page is CPU work (templates, the
+    ORM, DuckDB in process) with sub-millisecond database round trips, so more processes
+    than cores only contend for them (ADR 13 has the measurements)."""
+    return requested or (os.cpu_count() or 1)
 
 
 def start(data_dir: Path, production: bool = False, serving: bool = True) -> Any:
@@ -49,7 +56,7 @@ def serve_command(
 
 
 def run(server: Any, host: str, port: int, workers: int) -> None:
-    count = workers or 2 * (os.cpu_count() or 1) + 1
+    count = server_workers(workers)
     console.print(
         f"Serving on [bold]http://{host}:{port}/[/bold] with {count} workers. Ctrl-C stops."
     )
