@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -24,6 +24,9 @@ from django.shortcuts import render
 from neighbourhood.care import published
 from neighbourhood.care.roles import Permission, allows
 from neighbourhood.care.teams.models import Professional, Team
+
+if TYPE_CHECKING:
+    from neighbourhood.care.caseload.models import Enrolment
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 PUBLIC = "public"
@@ -111,15 +114,23 @@ def my_teams(professional: Professional) -> list[Team]:
     return kept
 
 
-def care_relationship(professional: Professional, person_id: str) -> Relationship | None:
+def care_relationship(
+    professional: Professional, person_id: str, enrolments: list[Enrolment] | None = None
+) -> Relationship | None:
+    """``enrolments``, when the caller has already read them, are all of this person's
+    (the profile shows them), so they are not read again."""
     from neighbourhood.care.caseload.models import Enrolment
 
     teams = my_teams(professional)
-    enrolment = (
-        Enrolment.objects.filter(person_id=person_id, ended_at__isnull=True, team__in=teams)
-        .select_related("team")
-        .first()
-    )
+    if enrolments is None:
+        enrolment = (
+            Enrolment.objects.filter(person_id=person_id, ended_at__isnull=True, team__in=teams)
+            .select_related("team")
+            .first()
+        )
+    else:
+        mine = {t.pk for t in teams}
+        enrolment = next((e for e in enrolments if e.ended_at is None and e.team_id in mine), None)
     if enrolment is not None:
         return Relationship(f"in the caseload of {enrolment.team.name}", enrolment.team)
     codes = sorted({t.neighbourhood.code for t in teams})

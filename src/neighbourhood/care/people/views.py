@@ -128,7 +128,12 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
     person = published.profile(person_id)
     if person is None:
         raise Http404("There is no person with that identifier in the published refresh.")
-    relationship = care_relationship(professional, person_id)
+    enrolments = list(
+        Enrolment.objects.filter(person_id=person_id).select_related(
+            "team", "care_coordinator__user", "care_coordinator__organisation"
+        )
+    )
+    relationship = care_relationship(professional, person_id, enrolments)
     if relationship is None:
         record_by(
             professional,
@@ -145,11 +150,6 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
         "view_profile",
         person_id=person_id,
         reason=relationship.reason,
-    )
-    enrolments = list(
-        Enrolment.objects.filter(person_id=person_id).select_related(
-            "team", "care_coordinator__user", "care_coordinator__organisation"
-        )
     )
     enrolment = next((e for e in enrolments if e.ended_at is None), None)
     history = [e for e in enrolments if e.ended_at is not None]
