@@ -57,3 +57,19 @@ def published_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _data_dir(settings: Any, published_dir: Path) -> None:
     settings.DATA_DIR = published_dir
+
+
+@pytest.fixture(autouse=True)
+def _jinja_rendered_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tell Django's test client what a Jinja2 page was drawn with, as Django's test
+    set-up does for its own engine, so a test can read ``response.context``."""
+    from django.template.backends import jinja2 as backend
+    from django.test.signals import template_rendered
+
+    draw = backend.Template.render
+
+    def render(self: Any, context: Any = None, request: Any = None) -> Any:
+        template_rendered.send(sender=self, template=self, context=dict(context or {}))
+        return draw(self, context, request)
+
+    monkeypatch.setattr(backend.Template, "render", render)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from neighbourhood.care import published
 from neighbourhood.care.access import PUBLIC
@@ -167,6 +168,10 @@ def test_analysts_see_disclosure_controlled_aggregates_and_no_one(published_dir:
         assert f"{person['given_name']} {person['family_name']}" not in html
     as_of = page.context["info"]["as_of"]
     assert f"the figures describe the population on {as_of.day} {as_of:%B %Y}" in html
+    published_at = page.context["info"]["published_at"]
+    if timezone.is_aware(published_at):  # shown in the site's time zone
+        published_at = timezone.localtime(published_at)
+    assert f"Published {published_at.day} {published_at:%B %Y at %H:%M};" in html
     rows = page.context["table"]
     cells = [r["people"] for r in rows] + [c for r in rows for c in r["cohorts"]]
     assert all(c is None or (c == 0 or (c >= 8 and c % 5 == 0)) for c in cells)

@@ -71,20 +71,28 @@ AUTHENTICATION_BACKENDS = [
 ROOT_URLCONF = "neighbourhood.care.urls"
 WSGI_APPLICATION = "neighbourhood.care.wsgi.application"
 
+CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "neighbourhood.care.access.navigation",
+]
 TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [PACKAGE_DIR / "templates"],
-        "APP_DIRS": True,
+    {  # our pages (ADR 14)
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [PACKAGE_DIR / "jinja2"],
+        "APP_DIRS": False,
         "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "neighbourhood.care.access.navigation",
-            ],
+            "environment": "neighbourhood.care.jinja.environment",
+            "context_processors": CONTEXT_PROCESSORS,
         },
-    }
+    },
+    {  # the Django admin's pages
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": CONTEXT_PROCESSORS},
+    },
 ]
 
 
