@@ -149,6 +149,22 @@ def test_a_transfer_chooses_the_team_first_then_a_coordinator_from_it(
     assert first.is_open and first.team == team_a and first.version == 1
 
 
+def test_with_no_other_team_the_page_says_so_instead_of_an_empty_list(
+    published_dir: Path,
+) -> None:
+    team = factories.team("ZU0001")
+    nurse = factories.professional("nurse", teams=[team])
+    person = listed(published_dir, "ZU0001")[0]["person_id"]
+    only = actions.enrol(person, team, nurse, "frail", by=nurse)
+    page = _client_for(nurse).get(reverse("enrolment", args=[only.pk]))
+    assert b"There is no other team to transfer to yet" in page.content
+    assert b'id="id_transfer_to"' not in page.content
+    factories.team("ZU0002")
+    page = _client_for(nurse).get(reverse("enrolment", args=[only.pk]))
+    assert b"There is no other team to transfer to yet" not in page.content
+    assert _options(page, "id_transfer_to")[1:] == ["INT ZU0002 (Neighbourhood ZU0002)"]
+
+
 def test_another_teams_enrolment_cannot_be_changed(published_dir: Path) -> None:
     team_a, team_b = factories.team("ZU0001"), factories.team("ZU0002")
     nurse_a = factories.professional("nurse-a", teams=[team_a])
