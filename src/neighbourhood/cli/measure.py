@@ -50,10 +50,20 @@ def run_measured(args: list[str]) -> tuple[dict[str, Any], float, float]:
         out.seek(0)
         err.seek(0)
         if process.returncode != 0:
-            tail = err.read().decode("utf-8", "replace").strip()[-300:]
-            raise UserError(f"'neighbourhood {args[0]}' failed: {tail}")
+            raise UserError(_failure(args, err.read().decode("utf-8", "replace")))
         figures: dict[str, Any] = json.loads(out.read())
     return figures, seconds, usage.ru_maxrss / 1024
+
+
+def _failure(args: list[str], stderr: str) -> str:
+    """What a failed run said: its last lines here, and all of it kept in a file, since a
+    Java or Python trace ends far from where it began."""
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", prefix=f"neighbourhood-{args[0]}-", suffix=".log", delete=False
+    ) as kept:
+        kept.write(stderr)
+    tail = stderr.strip()[-300:]
+    return f"'neighbourhood {' '.join(args)}' failed: {tail}\n(its whole error output is in {kept.name})"
 
 
 def manifest_people(data: Path, needs: tuple[Path, ...], missing: str) -> int:
