@@ -29,6 +29,7 @@ NOT_SELECTED = mark_safe("")
 
 @lru_cache(maxsize=16_384)
 def _reversed(prefix: str, urlconf: str | None, name: str, args: tuple[Any, ...]) -> str:
+    # ``prefix`` is only part of the key: ``reverse`` reads the same script prefix itself.
     return reverse(name, urlconf=urlconf, args=args or None)
 
 
