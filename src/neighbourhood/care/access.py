@@ -103,17 +103,6 @@ class Relationship:
     team: Team | None = None
 
 
-def my_teams(professional: Professional) -> list[Team]:
-    """The teams this professional is in, read once a request: the professional is
-    loaded afresh for each request, and a page asks more than once (the view, then
-    ``care_relationship``)."""
-    kept: list[Team] | None = professional.__dict__.get("_my_teams")
-    if kept is None:
-        kept = list(professional.teams.select_related("neighbourhood").order_by("name"))
-        professional.__dict__["_my_teams"] = kept
-    return kept
-
-
 def care_relationship(
     professional: Professional, person_id: str, enrolments: list[Enrolment] | None = None
 ) -> Relationship | None:
@@ -121,16 +110,15 @@ def care_relationship(
     (the profile shows them), so they are not read again."""
     from neighbourhood.care.caseload.models import Enrolment
 
-    teams = my_teams(professional)
-    if enrolments is None:
-        enrolment = (
-            Enrolment.objects.filter(person_id=person_id, ended_at__isnull=True, team__in=teams)
-            .select_related("team")
-            .first()
+    teams = professional.teams_by_name
+    if enrolments is None:  # a person is in at most one caseload at a time
+        enrolments = list(
+            Enrolment.objects.filter(person_id=person_id, ended_at__isnull=True).select_related(
+                "team"
+            )
         )
-    else:
-        mine = {t.pk for t in teams}
-        enrolment = next((e for e in enrolments if e.ended_at is None and e.team_id in mine), None)
+    mine = {t.pk for t in teams}
+    enrolment = next((e for e in enrolments if e.ended_at is None and e.team_id in mine), None)
     if enrolment is not None:
         return Relationship(f"in the caseload of {enrolment.team.name}", enrolment.team)
     codes = sorted({t.neighbourhood.code for t in teams})

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from neighbourhood.care import published
-from neighbourhood.care.access import care_relationship, my_teams, professional_of, requires
+from neighbourhood.care.access import care_relationship, professional_of, requires
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload import actions
 from neighbourhood.care.caseload.forms import (
@@ -35,7 +35,7 @@ def _me(request: HttpRequest) -> Professional:
 @requires(Permission.VIEW_CASELOAD)
 def caseload(request: HttpRequest) -> HttpResponse:
     me = _me(request)
-    teams = my_teams(me)
+    teams = me.teams_by_name
     enrolments = list(
         Enrolment.objects.filter(team__in=teams, ended_at__isnull=True)
         .select_related("team", "care_coordinator__user")
@@ -72,7 +72,7 @@ def enrol(request: HttpRequest, person_id: str) -> HttpResponse:
     relationship = care_relationship(me, person_id)
     if relationship is None:
         raise PermissionDenied("You can enrol only people your team has a care relationship with.")
-    teams = my_teams(me)
+    teams = me.teams_by_name
     form = EnrolForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
         try:

@@ -12,7 +12,6 @@ from django.shortcuts import render
 from neighbourhood.care import published
 from neighbourhood.care.access import (
     care_relationship,
-    my_teams,
     professional_of,
     requires,
 )
@@ -74,7 +73,7 @@ def _filters(request: HttpRequest) -> tuple[published.Filters, list[str]]:
 def case_finding(request: HttpRequest) -> HttpResponse:
     professional = professional_of(request)
     assert professional is not None  # the middleware let only staff with a role in
-    teams = my_teams(professional)
+    teams = professional.teams_by_name
     neighbourhoods = sorted({t.neighbourhood.code for t in teams})
     filters, problems = _filters(request)
     page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 
 from neighbourhood.care.roles import Role
+
+if TYPE_CHECKING:
+    from neighbourhood.care.teams.models.team import Team
 
 
 class Professional(models.Model):
@@ -27,3 +33,10 @@ class Professional(models.Model):
     @property
     def display_name(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
+
+    @cached_property
+    def teams_by_name(self) -> list[Team]:
+        """The teams this professional is in, with their neighbourhoods, read once for
+        this instance: it is loaded afresh for each request, and a page asks more than
+        once (the view, then ``care_relationship``)."""
+        return list(self.teams.select_related("neighbourhood").order_by("name"))
