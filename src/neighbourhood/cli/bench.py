@@ -256,7 +256,9 @@ def _duckdb_read_csv(data: Path, sources: list[Any]) -> tuple[int, float, float]
     rows, load_seconds, count_seconds = 0, 0.0, 0.0
     began = time.perf_counter()
     with duckdb.connect(str(data / "bench-read-csv.duckdb")) as con:
-        files = [(s, name) for s in sources for name in (s.csv.people_file, s.csv.events_file)]
+        files = [
+            (s, name) for s in sources for name in (s.csv.people_file, s.csv.events_file) if name
+        ]
         for number, (s, name) in enumerate(files):
             args = [str(s.location(data) / name), s.csv.delimiter]
             reader = "read_csv(?, all_varchar=true, header=true, delim=?, ignore_errors=true)"

@@ -103,8 +103,9 @@ def _prepare(people: int, data: Path, reuse: Path | None) -> None:
     if reuse is not None:
         data.mkdir(parents=True)
         shutil.copyfile(reuse / WAREHOUSE_FILE, data / WAREHOUSE_FILE)
-        for name in ("extracts", "sources.toml"):
-            (data / name).symlink_to((reuse / name).resolve())
+        for name in ("extracts", "sources.toml", "truth"):
+            if (reuse / name).exists():
+                (data / name).symlink_to((reuse / name).resolve())
         return
     run_measured(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
     _people_only(data)
@@ -117,13 +118,31 @@ def _bench_size(people: int, data: Path, spark: bool) -> list[dict[str, Any]]:
         duck, seconds, peak = run_measured(["link", "--data", str(data)])
     except UserError as error:  # a failure at one size is a figure too; the others stand
         return [{"people": people, "engine": "duckdb", "failed": str(error), "met": False}]
-    rows.append(_row(people, "duckdb", duck["link"], seconds, peak, None))
+    rows.append(_row(people, "duckdb", duck["link"], seconds, peak, None) | _accuracy(data))
     if spark:
         figures, spark_seconds, spark_peak = run_measured(
             ["link", "--data", str(data), "--engine", "spark"]
         )
-        rows.append(_row(people, "spark", figures["link"], spark_seconds, spark_peak, seconds))
+        rows.append(
+            _row(people, "spark", figures["link"], spark_seconds, spark_peak, seconds)
+            | _accuracy(data)
+        )
     return rows
+
+
+def _accuracy(data: Path) -> dict[str, Any]:
+    """F1 and blocking recall of the run just timed, so speed is never bought with accuracy
+    (measured after the clock stops, against synth's truth)."""
+    from neighbourhood.linkage.evaluate import evaluate
+
+    if not (data / "truth").exists():
+        return {"f1": None, "blocking_recall": None, "lowest_group_f1": None}
+    overall = (result := evaluate(data, data / "truth"))["overall"]
+    return {
+        "f1": overall["f1"],
+        "blocking_recall": overall["blocking_recall"],
+        "lowest_group_f1": result["lowest_group_f1"],
+    }
 
 
 def _row(
@@ -163,6 +182,9 @@ def _print(results: list[dict[str, Any]]) -> None:
         ("per record", lambda r: f"{r['comparisons_per_record']:.1f}"),
         ("seconds", lambda r: f"{r['seconds']:.1f}"),
         ("records/s", lambda r: f"{r['records_per_second']:,}"),
+        ("F1", lambda r: _figure(r.get("f1"))),
+        ("lowest group F1", lambda r: _figure(r.get("lowest_group_f1"))),
+        ("blocking recall", lambda r: _figure(r.get("blocking_recall"))),
     )
     print_engine_results(
         "neighbourhood bench link",
@@ -184,7 +206,8 @@ def _people_only(data: Path) -> None:
     for source in registry.load(data):
         where = source.location(data)
         if source.csv is not None:
-            _keep_header(where / source.csv.events_file)
+            if source.csv.has_events:
+                _keep_header(where / source.csv.events_file)
         elif source.format == "fhir-ndjson":
             for path in where.iterdir():
                 if not path.name.startswith("Patient."):
@@ -210,3 +233,7 @@ def _patients_only(path: Path) -> None:
     ]
     with opener(path, "wb") as stream:
         stream.write(orjson.dumps(bundle))
+
+
+def _figure(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -125,6 +126,73 @@ def add_source(
             "ingest will refuse it until one is added"
         )
     console.print(f"Registered '{source_id}' in {written}")
+
+
+@sources_app.command("check")
+def check_source_command(
+    source_id: Annotated[str, typer.Argument(help="The source to check, by its id.")],
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Try a CSV feed's declaration against its files before ingesting them.
+
+    Names each mismatch with its file, line and column and what was expected. Exits with
+    code 2 if ingest would refuse a file; mismatches that would only flag or quarantine
+    some records are listed, and the exit code is 0.
+    """
+    from neighbourhood.ingest.check import check_source
+
+    data_dir = resolve_data_dir(data)
+    (source,) = registry.find(registry.load(data_dir), [source_id])
+    checks = check_source(source, data_dir)
+    refused = any(c.refused for c in checks)
+    if as_json:
+        print_json(
+            {
+                "source": source.id,
+                "files": [
+                    {
+                        "path": c.path,
+                        "kind": c.kind,
+                        "rows": c.rows,
+                        "refused": c.refused,
+                        "mismatches": [m.as_dict() for m in c.mismatches],
+                    }
+                    for c in checks
+                ],
+            }
+        )
+    else:
+        _print_checks(source.id, checks)
+    if refused:
+        raise typer.Exit(2)
+
+
+def _print_checks(source_id: str, checks: list[Any]) -> None:
+    for check in checks:
+        name = Path(check.path).name
+        if not check.mismatches:
+            console.print(f"[green]✓[/green] {name}: {check.rows:,} rows fit the declaration")
+            continue
+        table = Table(title=f"{source_id}: {name}")
+        for column in ("line", "column", "problem", "rows like it"):
+            table.add_column(column)
+        for m in check.mismatches:
+            table.add_row(
+                "–" if m.line is None else str(m.line), m.column or "–", m.problem, f"{m.count:,}"
+            )
+        console.print(table)
+        if check.refused:
+            err_console.print(
+                f"[bold red]error:[/bold red] ingest would refuse {name}: fix the file or the "
+                f"declaration of '{source_id}' in sources.toml",
+                highlight=False,
+            )
+        else:
+            console.print(
+                f"{name}: {check.rows:,} rows would load; the rows above would be flagged or "
+                "quarantined, with their reasons"
+            )
 
 
 def ingest_command(
@@ -281,12 +349,16 @@ def link_command(
     ctx: typer.Context,
     data: DataOption = None,
     evaluate: Annotated[
-        bool, typer.Option("--evaluate", help="Measure the linkage against synth's ground truth.")
+        bool, typer.Option("--evaluate", help="Measure the linkage against a ground truth.")
     ] = False,
     truth: Annotated[
         Path | None,
         typer.Option(
-            "--truth", help="Ground truth directory (default: DATA/truth).", show_default=False
+            "--truth",
+            help="synth's truth directory (default: DATA/truth), or a CSV file with columns "
+            "source, record_key, entity_id and any group columns "
+            "(docs/reference/linkage-truth.md).",
+            show_default=False,
         ),
     ] = None,
     engine: EngineOption = EngineName.duckdb,
@@ -294,8 +366,9 @@ def link_command(
 ) -> None:
     """Link records: NHS number with date of birth first, then Splink for the rest.
 
-    With --evaluate, print pairwise precision, recall and F1 against synth's ground truth,
-    overall and by ethnic group, deprivation quintile, age band and sex.
+    With --evaluate, print blocking recall (the share of true pairs ever compared) and
+    pairwise precision, recall and F1 against a ground truth, overall and by group: synth's
+    ethnic group, deprivation quintile, age band and sex, or a truth file's own groups.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -381,23 +454,49 @@ def review_command(
     for p in pairs:
         table.add_row(
             p["pair"],
-            f"{p['match_probability']:.2f}",
-            _describe_record(p["left"]),
-            _describe_record(p["right"]),
+            probability_text(p["match_probability"]),
+            describe_record(p["left"]),
+            describe_record(p["right"]),
         )
     console.print(table)
 
 
-def _describe_record(record: dict[str, Any]) -> str:
+MISSING = "(missing)"
+
+
+def probability_text(value: float) -> str:
+    """Four places, cut rather than rounded: 0.89996 reads 0.8999, never the 0.9 threshold."""
+    return f"{math.floor(round(value * 10_000, 6)) / 10_000:.4f}"
+
+
+def describe_record(record: dict[str, Any]) -> str:
+    """One record as a reviewer reads it; a field the partner left empty says so."""
+
+    def shown(key: str) -> str:
+        value = record.get(key)
+        return MISSING if value is None or str(value).strip() == "" else str(value)
+
+    name = f"{shown('given_name')} {shown('family_name')}"
+    if record.get("given_name") is None and record.get("family_name") is None:
+        name = "name (missing)"
     return (
-        f"{record['given_name']} {record['family_name']}, born {record['date_of_birth']}, "
-        f"{record['postcode']} ({record['record'].split('|')[0]})"
+        f"{name}, born {shown('date_of_birth')}, postcode {shown('postcode')}, "
+        f"address {shown('address')} ({record['record'].split('|')[0]})"
     )
 
 
 def _print_evaluation(result: dict[str, Any]) -> None:
     table = Table(title="Linkage against the ground truth")
-    for column in ("group", "records", "people", "precision", "recall", "F1"):
+    for column in (
+        "group",
+        "records",
+        "people",
+        "true pairs",
+        "blocking recall",
+        "precision",
+        "recall",
+        "F1",
+    ):
         table.add_column(column, justify="left" if column == "group" else "right")
 
     def row(label: str, m: dict[str, Any]) -> None:
@@ -405,9 +504,11 @@ def _print_evaluation(result: dict[str, Any]) -> None:
             label,
             f"{m['records']:,}",
             f"{m['true_people']:,}",
-            f"{m['pairwise_precision']}",
-            f"{m['pairwise_recall']}",
-            f"{m['f1']}",
+            f"{m['true_pairs']:,}",
+            _figure(m["blocking_recall"]),
+            _figure(m["pairwise_precision"]),
+            _figure(m["pairwise_recall"]),
+            _figure(m["f1"]),
         )
 
     row("overall", result["overall"])
@@ -415,3 +516,19 @@ def _print_evaluation(result: dict[str, Any]) -> None:
         for value, metrics in values.items():
             row(f"{group}: {value}", metrics)
     console.print(table)
+    naive = result.get("naive_baseline")
+    if naive:
+        console.print(
+            f"How hard the data is: linking on {naive['rule']} alone gives precision "
+            f"{_figure(naive['pairwise_precision'])}, recall {_figure(naive['pairwise_recall'])}, "
+            f"F1 {_figure(naive['f1'])}."
+        )
+    if result.get("truth_records_not_linked"):
+        console.print(
+            f"{result['truth_records_not_linked']:,} record(s) in the truth are not in the "
+            "warehouse and were left out (check their source and record_key)."
+        )
+
+
+def _figure(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from neighbourhood.costs import cost_of, unit_costs
 from neighbourhood.ingest.files import READ_BLOCK, FileRefused, open_binary
-from neighbourhood.ingest.registry import CsvSpec, Source
+from neighbourhood.ingest.registry import CsvSpec, Source, headers
 from neighbourhood.standards import snomed
 from neighbourhood.warehouse import Warehouse
 
@@ -138,7 +138,9 @@ def _utf8_copy(path: Path, spec: CsvSpec) -> Path:
     return Path(handle.name)
 
 
-def _check_header(readable: Path, path: Path, spec: CsvSpec, columns: dict[str, str]) -> None:
+def _check_header(
+    readable: Path, path: Path, spec: CsvSpec, columns: dict[str, str | tuple[str, ...]]
+) -> None:
     with open_binary(readable) as stream:
         first = stream.readline(1024 * 1024)
     if not first.strip():
@@ -154,9 +156,9 @@ def _check_header(readable: Path, path: Path, spec: CsvSpec, columns: dict[str, 
             1,
         ) from error
     header = [h.strip().strip('"') for h in text.split(spec.delimiter)]
-    expected = list(columns.values())
+    expected = headers(columns)
     missing = [c for c in expected if c not in header]
-    extra = [c for c in header if c not in expected]
+    extra = [c for c in header if c not in expected] if spec.extra_columns == "refuse" else []
     if missing or extra:
         parts = []
         if missing:
@@ -166,7 +168,9 @@ def _check_header(readable: Path, path: Path, spec: CsvSpec, columns: dict[str, 
         raise FileRefused(
             path,
             f"the header has {' and '.join(parts)}; the source declares "
-            f"{', '.join(expected)} (fix the file or the source's columns)",
+            f"{', '.join(expected)} (fix the file or the source's columns"
+            + ('; extra_columns = "ignore" lets it leave columns unmapped' if extra else "")
+            + ")",
             1,
         )
 
@@ -176,7 +180,7 @@ def _read(
     readable: Path,
     path: Path,
     spec: CsvSpec,
-    columns: dict[str, str],
+    columns: dict[str, str | tuple[str, ...]],
     blank: list[int],
 ) -> tuple[ir.Table, pa.Table]:
     """Read the file once into a temporary table, as text, in file order, fields trimmed.
@@ -187,9 +191,9 @@ def _read(
     """
     raw = wh.con.con
     name = SCRATCH
-    fields = [f"{_trimmed(_quoted(c))} AS {_quoted(c)}" for c in dict.fromkeys(columns.values())]
+    fields = [f"{_trimmed(_quoted(c))} AS {_quoted(c)}" for c in headers(columns)]
     if "nhs_number" in columns:
-        column = _quoted(columns["nhs_number"])
+        column = _quoted(str(columns["nhs_number"]))
         fields.append(f"nullif(replace(replace(trim({column}), ' ', ''), '-', ''), '') AS _nhs")
     options = (
         f"all_varchar = true, header = true, delim = {_literal(spec.delimiter)}, "
@@ -401,10 +405,14 @@ def _reject_reason(error_type: str, message: str) -> str:
     return f"the row could not be read: {message.splitlines()[0] if message else error_type}"
 
 
-def _col(table: ir.Table, columns: dict[str, str], role: str) -> ir.StringValue:
+def _col(table: ir.Table, columns: dict[str, str | tuple[str, ...]], role: str) -> ir.StringValue:
     if role not in columns:
         return ibis.null().cast("string")
-    return table[columns[role]]  # trimmed, empty as NULL, by _read
+    column = columns[role]
+    if isinstance(column, str):
+        return table[column]  # trimmed, empty as NULL, by _read
+    # Several columns (an address): the parts sent, joined, missing parts left out.
+    return ibis.literal(", ").join([table[c] for c in column]).nullif("")
 
 
 def _date(value: ir.StringValue, fmt: str) -> ir.DateValue:
@@ -455,7 +463,7 @@ def _people(
         c,
         lambda: (
             rows.filter(unusable(rows)),
-            ibis.literal(c["local_id"]),
+            ibis.literal(str(c["local_id"])),
             ibis.literal("the row has no local identifier, so no event could ever be joined to it"),
         ),
     )
@@ -515,6 +523,9 @@ def _people_rows(spec: CsvSpec, usable: ir.Table) -> ir.Table:
         practice_ods=_col(t, c, "practice"),
         date_of_death=ibis.null().cast("date"),
         flags=flags,
+        house_number=_col(t, c, "house_number"),
+        street=_col(t, c, "street"),
+        locality=_col(t, c, "locality"),
     )
 
 
@@ -547,8 +558,8 @@ def _flagged(wh: Warehouse, name: str, file_id: int) -> int:
     return int(found[0]) if found else 0
 
 
-def _raw(t: ir.Table, columns: dict[str, str], spec: CsvSpec) -> ir.StringValue:
-    parts = [t[name].fill_null("") for name in columns.values()]
+def _raw(t: ir.Table, columns: dict[str, str | tuple[str, ...]], spec: CsvSpec) -> ir.StringValue:
+    parts = [t[name].fill_null("") for name in headers(columns)]
     joined = parts[0]
     for part in parts[1:]:
         joined = joined + spec.delimiter + part
@@ -560,7 +571,7 @@ def _quarantine_rows(
     shape: tuple[object, ...],
     given: dict[str, object],
     spec: CsvSpec,
-    columns: dict[str, str],
+    columns: dict[str, str | tuple[str, ...]],
     build: Callable[[], tuple[ir.Table, ir.StringValue, ir.StringValue]],
 ) -> int:
     """Quarantine the rows ``build`` gives (as read, with their lines), with the field at
@@ -586,7 +597,7 @@ def _events(
     """Rows with a local identifier and a date become events; the rest are quarantined."""
     c = spec.event_columns
     fmt = spec.event_date_format
-    date_label = c["date"]
+    date_label = str(c["date"])
 
     def usable(t: ir.Table) -> ir.BooleanValue:
         return _col(t, c, "local_id").notnull() & _date(_col(t, c, "date"), fmt).notnull()
@@ -597,7 +608,7 @@ def _events(
         date_text = _col(bad, c, "date")
         return (
             bad,
-            ibis.ifelse(no_key, c["local_id"], date_label),
+            ibis.ifelse(no_key, str(c["local_id"]), date_label),
             ibis.cases(
                 (no_key, "the row has no local identifier, so nobody's record it is"),
                 (
@@ -681,11 +692,11 @@ def _event_rows(source: Source, spec: CsvSpec, t: ir.Table, codes: dict[str, str
     )
 
 
-def _code_statuses(wh: Warehouse, c: dict[str, str]) -> dict[str, str]:
+def _code_statuses(wh: Warehouse, c: dict[str, str | tuple[str, ...]]) -> dict[str, str]:
     """Verhoeff, computed once per distinct code of the file rather than once per row."""
     if "code" not in c:
         return {}
-    distinct = wh.con.con.execute(f"SELECT DISTINCT {_quoted(c['code'])} FROM {SCRATCH}_raw")
+    distinct = wh.con.con.execute(f"SELECT DISTINCT {_quoted(str(c['code']))} FROM {SCRATCH}_raw")
     codes = [x for (x,) in distinct.fetchall() if isinstance(x, str)]
     return {x: "valid" if snomed.is_valid_sctid(x) else "invalid" for x in codes}
 

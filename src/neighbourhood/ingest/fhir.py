@@ -75,6 +75,9 @@ RECORD_COLUMNS = (
     "practice_ods",
     "date_of_death",
     "flags",
+    "house_number",
+    "street",
+    "locality",
 )
 EVENT_COLUMNS = (
     "line",
@@ -359,6 +362,9 @@ def _patient(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[
         practice_ods=practice,
         date_of_death=_date(r.get("deceasedDateTime")),
         flags="; ".join(flags) or None,
+        house_number=None,  # linkage reads both from the first line of the address
+        street=None,
+        locality=address.get("city") or address.get("district"),
     )
 
 

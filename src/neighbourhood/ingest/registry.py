@@ -47,11 +47,17 @@ PEOPLE_ROLES = (
     "dob",
     "sex",
     "address",
+    "house_number",
+    "street",
+    "locality",
     "postcode",
     "ethnicity",
     "practice",
     "has_carer",
 )
+# A role several columns may fill, joined with ", " (the parts of an address).
+JOINED_ROLES = ("address",)
+EXTRA_COLUMNS = ("refuse", "ignore")
 EVENT_ROLES = (
     "event_id",
     "local_id",
@@ -75,14 +81,26 @@ class Agreement:
     expires: dt.date
 
 
+def headers(columns: dict[str, str | tuple[str, ...]]) -> list[str]:
+    """Every column a mapping reads, in order, once."""
+    out: dict[str, None] = {}
+    for value in columns.values():
+        out.update(dict.fromkeys((value,) if isinstance(value, str) else value))
+    return list(out)
+
+
 @dataclass(frozen=True)
 class CsvSpec:
-    """How a partner writes its CSVs: files, columns by role, dates, codes, activities."""
+    """How a partner writes its CSVs: files, columns by role, dates, codes, activities.
+
+    ``events_file`` is empty for a feed of people alone. ``extra_columns`` says what to do
+    with a column the declaration does not map: refuse the file (a changed layout is
+    caught) or ignore it. Every key is described in docs/reference/sources.md."""
 
     people_file: str
     events_file: str
-    people_columns: dict[str, str]
-    event_columns: dict[str, str]
+    people_columns: dict[str, str | tuple[str, ...]]
+    event_columns: dict[str, str | tuple[str, ...]]
     date_format: str
     event_date_format: str
     delimiter: str = ","
@@ -92,6 +110,11 @@ class CsvSpec:
     ethnicity_style: str = "nhs_code"
     activity_role: str = "service"
     activities: dict[str, str] = field(default_factory=dict)
+    extra_columns: str = "refuse"
+
+    @property
+    def has_events(self) -> bool:
+        return bool(self.events_file)
 
 
 @dataclass(frozen=True)
@@ -239,53 +262,114 @@ def _csv(raw: object, where: str, problems: list[str]) -> CsvSpec | None:
     if not isinstance(raw, dict):
         problems.append(f"{where}: a CSV source needs a [source.csv] table describing its columns")
         return None
-    needed = (
+    before = len(problems)
+    unknown_keys = sorted(set(raw) - CSV_KEYS)
+    if unknown_keys:
+        problems.append(
+            f"{where}: csv has unknown key(s) {', '.join(unknown_keys)} "
+            f"(known: {', '.join(sorted(CSV_KEYS))})"
+        )
+    has_events = bool(raw.get("events_file"))
+    needed = ["people_file", "people_columns", "date_format"]
+    if has_events:
+        needed += ["event_columns", "event_date_format"]
+    missing = [k for k in needed if k not in raw]
+    if missing:
+        problems.append(f"{where}: csv needs {', '.join(missing)}")
+        return None
+    people = _columns(raw["people_columns"], "people_columns", PEOPLE_ROLES, where, problems)
+    events = _columns(raw.get("event_columns", {}), "event_columns", EVENT_ROLES, where, problems)
+    if "local_id" not in people:
+        problems.append(f"{where}: csv people_columns must map 'local_id'")
+    if has_events:
+        for role in ("local_id", "date"):
+            if role not in events:
+                problems.append(f"{where}: csv event_columns must map '{role}'")
+    elif events:
+        problems.append(f"{where}: csv event_columns are declared but there is no events_file")
+    encoding = raw.get("encoding", "utf-8")
+    if encoding not in ENCODINGS:
+        problems.append(f"{where}: csv encoding must be one of {', '.join(ENCODINGS)}")
+    for key in ("date_format", "event_date_format"):
+        if key in raw and "%" not in str(raw[key]):
+            problems.append(f"{where}: csv {key} must be a strftime format such as %d/%m/%Y")
+    extra = raw.get("extra_columns", "refuse")
+    if extra not in EXTRA_COLUMNS:
+        problems.append(f"{where}: csv extra_columns must be one of {', '.join(EXTRA_COLUMNS)}")
+    delimiter = raw.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        problems.append(f"{where}: csv delimiter must be one character (got {delimiter!r})")
+    sex_codes = raw.get("sex_codes", {"male": "M", "female": "F"})
+    if not isinstance(sex_codes, dict) or not {"male", "female"} <= set(sex_codes):
+        problems.append(f"{where}: csv sex_codes must map male and female to the codes sent")
+    if len(problems) > before:
+        return None
+    return CsvSpec(
+        people_file=raw["people_file"],
+        events_file=raw.get("events_file") or "",
+        people_columns=people,
+        event_columns=events,
+        date_format=raw["date_format"],
+        event_date_format=raw.get("event_date_format", "%Y-%m-%d"),
+        delimiter=delimiter,
+        encoding=encoding,
+        sex_codes={k: str(v) for k, v in sex_codes.items()},
+        nhs_number_style=raw.get("nhs_number_style", "plain"),
+        ethnicity_style=raw.get("ethnicity_style", "nhs_code"),
+        activity_role=raw.get("activity_role", "service"),
+        activities=dict(raw.get("activities", {})),
+        extra_columns=extra,
+    )
+
+
+CSV_KEYS = frozenset(
+    {
         "people_file",
         "events_file",
         "people_columns",
         "event_columns",
         "date_format",
         "event_date_format",
-    )
-    missing = [k for k in needed if k not in raw]
-    if missing:
-        problems.append(f"{where}: csv needs {', '.join(missing)}")
-        return None
-    people, events = raw["people_columns"], raw["event_columns"]
-    for name, mapping, roles, required in (
-        ("people_columns", people, PEOPLE_ROLES, ("local_id",)),
-        ("event_columns", events, EVENT_ROLES, ("local_id", "date")),
-    ):
-        unknown = sorted(set(mapping) - set(roles))
-        if unknown:
-            problems.append(
-                f"{where}: csv {name} has unknown roles {', '.join(unknown)} "
-                f"(known: {', '.join(roles)})"
-            )
-        for role in required:
-            if role not in mapping:
-                problems.append(f"{where}: csv {name} must map '{role}'")
-    encoding = raw.get("encoding", "utf-8")
-    if encoding not in ENCODINGS:
-        problems.append(f"{where}: csv encoding must be one of {', '.join(ENCODINGS)}")
-    for key in ("date_format", "event_date_format"):
-        if "%" not in str(raw[key]):
-            problems.append(f"{where}: csv {key} must be a strftime format such as %d/%m/%Y")
-    return CsvSpec(
-        people_file=raw["people_file"],
-        events_file=raw["events_file"],
-        people_columns=dict(people),
-        event_columns=dict(events),
-        date_format=raw["date_format"],
-        event_date_format=raw["event_date_format"],
-        delimiter=raw.get("delimiter", ","),
-        encoding=encoding,
-        sex_codes=dict(raw.get("sex_codes", {"male": "M", "female": "F"})),
-        nhs_number_style=raw.get("nhs_number_style", "plain"),
-        ethnicity_style=raw.get("ethnicity_style", "nhs_code"),
-        activity_role=raw.get("activity_role", "service"),
-        activities=dict(raw.get("activities", {})),
-    )
+        "delimiter",
+        "encoding",
+        "sex_codes",
+        "nhs_number_style",
+        "ethnicity_style",
+        "activity_role",
+        "activities",
+        "extra_columns",
+    }
+)
+
+
+def _columns(
+    raw: object, name: str, roles: tuple[str, ...], where: str, problems: list[str]
+) -> dict[str, str | tuple[str, ...]]:
+    """A role-to-column mapping: each value a column name, or for an address a list."""
+    if not isinstance(raw, dict):
+        problems.append(f'{where}: csv {name} must be a table of role = "column"')
+        return {}
+    unknown = sorted(set(raw) - set(roles))
+    if unknown:
+        problems.append(
+            f"{where}: csv {name} has unknown roles {', '.join(unknown)} "
+            f"(known: {', '.join(roles)})"
+        )
+    out: dict[str, str | tuple[str, ...]] = {}
+    for role, value in raw.items():
+        if isinstance(value, str) and value:
+            out[role] = value
+        elif (
+            role in JOINED_ROLES
+            and isinstance(value, list)
+            and value
+            and all(isinstance(v, str) and v for v in value)
+        ):
+            out[role] = tuple(value)
+        elif role in roles:
+            allowed = "a column name or a list of them" if role in JOINED_ROLES else "a column name"
+            problems.append(f"{where}: csv {name} '{role}' must be {allowed} (got {value!r})")
+    return out
 
 
 def _document(s: Source) -> dict[str, Any]:
@@ -317,7 +401,12 @@ def _document(s: Source) -> dict[str, Any]:
             "ethnicity_style": c.ethnicity_style,
             "activity_role": c.activity_role,
             "activities": c.activities,
-            "people_columns": c.people_columns,
-            "event_columns": c.event_columns,
+            "extra_columns": c.extra_columns,
+            "people_columns": _listed(c.people_columns),
+            "event_columns": _listed(c.event_columns),
         }
     return out
+
+
+def _listed(columns: dict[str, str | tuple[str, ...]]) -> dict[str, str | list[str]]:
+    return {k: v if isinstance(v, str) else list(v) for k, v in columns.items()}

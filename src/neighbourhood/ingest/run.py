@@ -219,10 +219,10 @@ def _files(source: Source, data_dir: Path) -> list[tuple[Path, str]]:
             raise UserError(
                 f"{location} does not exist: check source '{source.id}' in sources.toml"
             )
-        return [
-            (location / source.csv.people_file, "people"),
-            (location / source.csv.events_file, "events"),
-        ]
+        files = [(location / source.csv.people_file, "people")]
+        if source.csv.has_events:  # a feed of people alone has no events file
+            files.append((location / source.csv.events_file, "events"))
+        return files
     if source.format in REFERENCE_FORMATS:
         return [(p, source.format) for p in files_of(location, (".csv",))]
     return [(p, "fhir") for p in files_of(location, FHIR_SUFFIXES)]

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import Linker, SettingsCreator, block_on
+from splink import ColumnExpression, Linker, SettingsCreator, block_on
 from splink.clustering import cluster_pairwise_predictions_at_threshold
+from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.exceptions import EMTrainingException
 
 from neighbourhood.errors import UserError
 from neighbourhood.linkage.config import LinkageConfig
@@ -29,23 +35,115 @@ class Linked:
     comparisons: int
 
 
-def settings(config: LinkageConfig) -> SettingsCreator:
+def settings(config: LinkageConfig, prior: float) -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=[
-            cl.ExactMatch("nhs_number"),
-            cl.NameComparison("given").configure(term_frequency_adjustments=True),
-            cl.NameComparison("family").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("dob", input_is_string=False),
-            cl.ExactMatch("sex"),
-            cl.PostcodeComparison("postcode"),
-        ],
+        probability_two_random_records_match=prior,
+        comparisons=list(comparisons()),
         blocking_rules_to_generate_predictions=[block_on(*rule) for rule in config.blocking],
         # Only the pair and its probability are read back: carrying both records' fields
         # through every prediction doubles what Spark shuffles and writes.
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
+    )
+
+
+def comparisons() -> list[ComparisonCreator]:
+    """Every field partners send, each with the levels its real errors fall into (ADR 15)."""
+    return [
+        cl.ExactMatch("nhs_number"),
+        _name("given", "family", nickname=True),
+        _name("family", "given", nickname=False),
+        _date_of_birth(),
+        cl.ExactMatch("sex"),
+        _postcode(),
+        cl.ExactMatch("house_number"),
+        _place("street"),
+        _place("locality"),
+    ]
+
+
+def _name(column: str, other: str, *, nickname: bool) -> ComparisonCreator:
+    """Exact (term-frequency adjusted), a familiar form, swapped with the other name, then
+    Jaro-Winkler similarity falling away."""
+    levels: list[ComparisonLevelCreator | dict[str, Any]] = [
+        cll.NullLevel(column),
+        cll.ExactMatchLevel(column, term_frequency_adjustments=True),
+    ]
+    if nickname:
+        levels.append(
+            cll.ArrayIntersectLevel("given_forms").configure(
+                label_for_charts="Familiar form of the same name"
+            )
+        )
+    levels += [
+        cll.ColumnsReversedLevel(column, other, symmetrical=True).configure(
+            label_for_charts="Given and family names swapped"
+        ),
+        cll.JaroWinklerLevel(column, 0.92),
+        cll.JaroWinklerLevel(column, 0.88),
+        cll.JaroWinklerLevel(column, 0.7),
+        cll.ElseLevel(),
+    ]
+    return cl.CustomComparison(levels, output_column_name=column)
+
+
+def _date_of_birth() -> ComparisonCreator:
+    """Exact; day and month swapped; one character mistyped (a year slip like 1956 and 1965
+    among them); within a month; within a year."""
+    as_text = ColumnExpression("dob").cast_to_string()
+    return cl.CustomComparison(
+        [
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.ExactMatchLevel("dob_key").configure(label_for_charts="Day and month swapped"),
+            cll.DamerauLevenshteinLevel(as_text, 1).configure(
+                label_for_charts="One character mistyped or transposed"
+            ),
+            cll.AbsoluteDateDifferenceLevel(
+                "dob", input_is_string=False, threshold=1, metric="month"
+            ),
+            cll.AbsoluteDateDifferenceLevel(
+                "dob", input_is_string=False, threshold=1, metric="year"
+            ),
+            cll.ElseLevel(),
+        ],
+        output_column_name="dob",
+    )
+
+
+def _postcode() -> ComparisonCreator:
+    """Exact; one character different (any country's postcodes); then, for a UK postcode,
+    the same sector and the same district."""
+    return cl.CustomComparison(
+        [
+            cll.NullLevel("postcode"),
+            cll.ExactMatchLevel("postcode"),
+            cll.DamerauLevenshteinLevel("postcode", 1).configure(
+                label_for_charts="One character mistyped or transposed"
+            ),
+            cll.ExactMatchLevel("postcode_sector").configure(label_for_charts="Same sector"),
+            cll.ExactMatchLevel("postcode_district").configure(label_for_charts="Same district"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="postcode",
+    )
+
+
+def _place(column: str) -> ComparisonCreator:
+    """A street or locality: exact (term-frequency adjusted), then one or two characters
+    apart. Edit distance, not Jaro-Winkler: the engines' Jaro-Winkler functions disagree on
+    strings of several words, and the method must be the same on both (ADR 15)."""
+    return cl.CustomComparison(
+        [
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column, term_frequency_adjustments=True),
+            cll.DamerauLevenshteinLevel(column, 1),
+            cll.DamerauLevenshteinLevel(column, 2),
+            cll.ElseLevel(),
+        ],
+        output_column_name=column,
     )
 
 
@@ -85,7 +183,7 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
     engine.load("records", records)
     engine.load("decisions", decisions.cast(DECISIONS))
     if n > 1:
-        _predict(engine, config, n)
+        _predict(engine, records, config)
     else:
         engine.create("predictions", f"{NO_EDGES} WHERE 1 = 0")
     engine.create(
@@ -104,7 +202,10 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
             FROM decisions WHERE decision = 'same person'
         )
         SELECT unique_id_l, unique_id_r, max(match_probability) AS match_probability,
-               max_by(rule, match_probability) AS rule
+               -- a reviewer's decision, then the NHS number, name the pair when the model
+               -- is as sure (its probability can round to 1.0)
+               max_by(rule, match_probability + CASE rule WHEN '{CLERICAL}' THEN 2
+                      WHEN '{DETERMINISTIC}' THEN 1 ELSE 0 END) AS rule
         FROM candidates c
         WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.decision = 'different people'
                           AND d.unique_id_l = c.unique_id_l AND d.unique_id_r = c.unique_id_r)
@@ -149,24 +250,83 @@ EDGES = pa.schema(
 )
 
 
-def _predict(engine: Engine, config: LinkageConfig, n: int) -> None:
+def prior(records: pa.Table, config: LinkageConfig) -> float:
+    """How likely two records picked at random are to be one person (Splink's lambda):
+    the pairs any prior rule finds, over the share of true pairs they are taken to find,
+    over all pairs.
+
+    Counted in DuckDB on the records in memory, whichever engine links them, so both
+    engines start from the same figure. A feed without NHS numbers is counted by the rules
+    on names, date of birth and address; an estimate of 0 or 1 never reaches Splink."""
+    n = records.num_rows
+    con = duckdb.connect()
+    try:
+        # Pairs are kept as row numbers, not ids: at ICS size there are millions of them.
+        keyed = records.select(sorted(_rule_columns(config)))
+        con.register("records", keyed.append_column("_i", pa.array(range(n), pa.int64())))
+        pairs = " UNION ".join(
+            "SELECT l._i AS l, r._i AS r FROM records l JOIN records r ON "
+            + " AND ".join(f'l."{c}" = r."{c}"' for c in rule)
+            + " AND l._i < r._i"
+            for rule in config.prior_rules
+        )
+        found = con.execute(f"SELECT count(*) FROM ({pairs})").fetchone()
+    finally:
+        con.close()
+    observed = int(found[0]) if found else 0
+    total = n * (n - 1) / 2
+    rules = "; ".join("+".join(rule) for rule in config.prior_rules)
+    if observed == 0:
+        raise UserError(
+            f"no two of the {n:,} records agree on any prior rule ({rules}), so how often "
+            "records match cannot be estimated: set prior_rules in linkage.toml to columns "
+            "your feeds fill in"
+        )
+    estimate = observed / config.prior_recall / total
+    if estimate >= 1:
+        raise UserError(
+            f"the prior rules ({rules}) make every pair of the {n:,} records a match, which "
+            "cannot be: make prior_rules in linkage.toml more specific or lower prior_recall"
+        )
+    return float(estimate)
+
+
+def _rule_columns(config: LinkageConfig) -> set[str]:
+    return {c for rule in config.prior_rules for c in rule}
+
+
+def _predict(engine: Engine, records: pa.Table, config: LinkageConfig) -> None:
+    n = records.num_rows
+    lam = prior(records, config)
     # Splink's training notes (levels not seen in a sample) are for its developers, not ours.
-    linker = Linker(engine.db_api.register("records"), settings(config), log_level=logging.ERROR)
+    linker = Linker(
+        engine.db_api.register("records"), settings(config, lam), log_level=logging.ERROR
+    )
     sample = min(1.0, 300_000 / n)
     training = linker.training
-    training.estimate_probability_two_random_records_match(
-        [block_on("nhs_number", "dob")], recall=0.9
-    )
     # One pass over the sampled pairs for each comparison: in chunks, Splink stops as soon
     # as every level has been seen 100 times, and each chunk is a query (a Spark job).
     training.estimate_u_using_random_sampling(
         max_pairs=config.u_sample_pairs, seed=config.seed, num_chunks=1
     )
     # Each EM pass leaves out the fields it blocks on: dob trains names, sex and postcode;
-    # names train dob, sex and postcode. (Postcode alone makes blocks far too large.)
-    for rule in (block_on("dob"), block_on("family", "given")):
-        training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=config.em_max_pairs, record_sample_proportion=sample
+    # names train dob, sex and postcode. (Postcode alone makes blocks far too large.) A
+    # pass whose rule finds no pair (feeds without dates of birth) is left out.
+    trained = []
+    for rule in config.training_rules:
+        try:
+            training.estimate_parameters_using_expectation_maximisation(
+                block_on(*rule), max_pairs=config.em_max_pairs, record_sample_proportion=sample
+            )
+        except EMTrainingException:
+            continue
+        trained.append(rule)
+    if not trained:
+        rules = "; ".join("+".join(rule) for rule in config.training_rules)
+        raise UserError(
+            f"no two records agree on any training rule ({rules}), so the model cannot "
+            "learn how often true matches agree: set training_rules in linkage.toml to "
+            "columns your feeds fill in"
         )
     with engine.scoring():
         predictions = linker.inference.predict(threshold_match_probability=config.review_from)

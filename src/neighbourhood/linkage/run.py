@@ -209,8 +209,8 @@ def pending_review(data_dir: Path) -> list[dict[str, Any]]:
     try:
         rows = wh.con.con.execute("""
             SELECT c.pair_id, c.match_probability, c.unique_id_l, c.unique_id_r,
-                   l.given_name, l.family_name, l.date_of_birth, l.postcode,
-                   r.given_name, r.family_name, r.date_of_birth, r.postcode
+                   l.given_name, l.family_name, l.date_of_birth, l.postcode, l.address,
+                   r.given_name, r.family_name, r.date_of_birth, r.postcode, r.address
             FROM clerical_review c
             JOIN source_records l ON l.source_id || '|' || l.record_key = c.unique_id_l
             JOIN source_records r ON r.source_id || '|' || r.record_key = c.unique_id_r
@@ -221,14 +221,14 @@ def pending_review(data_dir: Path) -> list[dict[str, Any]]:
         """).fetchall()
     finally:
         wh.close()
-    keys = ("given_name", "family_name", "date_of_birth", "postcode")
+    keys = ("given_name", "family_name", "date_of_birth", "postcode", "address")
     return [
         {
             "pair": row[0],
-            "match_probability": round(row[1], 4),
-            "left": {"record": row[2]} | {k: _text(v) for k, v in zip(keys, row[4:8], strict=True)},
+            "match_probability": row[1],
+            "left": {"record": row[2]} | {k: _text(v) for k, v in zip(keys, row[4:9], strict=True)},
             "right": {"record": row[3]}
-            | {k: _text(v) for k, v in zip(keys, row[8:12], strict=True)},
+            | {k: _text(v) for k, v in zip(keys, row[9:14], strict=True)},
         }
         for row in rows
     ]
@@ -258,16 +258,23 @@ def decide(data_dir: Path, pair: str, same_person: bool) -> None:
 
 def _write_persons(wh: Warehouse, run_id: int, sectors: dict[str, str]) -> None:
     """Resolved demographics: each field from the highest-precedence record that has it
-    (general practice first, then acute, community, ...; the latest extract first; ADR 7)."""
+    (general practice first, then acute, community, ...; the latest extract first; ADR 7);
+    a stated ethnicity and a postcode in the postcode directory first (ADR 15)."""
     wh.con.raw_sql("DELETE FROM persons")
     rank = " ".join(
         f"WHEN '{source}' THEN {SECTOR_PRECEDENCE.get(sector, 9)}"
         for source, sector in sectors.items()
         if "'" not in source
     )
-    fields = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode")
+    fields = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex")
     picks = ", ".join(
         f"arg_min({f}, precedence) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in fields
+    )
+    # A postcode the postcode directory knows gives way to none: a mistyped one in the GP
+    # record would leave the person with no LSOA, and so no deprivation or neighbourhood.
+    picks += (
+        ", coalesce(arg_min(postcode, precedence) FILTER (WHERE known_postcode), "
+        "arg_min(postcode, precedence) FILTER (WHERE postcode IS NOT NULL)) AS postcode"
     )
     # Ethnicity "not stated" (code Z) gives way to a record that states it.
     picks += (
@@ -281,7 +288,9 @@ def _write_persons(wh: Warehouse, run_id: int, sectors: dict[str, str]) -> None:
                {run_id} AS run_id
         FROM (
             SELECT i.person_id, r.*,
-                   (CASE r.source_id {rank} ELSE 9 END) * 1e12 - r.file_id AS precedence
+                   (CASE r.source_id {rank} ELSE 9 END) * 1e12 - r.file_id AS precedence,
+                   replace(upper(r.postcode), ' ', '') IN (SELECT postcode FROM postcodes)
+                       AS known_postcode
             FROM person_index i
             JOIN (SELECT s.*, row_number() OVER (PARTITION BY s.source_id, s.record_key
                                                   ORDER BY s.file_id DESC) AS n

@@ -127,23 +127,21 @@ class FhirWriter:
             if r.nhs_number[i]:
                 ids.insert(0, f'{{"system":"{NHS_NUMBER_SYSTEM}","value":"{r.nhs_number[i]}"}}')
             parts.append(f',"identifier":[{",".join(ids)}]')
-            parts.append(
-                f',"name":[{{"use":"official","family":{_j(r.family[i])},'
-                f'"given":[{_j(r.given[i])}]}}]'
-            )
+            given = f',"given":[{_j(r.given[i])}]' if r.given[i] else ""
+            parts.append(f',"name":[{{"use":"official","family":{_j(r.family[i])}{given}}}]')
             parts.append(f',"gender":"{"female" if r.female[i] else "male"}"')
             birth = births[i]
             if r.malformed[i] == "impossible_date":
                 birth = birth[:4] + "-02-31"
-            parts.append(f',"birthDate":"{birth}"')
+            if not r.dob_missing[i]:
+                parts.append(f',"birthDate":"{birth}"')
             if with_deaths and p.death_date[person] >= 0:
                 parts.append(f',"deceasedDateTime":"{deaths[i]}"')
-            street = g.lsoa_streets[lsoa][int(r.street[i])]
-            postcode = g.lsoa_postcodes[lsoa][int(r.postcode[i])]
             town = g.places[int(g.lsoa_place[lsoa])][1]
+            postcode = f',"postalCode":"{r.postcode_text[i]}"' if r.postcode_text[i] else ""
             parts.append(
-                f',"address":[{{"use":"home","line":[{_j(f"{r.house_number[i]} {street}")}],'
-                f'"city":{_j(town)},"postalCode":"{postcode}"}}]'
+                f',"address":[{{"use":"home","line":[{_j(r.address_line[i])}],'
+                f'"city":{_j(town)}{postcode}}}]'
             )
             parts.append(
                 f',"generalPractitioner":[{{"type":"Organization","identifier":'

@@ -13,15 +13,16 @@ from neighbourhood.ingest.registry import DATA_SECTORS
 
 SECTORS = DATA_SECTORS
 
-# How often a partner's record lacks an NHS number: common in social care and VCFSE.
+# How often a partner's record lacks an NHS number: most VCFSE and many social care
+# records have none (ADR 15).
 DEFAULT_NHS_NUMBER_MISSING: dict[str, float] = {
     "general_practice": 0.002,
     "acute": 0.01,
-    "community": 0.03,
-    "mental_health": 0.04,
-    "social_care": 0.25,
-    "public_health": 0.08,
-    "vcfse": 0.6,
+    "community": 0.05,
+    "mental_health": 0.05,
+    "social_care": 0.35,
+    "public_health": 0.1,
+    "vcfse": 0.8,
 }
 
 
@@ -38,12 +39,23 @@ class DefectRates:
         default_factory=lambda: dict(DEFAULT_NHS_NUMBER_MISSING)
     )
     nhs_number_invalid: float = 0.005
-    name_typo: float = 0.02
-    nickname: float = 0.03
+    name_typo: float = 0.04  # a keyboard slip in the given or family name
+    name_ocr: float = 0.01  # characters misread from a scanned form
+    name_phonetic: float = 0.03  # written as it sounds
+    nickname: float = 0.05
+    names_swapped: float = 0.01  # given name in the family name's field and back
+    given_name_missing: float = 0.005
     dob_day_month_swap: float = 0.01
+    dob_typo: float = 0.02  # a year slip or a mistyped day
+    dob_missing: float = 0.01  # never in general practice, which registers no one without
+    postcode_typo: float = 0.02
+    postcode_missing: float = 0.02
+    street_abbreviated: float = 0.25  # 'Rd' for 'Road'
+    address_typo: float = 0.03
+    house_number_missing: float = 0.02
     surname_change: float = 0.03
     address_change: float = 0.08
-    duplicate_registration: float = 0.01
+    duplicate_registration: float = 0.02  # a person with one to four more records
     malformed_record: float = 0.001
 
     def scaled(self, factor: float) -> DefectRates:

@@ -409,7 +409,15 @@ def _feed_records(
         else FHIR_MALFORMED
     )
     return build_records(
-        pop, person, as_of, world.options.defects, feed.sector, feed.salt, rng, kinds_broken
+        pop,
+        person,
+        as_of,
+        world.options.defects,
+        feed.sector,
+        feed.salt,
+        rng,
+        kinds_broken,
+        world.geo,
     )
 
 

@@ -40,6 +40,9 @@ SOURCE_RECORDS = ibis.schema(
         "practice_ods": "string",
         "date_of_death": "date",
         "flags": "string",
+        "house_number": "string",
+        "street": "string",
+        "locality": "string",
     }
 )
 EVENTS = ibis.schema(

@@ -62,7 +62,8 @@ def csv_source(data: Path, people: bytes, events: bytes, spec: CsvSpec = SPEC) -
     folder = data / "csvfeed"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / spec.people_file).write_bytes(people)
-    (folder / spec.events_file).write_bytes(events)
+    if spec.events_file:
+        (folder / spec.events_file).write_bytes(events)
     source = Source(
         "csvfeed", "ZC1", "Test community", "community", "csv", "csvfeed", AGREEMENT, spec
     )

@@ -36,7 +36,8 @@ def test_duckdb_and_spark_refresh_the_same_outputs(tmp_path: Path) -> None:
     assert (first_info["engine"], second_info["engine"]) == ("duckdb", "spark")
     assert second_info["risk_model"] == first_info["risk_model"]
     assert on_spark.cohorts == on_duckdb.cohorts and on_spark.segments == on_duckdb.segments
-    assert len(first["person_measures"]) == 1_500 and len(first["case_finding"]) > 50
+    # one person a linked record: synth's defects leave the odd record unlinked (ADR 15)
+    assert abs(len(first["person_measures"]) - 1_500) <= 15 and len(first["case_finding"]) > 50
     for table, rows in first.items():
         assert second[table] == rows, table
     assert not list(tmp_path.glob("neighbourhood-refresh-*"))  # Spark's scratch is gone

@@ -42,6 +42,17 @@ def test_every_kind_of_defect_is_planted(large_ics: SynthSummary) -> None:
         "given_name_typo",
         "family_name_typo",
         "dob_day_month_swapped",
+        "given_name_ocr",
+        "family_name_phonetic",
+        "names_swapped",
+        "given_name_missing",
+        "dob_typo",
+        "dob_missing",
+        "postcode_typo",
+        "postcode_missing",
+        "street_abbreviated",
+        "address_typo",
+        "house_number_missing",
         "surname_changed",
         "address_changed",
         "duplicate_registration",
@@ -73,3 +84,18 @@ def test_every_problem_with_defect_settings_is_reported_at_once() -> None:
         DefectRates().with_settings(["typo=0.1", "name_typo=2", "nhs_number_missing.moon=0.1"])
     assert len(caught.value.problems) == 3
     assert "unknown defect 'typo'" in str(caught.value)
+
+
+def test_some_people_have_several_duplicate_records_in_one_feed(large_ics: SynthSummary) -> None:
+    copies: Counter[tuple[str, str]] = Counter(
+        (r["feed"], r["person_id"])
+        for r in truth_rows(large_ics.truth, "records")
+        if r["record_type"] == "Patient" or r["feed"].split("-")[0] not in ("gp", "acute")
+    )
+    most = Counter(copies.values())
+    assert most[2] > most[3] > most[4] > 0 and max(most) <= 5
+
+
+def test_gp_records_always_have_a_date_of_birth(large_ics: SynthSummary) -> None:
+    gp = [r for r in truth_rows(large_ics.truth, "records") if r["feed"].startswith("gp-")]
+    assert gp and not any("dob_missing" in r["defects"] for r in gp)
