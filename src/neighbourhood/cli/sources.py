@@ -390,7 +390,8 @@ def link_command(
         print_json(payload)
         return
     console.print(
-        f"Linked {report.records:,} records into {report.persons:,} people "
+        f"Linked {report.records:,} record{'' if report.records == 1 else 's'} into "
+        f"{report.persons:,} {'person' if report.persons == 1 else 'people'} "
         f"({report.comparisons:,} comparisons after blocking; {report.merges} merges, "
         f"{report.splits} splits since the last run; {report.to_review} pairs to review) "
         f"in {report.seconds:.1f} s"

@@ -250,6 +250,9 @@ EDGES = pa.schema(
 )
 
 
+MAX_PRIOR = 0.999
+
+
 def prior(records: pa.Table, config: LinkageConfig) -> float:
     """How likely two records picked at random are to be one person (Splink's lambda):
     the pairs any prior rule finds, over the share of true pairs they are taken to find,
@@ -282,13 +285,9 @@ def prior(records: pa.Table, config: LinkageConfig) -> float:
             "records match cannot be estimated: set prior_rules in linkage.toml to columns "
             "your feeds fill in"
         )
-    estimate = observed / config.prior_recall / total
-    if estimate >= 1:
-        raise UserError(
-            f"the prior rules ({rules}) make every pair of the {n:,} records a match, which "
-            "cannot be: make prior_rules in linkage.toml more specific or lower prior_recall"
-        )
-    return float(estimate)
+    # A handful of records that are mostly one person can estimate 1 or more: Splink takes
+    # the logarithm of 1 - lambda, so it is held just below.
+    return float(min(observed / config.prior_recall / total, MAX_PRIOR))
 
 
 def _rule_columns(config: LinkageConfig) -> set[str]:
