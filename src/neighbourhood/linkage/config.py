@@ -51,7 +51,7 @@ DEFAULT_BLOCKING = (
     ("postcode", "family"),
     ("postcode_district", "family", "birth_year"),
     ("postcode", "house_number"),
-    ("street", "house_number"),
+    ("street", "house_number", "initials"),
     ("family", "house_number", "locality"),
     ("dob", "house_number"),
     ("dob", "postcode"),

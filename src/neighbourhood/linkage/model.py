@@ -66,7 +66,8 @@ def comparisons() -> list[ComparisonCreator]:
 
 def _name(column: str, other: str, *, nickname: bool) -> ComparisonCreator:
     """Exact (term-frequency adjusted), a familiar form, swapped with the other name, then
-    Jaro-Winkler similarity falling away."""
+    one or two edits apart. Edit distance rather than Jaro-Winkler: DuckDB's and Spark's
+    Jaro-Winkler disagree (ADR 15), and the method must be the same on both engines."""
     levels: list[ComparisonLevelCreator | dict[str, Any]] = [
         cll.NullLevel(column),
         cll.ExactMatchLevel(column, term_frequency_adjustments=True),
@@ -81,9 +82,8 @@ def _name(column: str, other: str, *, nickname: bool) -> ComparisonCreator:
         cll.ColumnsReversedLevel(column, other, symmetrical=True).configure(
             label_for_charts="Given and family names swapped"
         ),
-        cll.JaroWinklerLevel(column, 0.92),
-        cll.JaroWinklerLevel(column, 0.88),
-        cll.JaroWinklerLevel(column, 0.7),
+        cll.DamerauLevenshteinLevel(column, 1),
+        cll.DamerauLevenshteinLevel(column, 2),
         cll.ElseLevel(),
     ]
     return cl.CustomComparison(levels, output_column_name=column)

@@ -134,6 +134,9 @@ def build_records(
         kind = malformed_kinds[int(rng.integers(len(malformed_kinds)))]
         malformed[i] = kind
         labels[i].append(f"malformed:{kind}")
+        if kind == "impossible_date" and dob_missing[i]:  # the broken date is written
+            dob_missing[i] = False
+            labels[i].remove("dob_missing")
     return SourceRecords(
         person=person,
         record_no=local_numbers(pop, person, copy, salt),

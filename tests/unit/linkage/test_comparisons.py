@@ -103,7 +103,7 @@ PAIRS = [
         "family",
         {"family_name": "Stephens"},
         {"family_name": "Stephen"},
-        "Jaro-Winkler distance of family >= 0.92",
+        "Damerau-Levenshtein distance of family <= 1",
     ),
     (
         "dob",
@@ -116,6 +116,12 @@ PAIRS = [
         {"date_of_birth": dt.date(1956, 3, 14)},
         {"date_of_birth": dt.date(1965, 3, 14)},
         "One character mistyped or transposed",
+    ),
+    (
+        "given",
+        {"given_name": "Stephanie"},
+        {"given_name": "Stephnaei"},
+        "Damerau-Levenshtein distance of given <= 2",
     ),
     ("dob", {"date_of_birth": dt.date(1956, 3, 14)}, {"date_of_birth": None}, "dob is NULL"),
     (
