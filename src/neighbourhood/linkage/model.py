@@ -66,8 +66,8 @@ def comparisons() -> list[ComparisonCreator]:
 
 def _name(column: str, other: str, *, nickname: bool) -> ComparisonCreator:
     """Exact (term-frequency adjusted), a familiar form, swapped with the other name, then
-    one or two edits apart. Edit distance rather than Jaro-Winkler: DuckDB's and Spark's
-    Jaro-Winkler disagree (ADR 15), and the method must be the same on both engines."""
+    one or two edits apart. Levenshtein distance rather than Jaro-Winkler or
+    Damerau-Levenshtein: DuckDB and Spark compute those two differently (ADR 15)."""
     levels: list[ComparisonLevelCreator | dict[str, Any]] = [
         cll.NullLevel(column),
         cll.ExactMatchLevel(column, term_frequency_adjustments=True),
@@ -82,8 +82,8 @@ def _name(column: str, other: str, *, nickname: bool) -> ComparisonCreator:
         cll.ColumnsReversedLevel(column, other, symmetrical=True).configure(
             label_for_charts="Given and family names swapped"
         ),
-        cll.DamerauLevenshteinLevel(column, 1),
-        cll.DamerauLevenshteinLevel(column, 2),
+        cll.LevenshteinLevel(column, 1),
+        cll.LevenshteinLevel(column, 2),
         cll.ElseLevel(),
     ]
     return cl.CustomComparison(levels, output_column_name=column)
@@ -98,8 +98,8 @@ def _date_of_birth() -> ComparisonCreator:
             cll.NullLevel("dob"),
             cll.ExactMatchLevel("dob"),
             cll.ExactMatchLevel("dob_key").configure(label_for_charts="Day and month swapped"),
-            cll.DamerauLevenshteinLevel(as_text, 1).configure(
-                label_for_charts="One character mistyped or transposed"
+            cll.LevenshteinLevel(as_text, 2).configure(
+                label_for_charts="A character or two mistyped or transposed"
             ),
             cll.AbsoluteDateDifferenceLevel(
                 "dob", input_is_string=False, threshold=1, metric="month"
@@ -120,11 +120,14 @@ def _postcode() -> ComparisonCreator:
         [
             cll.NullLevel("postcode"),
             cll.ExactMatchLevel("postcode"),
-            cll.DamerauLevenshteinLevel("postcode", 1).configure(
-                label_for_charts="One character mistyped or transposed"
+            cll.LevenshteinLevel("postcode", 1).configure(
+                label_for_charts="One character mistyped"
             ),
             cll.ExactMatchLevel("postcode_sector").configure(label_for_charts="Same sector"),
             cll.ExactMatchLevel("postcode_district").configure(label_for_charts="Same district"),
+            cll.LevenshteinLevel("postcode", 2).configure(
+                label_for_charts="Two characters mistyped or transposed"
+            ),
             cll.ElseLevel(),
         ],
         output_column_name="postcode",
@@ -133,14 +136,14 @@ def _postcode() -> ComparisonCreator:
 
 def _place(column: str) -> ComparisonCreator:
     """A street or locality: exact (term-frequency adjusted), then one or two characters
-    apart. Edit distance, not Jaro-Winkler: the engines' Jaro-Winkler functions disagree on
-    strings of several words, and the method must be the same on both (ADR 15)."""
+    apart. Levenshtein distance, not Jaro-Winkler or Damerau-Levenshtein: the engines compute
+    those two differently, and the method must be the same on both (ADR 15)."""
     return cl.CustomComparison(
         [
             cll.NullLevel(column),
             cll.ExactMatchLevel(column, term_frequency_adjustments=True),
-            cll.DamerauLevenshteinLevel(column, 1),
-            cll.DamerauLevenshteinLevel(column, 2),
+            cll.LevenshteinLevel(column, 1),
+            cll.LevenshteinLevel(column, 2),
             cll.ElseLevel(),
         ],
         output_column_name=column,
