@@ -28,7 +28,7 @@ from neighbourhood.cli.measure import (
     run_measured,
 )
 from neighbourhood.cli.options import JsonOption, ScratchOption
-from neighbourhood.cli.output import print_json
+from neighbourhood.cli.output import figure, print_json
 from neighbourhood.errors import UserError
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
@@ -182,9 +182,9 @@ def _print(results: list[dict[str, Any]]) -> None:
         ("per record", lambda r: f"{r['comparisons_per_record']:.1f}"),
         ("seconds", lambda r: f"{r['seconds']:.1f}"),
         ("records/s", lambda r: f"{r['records_per_second']:,}"),
-        ("F1", lambda r: _figure(r.get("f1"))),
-        ("lowest group F1", lambda r: _figure(r.get("lowest_group_f1"))),
-        ("blocking recall", lambda r: _figure(r.get("blocking_recall"))),
+        ("F1", lambda r: figure(r.get("f1"))),
+        ("lowest group F1", lambda r: figure(r.get("lowest_group_f1"))),
+        ("blocking recall", lambda r: figure(r.get("blocking_recall"))),
     )
     print_engine_results(
         "neighbourhood bench link",
@@ -233,7 +233,3 @@ def _patients_only(path: Path) -> None:
     ]
     with opener(path, "wb") as stream:
         stream.write(orjson.dumps(bundle))
-
-
-def _figure(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"

@@ -49,3 +49,8 @@ def figures_table(title: str, rows: list[tuple[str, str]]) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+def figure(value: float | None) -> str:
+    """A measured share to four places, or a dash where there is none."""
+    return "–" if value is None else f"{value:.4f}"

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from neighbourhood.cli.options import DataOption, EngineName, EngineOption, JsonOption
-from neighbourhood.cli.output import console, err_console, print_json, progress_bar
+from neighbourhood.cli.output import console, err_console, figure, print_json, progress_bar
 from neighbourhood.config import resolve_data_dir
 from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
@@ -506,10 +506,10 @@ def _print_evaluation(result: dict[str, Any]) -> None:
             f"{m['records']:,}",
             f"{m['true_people']:,}",
             f"{m['true_pairs']:,}",
-            _figure(m["blocking_recall"]),
-            _figure(m["pairwise_precision"]),
-            _figure(m["pairwise_recall"]),
-            _figure(m["f1"]),
+            figure(m["blocking_recall"]),
+            figure(m["pairwise_precision"]),
+            figure(m["pairwise_recall"]),
+            figure(m["f1"]),
         )
 
     row("overall", result["overall"])
@@ -521,15 +521,11 @@ def _print_evaluation(result: dict[str, Any]) -> None:
     if naive:
         console.print(
             f"How hard the data is: linking on {naive['rule']} alone gives precision "
-            f"{_figure(naive['pairwise_precision'])}, recall {_figure(naive['pairwise_recall'])}, "
-            f"F1 {_figure(naive['f1'])}."
+            f"{figure(naive['pairwise_precision'])}, recall {figure(naive['pairwise_recall'])}, "
+            f"F1 {figure(naive['f1'])}."
         )
     if result.get("truth_records_not_linked"):
         console.print(
             f"{result['truth_records_not_linked']:,} record(s) in the truth are not in the "
             "warehouse and were left out (check their source and record_key)."
         )
-
-
-def _figure(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"

@@ -39,7 +39,7 @@ def evaluate(data_dir: Path, truth: Path, config: LinkageConfig | None = None) -
     wh = open_warehouse(data_dir, read_only=True)
     try:
         index = wh.table("person_index").select("unique_id", "person_id").to_pyarrow()
-        records = standardised(wh) if index.num_rows else None
+        records = standardised(wh, name_forms=False) if index.num_rows else None
     finally:
         wh.close()
     if records is None:
@@ -47,7 +47,7 @@ def evaluate(data_dir: Path, truth: Path, config: LinkageConfig | None = None) -
     con = duckdb.connect()
     try:
         con.register("predicted", index)
-        con.register("standardised", records.drop_columns(["given_forms"]))
+        con.register("standardised", records)
         groups = _load_truth(con, truth)
         _join(con, groups)
         return _measure(con, groups, config)

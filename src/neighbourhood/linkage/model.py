@@ -281,16 +281,20 @@ def prior(records: pa.Table, config: LinkageConfig) -> float:
         con.close()
     observed = int(found[0]) if found else 0
     total = n * (n - 1) / 2
-    rules = "; ".join("+".join(rule) for rule in config.prior_rules)
     if observed == 0:
         raise UserError(
-            f"no two of the {n:,} records agree on any prior rule ({rules}), so how often "
+            f"no two of the {n:,} records agree on any prior rule "
+            f"({_named(config.prior_rules)}), so how often "
             "records match cannot be estimated: set prior_rules in linkage.toml to columns "
             "your feeds fill in"
         )
     # A handful of records that are mostly one person can estimate 1 or more: Splink takes
     # the logarithm of 1 - lambda, so it is held just below.
     return float(min(observed / config.prior_recall / total, MAX_PRIOR))
+
+
+def _named(rules: tuple[tuple[str, ...], ...]) -> str:
+    return "; ".join("+".join(rule) for rule in rules)
 
 
 def _rule_columns(config: LinkageConfig) -> set[str]:
@@ -324,9 +328,9 @@ def _predict(engine: Engine, records: pa.Table, config: LinkageConfig) -> None:
             continue
         trained.append(rule)
     if not trained:
-        rules = "; ".join("+".join(rule) for rule in config.training_rules)
         raise UserError(
-            f"no two records agree on any training rule ({rules}), so the model cannot "
+            f"no two records agree on any training rule ({_named(config.training_rules)}), "
+            "so the model cannot "
             "learn how often true matches agree: set training_rules in linkage.toml to "
             "columns your feeds fill in"
         )

@@ -106,14 +106,17 @@ def _initials(given: ir.StringValue, family: ir.StringValue) -> ir.StringValue:
     return ibis.least(a, b) + ibis.greatest(a, b)
 
 
-def standardised(wh: Warehouse) -> pa.Table:
+def standardised(wh: Warehouse, name_forms: bool = True) -> pa.Table:
+    """Each record's latest version, standardised; ``name_forms`` adds ``given_forms``,
+    which only the model compares (evaluation and blocking do without the lookups)."""
     records = wh.table("source_records")
     latest = records.mutate(
         _n=ibis.row_number().over(
             group_by=[records.source_id, records.record_key], order_by=ibis.desc(records.file_id)
         )
     ).filter(lambda r: r._n == 0)
-    return with_name_forms(standardise(latest).order_by("unique_id").to_pyarrow())
+    table = standardise(latest).order_by("unique_id").to_pyarrow()
+    return with_name_forms(table) if name_forms else table
 
 
 def standardise(latest: ir.Table) -> ir.Table:
