@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -467,7 +466,9 @@ MISSING = "(missing)"
 
 def probability_text(value: float) -> str:
     """Four places, cut rather than rounded: 0.89996 reads 0.8999, never the 0.9 threshold."""
-    return f"{math.floor(round(value * 10_000, 6)) / 10_000:.4f}"
+    from neighbourhood.linkage.evaluate import cut
+
+    return f"{cut(value):.4f}"
 
 
 def describe_record(record: dict[str, Any]) -> str:

@@ -203,9 +203,9 @@ def _scores(tp: float, predicted: float, actual: float) -> dict[str, float | Non
         else None
     )
     return {
-        "pairwise_precision": _round(precision),
-        "pairwise_recall": _round(recall),
-        "f1": _round(f1),
+        "pairwise_precision": cut(precision),
+        "pairwise_recall": cut(recall),
+        "f1": cut(f1),
     }
 
 
@@ -241,13 +241,13 @@ def _metrics(
         "true_people": int(people),
         "predicted_people": int(clusters),
         "true_pairs": int(pairs),
-        "blocking_recall": _round(blocked / pairs if pairs else None),
+        "blocking_recall": cut(blocked / pairs if pairs else None),
         **_scores(tp, predicted, actual),
-        "people_resolved_exactly": _round(exact / people if people else None),
+        "people_resolved_exactly": cut(exact / people if people else None),
     }
 
 
-def _round(value: float | None) -> float | None:
+def cut(value: float | None) -> float | None:
     """Four decimals, rounded down, so a figure just short of a target never reads as
     reaching it (0.98996 is 0.9899, not 0.99)."""
     if value is None:
