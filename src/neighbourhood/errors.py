@@ -25,3 +25,6 @@ class InvalidOptionsError(UserError):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = list(problems)
         super().__init__("; ".join(self.problems))
+
+    def __reduce__(self) -> tuple[type[InvalidOptionsError], tuple[list[str]]]:
+        return InvalidOptionsError, (self.problems,)  # whole across a process boundary

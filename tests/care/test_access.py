@@ -120,8 +120,10 @@ def test_the_profile_names_conditions_as_a_person_reads_them(published_dir: Path
         for p in listed(published_dir, "ZU0001", 25)
     }
     person, spelt = next((p, c) for p, c in recorded.items() if any("_" in x for x in c))
-    read = client.get(reverse("profile", args=[person])).context["conditions"]
+    page = client.get(reverse("profile", args=[person]))
+    read = page.context["conditions"]
     assert len(read) == len(spelt) and not any("_" in c for c in read)
+    assert page.context["medicines"] == [] and b"No medicines recorded" in page.content
 
 
 def test_a_caseload_is_a_care_relationship_too(published_dir: Path) -> None:

@@ -205,6 +205,16 @@ def timeline(person_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
     return rows, int(rows[0]["total"]) if rows else 0
 
 
+def medicines(person_id: str) -> list[dict[str, Any]]:
+    """A person's medicines from every partner, current ones first."""
+    return _select(
+        "SELECT code, code_system, first_recorded, last_recorded, status, end_date, sources, "
+        "current FROM medicines WHERE person_id = ? "
+        "ORDER BY current DESC, last_recorded DESC NULLS LAST, code",
+        [person_id],
+    )
+
+
 def people(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Names and headline measures for a caseload, keyed by person id."""
     if not person_ids:

@@ -203,12 +203,25 @@ def ingest_command(
     workers: Annotated[
         int, typer.Option("--workers", help="Processes validating FHIR, 0 for one per core.", min=0)
     ] = 0,
+    replay: Annotated[
+        str | None,
+        typer.Option(
+            "--replay-quarantine",
+            metavar="SOURCE",
+            help="Read the FHIR source's quarantined records again (after its declaration or "
+            "the platform is fixed), moving those that now pass.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Load partners' extracts into the warehouse, accounting for every record.
 
     Exits with code 2 if any file was refused (nothing of it is loaded).
     """
+    if replay is not None:
+        _replay(resolve_data_dir(data), replay, as_json)
+        return
     report = run_ingest(resolve_data_dir(data), sources, workers, as_json)
     if as_json:
         print_json(report.as_dict())
@@ -218,9 +231,28 @@ def ingest_command(
         console.print(
             f"{totals['records_in']:,} records in: {totals['accepted']:,} accepted "
             f"({totals['flagged']:,} with a field flagged), {totals['quarantined']:,} "
-            f"quarantined, in {report.seconds:.1f} s"
+            f"quarantined, {totals['not_used']:,} of types not used yet, in "
+            f"{report.seconds:.1f} s"
         )
+        for f in report.files:
+            if f.not_used:
+                console.print(f"  {Path(f.path).name}: not used yet: {f.not_used_text()}")
     exit_if_refused(report)
+
+
+def _replay(data_dir: Path, source_id: str, as_json: bool) -> None:
+    from neighbourhood.ingest.replay import replay_quarantine
+
+    result = replay_quarantine(data_dir, source_id)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    console.print(
+        f"{source_id}: {result.replayed:,} quarantined records read again: "
+        f"{result.accepted:,} accepted, {result.not_used:,} of types not used yet, "
+        f"{result.still_quarantined:,} still quarantined (with today's reasons: "
+        "'neighbourhood quality')"
+    )
 
 
 def run_ingest(
@@ -269,11 +301,9 @@ def print_ingest_by_source(report: IngestReport) -> None:
 
 def _print_accounts(files: list[FileAccount]) -> None:
     table = Table(title="Ingest: every record accounted for")
-    for column in ("source", "file", "in", "accepted", "flagged", "quarantined", "status"):
-        table.add_column(
-            column,
-            justify="right" if column in ("in", "accepted", "flagged", "quarantined") else "left",
-        )
+    counts = ("in", "accepted", "flagged", "quarantined", "not used")
+    for column in ("source", "file", *counts, "status"):
+        table.add_column(column, justify="right" if column in counts else "left")
     for f in files:
         table.add_row(
             f.source_id,
@@ -282,6 +312,7 @@ def _print_accounts(files: list[FileAccount]) -> None:
             f"{f.accepted:,}",
             f"{f.flagged:,}",
             f"{f.quarantined:,}",
+            f"{f.not_used:,}",
             f.status,
         )
     console.print(table)
@@ -316,7 +347,9 @@ def quality_command(data: DataOption = None, as_json: JsonOption = False) -> Non
         "postcode",
         "ethnicity",
         "codes valid",
+        "events, no record",
         "quarantined",
+        "not used",
     ):
         table.add_column(column, justify="left" if column == "feed" else "right")
     for feed, f in report["feeds"].items():
@@ -329,7 +362,9 @@ def quality_command(data: DataOption = None, as_json: JsonOption = False) -> Non
             _pct(f.get("postcode_complete")),
             _pct(f.get("ethnicity_complete")),
             _pct(f.get("code_validity")),
-            f"{f.get('quarantined', 0):,}",
+            f"{f.get('events_without_a_record') or 0:,}",
+            f"{f.get('quarantined') or 0:,}",
+            f"{f.get('not_used') or 0:,}",
         )
     console.print(table)
     for feed, f in report["feeds"].items():

@@ -1,17 +1,30 @@
 """FHIR R4 resources into source records and events, validated with fhir.resources.
 
-Runs in worker processes, a batch of lines at a time. A resource is
-*quarantined* when it cannot be read, is of a type we do not take, or has no
-usable key (no id, or an event with no subject); it is *accepted with flags*
-when its only faults are in fields we can do without (a birth date that is not
-a date, say): those fields are dropped and named in ``flags``. See ADR 0005.
+Runs in worker processes, a batch of items at a time; an item is one line of an
+NDJSON file, one entry of a Bundle file, or one JSON or XML file. Bundles of every
+type that carries resources are unpacked wherever they appear (an NDJSON line, an
+entry of another Bundle), and each entry counts as a record.
+
+Every record ends in exactly one of three places:
+
+- *accepted*, perhaps *with flags* when its only faults are in fields we can do
+  without (a birth date that is not a date, a code outside its value set): those
+  fields are dropped and named in ``flags``;
+- *quarantined*, with the field and the reason, and its full text so it can be
+  replayed once the declaration is fixed: it cannot be read, it has no usable key,
+  or reading it hit a fault of ours (the fault's details go to the log, never the
+  record);
+- *not used*: a valid resource of a type the platform does not take yet, counted by
+  type in the file's account.
+
+See ADR 0005 and ADR 0016.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import traceback
 import typing
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,154 +32,271 @@ import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import BaseModel, ValidationError
 
-from neighbourhood.costs import cost_of, spell_cost
-from neighbourhood.standards import nhs_number, snomed
-
-NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
-ETHNIC_EXTENSION = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory"
-# Fields whose faults we flag and drop rather than lose the record for.
-FLAGGABLE: dict[str, frozenset[str]] = {
-    "Patient": frozenset(
-        {
-            "birthDate",
-            "deceasedDateTime",
-            "gender",
-            "address",
-            "telecom",
-            "extension",
-            "maritalStatus",
-            "name",
-            "generalPractitioner",
-        }
-    ),
-    "Encounter": frozenset(
-        {"reasonCode", "type", "priority", "hospitalization", "serviceProvider", "serviceType"}
-    ),
-    "Condition": frozenset(
-        {"onsetDateTime", "recordedDate", "category", "clinicalStatus", "verificationStatus"}
-    ),
-    "Observation": frozenset({"valueQuantity", "category", "effectiveDateTime", "interpretation"}),
-    "RelatedPerson": frozenset({"name", "birthDate", "relationship", "identifier"}),
-    "Flag": frozenset({"category", "period"}),
-}
-SETTINGS = {
-    "AMB": "general practice",
-    "HH": "home",
-    "EMER": "emergency department",
-    "IMP": "inpatient",
-    "SS": "day case",
-    "VR": "virtual",
-}
-
-
-RECORD_COLUMNS = (
-    "line",
-    "record_key",
-    "nhs_number",
-    "nhs_number_raw",
-    "nhs_number_status",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "address",
-    "ethnicity",
-    "practice_ods",
-    "date_of_death",
-    "flags",
-    "house_number",
-    "street",
-    "locality",
+from neighbourhood.ingest.fhir_map import (
+    DIRECTORY_COLUMNS,
+    EVENT_COLUMNS,
+    FLAGGABLE,
+    HANDLERS,
+    RECORD_COLUMNS,
+    Bundled,
+    Place,
+    Rejected,
+    Unreadable,
 )
-EVENT_COLUMNS = (
-    "line",
-    "event_key",
-    "record_key",
-    "setting",
-    "activity",
-    "start_date",
-    "end_date",
-    "code",
-    "code_status",
-    "value",
-    "unit",
-    "cost_gbp",
-    "flags",
-)
-QUARANTINE_COLUMNS = ("line", "field", "reason", "raw")
+
+QUARANTINE_COLUMNS = ("line", "entry", "field", "reason", "raw")
+# Bundle types that carry resources to ingest, and what to say of the others.
+BUNDLE_TYPES = ("collection", "batch", "transaction", "searchset", "document", "message")
+BUNDLES_NOT_TAKEN = {
+    "history": "a history Bundle holds past versions of resources, not current records",
+    "batch-response": "a batch-response Bundle holds a server's replies, not records",
+    "transaction-response": "a transaction-response Bundle holds a server's replies, not records",
+}
+MAX_DEPTH = 8  # Bundles inside Bundles, deeper than any real export
+
+
+@dataclass
+class Batch:
+    """Items for one worker: ``(line, entry, raw)``, raw being JSON or XML bytes;
+    ``expected`` is the type the file's name promises; ``bundled`` the references of
+    the Bundle the items were taken from, when they are its entries (a Bundle file's,
+    whose ``bundle_type`` is given)."""
+
+    sector: str
+    expected: str | None
+    items: list[tuple[int, str, bytes]]
+    bundled: Bundled = field(default_factory=Bundled)
+    bundle_type: str | None = None
 
 
 @dataclass
 class Rows:
-    """Column lists for the warehouse tables, filled a resource at a time."""
+    """Column lists for the warehouse tables, filled a resource at a time, and the
+    account of the records they came from."""
 
     records: dict[str, list[Any]] = field(default_factory=lambda: _columns(RECORD_COLUMNS))
     events: dict[str, list[Any]] = field(default_factory=lambda: _columns(EVENT_COLUMNS))
+    directory: dict[str, list[Any]] = field(default_factory=lambda: _columns(DIRECTORY_COLUMNS))
     quarantine: dict[str, list[Any]] = field(default_factory=lambda: _columns(QUARANTINE_COLUMNS))
+    accepted: int = 0
     flagged: int = 0
+    not_used: Counter[str] = field(default_factory=Counter)
+    faults: list[str] = field(default_factory=list)  # our bugs met, for the log
+
+    @property
+    def quarantined(self) -> int:
+        return len(self.quarantine["line"])
+
+    @property
+    def records_in(self) -> int:
+        return self.accepted + self.quarantined + sum(self.not_used.values())
 
     def extend(self, other: Rows) -> None:
-        for mine, theirs in (
-            (self.records, other.records),
-            (self.events, other.events),
-            (self.quarantine, other.quarantine),
-        ):
+        for mine, theirs in self._tables(other):
             for key, values in theirs.items():
                 mine[key].extend(values)
+        self.accepted += other.accepted
         self.flagged += other.flagged
+        self.not_used.update(other.not_used)
+        self.faults.extend(other.faults)
 
     def size(self) -> int:
-        return len(self.records["line"]) + len(self.events["line"]) + len(self.quarantine["line"])
+        return sum(len(t["line"]) for t in (self.records, self.events, self.directory)) + (
+            self.quarantined
+        )
+
+    def mark(self) -> tuple[int, ...]:
+        return tuple(len(t["line"]) for t, _ in self._tables(self))
+
+    def undo(self, mark: tuple[int, ...]) -> None:
+        """Drop the rows appended since ``mark``: a record is written whole or not at all."""
+        for (table, _), length in zip(self._tables(self), mark, strict=True):
+            for values in table.values():
+                del values[length:]
+
+    def _tables(self, other: Rows) -> list[tuple[dict[str, list[Any]], dict[str, list[Any]]]]:
+        return [
+            (self.records, other.records),
+            (self.events, other.events),
+            (self.directory, other.directory),
+            (self.quarantine, other.quarantine),
+        ]
 
 
 def _columns(names: tuple[str, ...]) -> dict[str, list[Any]]:
     return {n: [] for n in names}
 
 
-class Rejected(Exception):  # noqa: N818 - internal signal, never leaves this module
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field, self.reason = field, reason
-
-
-def process_batch(batch: tuple[str, str | None, list[tuple[int, bytes]]]) -> Rows:
-    """Validate and map one batch of resources; ``expected`` is the type a file promises."""
-    sector, expected, items = batch
+def process_batch(batch: Batch) -> Rows:
+    """Validate and map one batch of items. Never raises: whatever goes wrong with one
+    record quarantines that record."""
     rows = Rows()
-    for line, raw in items:
+    for line, entry, raw in batch.items:
         try:
-            _process(rows, sector, expected, line, raw)
+            resource = parse(raw)
         except Rejected as rejected:
-            _append(
-                rows.quarantine,
-                line=line,
-                field=rejected.field,
-                reason=rejected.reason,
-                raw=raw[:4096].decode("utf-8", "replace"),
-            )
+            _quarantine(rows, Place(line, entry), rejected, raw)
+            continue
+        walk = Walk(rows, batch.sector, batch.expected, batch.bundled)
+        if batch.bundle_type is None:
+            walk.resource(Place(line, entry), resource, raw, depth=0)
+        else:
+            walk.entry(Place(line, entry), {"type": batch.bundle_type}, resource, depth=1)
     return rows
 
 
-def _process(rows: Rows, sector: str, expected: str | None, line: int, raw: bytes) -> None:
+def parse(raw: bytes) -> Any:
+    """A JSON value, or for XML the resource fhir.resources reads from it, as JSON."""
+    if raw.lstrip()[:1] == b"<":
+        from neighbourhood.ingest.fhir_xml import xml_resource
+
+        return xml_resource(raw)
     try:
-        resource = orjson.loads(raw)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise Rejected("", f"not valid JSON ({error}); the line may be cut short") from error
-    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-        raise Rejected("resourceType", "not a FHIR resource: it has no resourceType")
-    rtype = resource["resourceType"]
-    if expected and rtype != expected:
-        raise Rejected("resourceType", f"a {rtype} resource in a file of {expected} resources")
-    if rtype not in HANDLERS:
+
+
+@dataclass
+class Walk:
+    """One item's resources, Bundles unpacked, each into rows or the quarantine."""
+
+    rows: Rows
+    sector: str
+    expected: str | None
+    bundled: Bundled
+
+    def resource(self, place: Place, resource: Any, raw: bytes | None, depth: int) -> None:
+        rows = self.rows
+        mark = rows.mark()
+        try:
+            self._resource(place, resource, depth)
+        except Rejected as rejected:
+            rows.undo(mark)
+            _quarantine(rows, place, rejected, raw if raw is not None else _text(resource))
+        except Exception as error:
+            rows.undo(mark)
+            rows.faults.append(_fault(error))
+            reason = (
+                f"not read because of a fault in neighbourhood ({type(error).__name__}); "
+                "the record is kept here to replay once the fault is fixed, and the fault's "
+                "details are in the log"
+            )
+            _quarantine(rows, place, Rejected("", reason), raw if raw is not None else b"")
+
+    def _resource(self, place: Place, resource: Any, depth: int) -> None:
+        if isinstance(resource, Unreadable):
+            raise Rejected(resource.field, resource.reason)
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise Rejected("resourceType", "not a FHIR resource: it has no resourceType")
+        rtype = resource["resourceType"]
+        if rtype == "Bundle":
+            self.bundle(place, resource, depth)
+            return
+        if self.expected and depth == 0 and rtype != self.expected:
+            raise Rejected(
+                "resourceType", f"a {rtype} resource in a file of {self.expected} resources"
+            )
+        handler = HANDLERS.get(rtype)
+        if handler is None:
+            _validate_whole(rtype, resource)  # only a valid resource is "not used"
+            self.rows.not_used[rtype] += 1
+            return
+        flags = _validate(rtype, resource)
+        handler(self.rows, self.sector, self.bundled, place, resource, flags)
+        self.rows.accepted += 1
+        if flags:
+            self.rows.flagged += 1
+
+    def bundle(self, place: Place, bundle: dict[str, Any], depth: int) -> None:
+        entries = bundle_entries(bundle, depth)
+        inner = Walk(self.rows, self.sector, None, self.bundled.within(entries))
+        for i, entry in enumerate(entries):
+            inner.entry(place.within(i), bundle, entry, depth + 1)
+
+    def entry(self, place: Place, bundle: dict[str, Any], entry: Any, depth: int) -> None:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if resource is None:
+            _quarantine(self.rows, place, entry_without_resource(bundle, entry), _text(entry))
+            return
+        self.resource(place, with_id(entry, resource), None, depth)
+
+
+def bundle_entries(bundle: dict[str, Any], depth: int) -> list[Any]:
+    """The entries of a Bundle whose type carries resources; ``Rejected`` for any other."""
+    kind = bundle.get("type")
+    if depth >= MAX_DEPTH:
+        raise Rejected("entry", f"Bundles nested more than {MAX_DEPTH} deep")
+    if kind in BUNDLES_NOT_TAKEN:
         raise Rejected(
-            "resourceType",
-            f"{rtype} resources are not ingested (we take {', '.join(sorted(HANDLERS))})",
+            "type", f"{BUNDLES_NOT_TAKEN[kind]}; send a {', '.join(BUNDLE_TYPES)} Bundle"
         )
-    flags = _validate(rtype, resource)
-    HANDLERS[rtype](rows, sector, line, resource, flags)
-    if flags:
-        rows.flagged += 1
+    if kind not in BUNDLE_TYPES:
+        shown = f"'{kind}'" if isinstance(kind, str) else "missing"
+        raise Rejected(
+            "type", f"the Bundle's type is {shown}: it must be one of {', '.join(BUNDLE_TYPES)}"
+        )
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise Rejected("entry", "the Bundle's entry is not a list")
+    if not entries:
+        raise Rejected("entry", f"the {kind} Bundle has no entries")
+    return entries
+
+
+def entry_without_resource(bundle: dict[str, Any], entry: Any) -> Rejected:
+    if not isinstance(entry, dict):
+        return Rejected("entry", "the Bundle entry is not an object")
+    request = entry.get("request")
+    if isinstance(request, dict):
+        method, url = request.get("method") or "?", request.get("url") or "?"
+        return Rejected(
+            "entry.resource",
+            f"a {bundle.get('type')} Bundle entry with only a request ({method} {url}) and no "
+            "resource: nothing to ingest",
+        )
+    return Rejected("entry.resource", "the Bundle entry has no resource")
+
+
+def with_id(entry: dict[str, Any], resource: Any) -> Any:
+    """A resource without an id takes the one its ``urn:uuid`` full URL gives it, as
+    references to it within the Bundle do."""
+    full_url = entry.get("fullUrl")
+    if (
+        isinstance(resource, dict)
+        and not resource.get("id")
+        and isinstance(full_url, str)
+        and full_url.startswith("urn:uuid:")
+    ):
+        return {**resource, "id": full_url.removeprefix("urn:uuid:")}
+    return resource
+
+
+def _quarantine(rows: Rows, place: Place, rejected: Rejected, raw: bytes) -> None:
+    for key, value in (
+        ("line", place.line),
+        ("entry", place.entry or None),
+        ("field", rejected.field),
+        ("reason", rejected.reason),
+        ("raw", raw.decode("utf-8", "replace")),
+    ):
+        rows.quarantine[key].append(value)
+
+
+def _text(value: Any) -> bytes:
+    if isinstance(value, Unreadable):
+        return value.raw
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return repr(value).encode()
+
+
+def _fault(error: Exception) -> str:
+    """Where our code failed, without the exception's message, which may quote the record."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1])
+    return f"{type(error).__name__} at {where}"
 
 
 # Distinct values of one element kept validated, per element of each resource type; a
@@ -252,6 +382,18 @@ def _validate(rtype: str, resource: dict[str, Any]) -> list[str]:
     return validate_resource(rtype, resource)
 
 
+def _validate_whole(rtype: str, resource: dict[str, Any]) -> None:
+    try:
+        model = get_fhir_model_class(rtype)
+    except (KeyError, ValueError) as error:
+        raise Rejected("resourceType", f"'{rtype}' is not a FHIR R4 resource type") from error
+    try:
+        model.model_validate(resource)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise Rejected(".".join(str(x) for x in first["loc"]) or rtype, _describe(first)) from error
+
+
 def validate_resource(rtype: str, resource: dict[str, Any]) -> list[str]:
     """fhir.resources' model on the whole resource: flags for faults in flaggable fields
     (which are dropped from ``resource``), ``Rejected`` for any other fault."""
@@ -264,7 +406,7 @@ def validate_resource(rtype: str, resource: dict[str, Any]) -> list[str]:
     fields = {str(p["loc"][0]) for p in problems if p["loc"]}
     first = problems[0]
     where = ".".join(str(x) for x in first["loc"]) or rtype
-    if not fields or not fields <= FLAGGABLE[rtype]:
+    if not fields or not fields <= FLAGGABLE.get(rtype, frozenset()):
         raise Rejected(where, _describe(first))
     flags = sorted({f"{'.'.join(str(x) for x in p['loc'])}: {_describe(p)}" for p in problems})
     for name in fields:
@@ -285,219 +427,3 @@ def _describe(problem: Any) -> str:
     if problem.get("type") == "missing":
         return "is required but missing"
     return f"{shown} is not valid: {message}"
-
-
-def _append(columns: dict[str, list[Any]], **values: Any) -> None:
-    get = values.get
-    for key, values_list in columns.items():
-        values_list.append(get(key))
-
-
-def _reference_key(reference: Any) -> str | None:
-    if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
-        return None
-    return str(reference["reference"]).rsplit("/", 1)[-1].removeprefix("urn:uuid:")
-
-
-def _date(value: Any) -> str | None:
-    return value[:10] if isinstance(value, str) and len(value) >= 10 else None
-
-
-def _snomed_code(concept: Any) -> str | None:
-    if isinstance(concept, list):
-        concept = concept[0] if concept else None
-    if not isinstance(concept, dict):
-        return None
-    for coding in concept.get("coding") or []:
-        if coding.get("system") == snomed.SYSTEM and coding.get("code"):
-            return str(coding["code"])
-    return None
-
-
-def _code_status(code: str | None) -> str:
-    return "none" if not code else "valid" if snomed.is_valid_sctid(code) else "invalid"
-
-
-def _patient(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[str]) -> None:
-    if not r.get("id"):
-        raise Rejected("id", "the Patient has no id, so its events could never be joined to it")
-    raw_number = next(
-        (
-            i.get("value")
-            for i in (r.get("identifier") or [])
-            if i.get("system") == NHS_NUMBER_SYSTEM
-        ),
-        None,
-    )
-    status = "missing"
-    if raw_number:
-        status = "valid" if nhs_number.is_valid(str(raw_number)) else "invalid"
-        if status == "invalid":
-            flags.append("identifier: the NHS number fails its Modulus 11 check digit")
-    name = (r.get("name") or [{}])[0] or {}
-    address = (r.get("address") or [{}])[0] or {}
-    ethnicity = next(
-        (
-            e["valueCodeableConcept"]["coding"][0].get("code")
-            for e in (r.get("extension") or [])
-            if e.get("url") == ETHNIC_EXTENSION and e.get("valueCodeableConcept")
-        ),
-        None,
-    )
-    practice = (r.get("generalPractitioner") or [{}])[0].get("identifier", {}).get("value")
-    _append(
-        rows.records,
-        line=line,
-        record_key=r["id"],
-        nhs_number=nhs_number.normalise(str(raw_number)) if status == "valid" else None,
-        nhs_number_raw=raw_number,
-        nhs_number_status=status,
-        given_name=" ".join(name.get("given") or []) or None,
-        family_name=name.get("family"),
-        date_of_birth=_date(r.get("birthDate")),
-        sex=r.get("gender"),
-        postcode=address.get("postalCode"),
-        address=", ".join(address.get("line") or []) or None,
-        ethnicity=ethnicity,
-        practice_ods=practice,
-        date_of_death=_date(r.get("deceasedDateTime")),
-        flags="; ".join(flags) or None,
-        house_number=None,  # linkage reads both from the first line of the address
-        street=None,
-        locality=address.get("city") or address.get("district"),
-    )
-
-
-def _subject(r: dict[str, Any], key: str = "subject") -> str:
-    subject = _reference_key(r.get(key))
-    if not subject:
-        raise Rejected(key, f"the {r['resourceType']} has no {key}, so nobody's record it is")
-    return subject
-
-
-def _encounter(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[str]) -> None:
-    subject = _subject(r)
-    cls = (r.get("class") or {}).get("code", "")
-    start, end = _date(r["period"].get("start")) if r.get("period") else None, None
-    if r.get("period"):
-        end = _date(r["period"].get("end"))
-    if not start:
-        raise Rejected(
-            "period.start", "the Encounter has no start date, so it has no place on the timeline"
-        )
-    priority = _snomed_priority(r)
-    activity, cost = _encounter_activity(sector, cls, priority, start, end)
-    code = _snomed_code(r.get("reasonCode")) or _snomed_code(r.get("type"))
-    _append(
-        rows.events,
-        line=line,
-        event_key=r.get("id"),
-        record_key=subject,
-        setting=SETTINGS.get(cls, cls or None),
-        activity=activity,
-        start_date=start,
-        end_date=end,
-        code=code,
-        code_status=_code_status(code),
-        cost_gbp=cost,
-        flags="; ".join(flags) or None,
-    )
-
-
-def _snomed_priority(r: dict[str, Any]) -> str:
-    codings = (r.get("priority") or {}).get("coding") or [{}]
-    return str(codings[0].get("code", ""))
-
-
-def _encounter_activity(
-    sector: str, cls: str, priority: str, start: str, end: str | None
-) -> tuple[str, float | None]:
-    if sector == "general_practice":
-        return "gp_appointment", cost_of("gp_appointment")
-    if cls == "EMER":
-        return "ed_attendance", cost_of("ed_attendance")
-    if cls == "SS":
-        return "elective_day_case", cost_of("elective_day_case")
-    days = _days_between(start, end)
-    if priority == "EM":
-        return "emergency_admission", spell_cost("emergency_admission", days)
-    return "elective_admission", spell_cost("elective_admission", days)
-
-
-def _days_between(start: str, end: str | None) -> int:
-    if not end:
-        return 0
-    try:
-        return max((dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days, 0)
-    except ValueError:
-        return 0
-
-
-def _condition(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[str]) -> None:
-    code = _snomed_code(r.get("code"))
-    _append(
-        rows.events,
-        line=line,
-        event_key=r.get("id"),
-        record_key=_subject(r),
-        setting=None,
-        activity="diagnosis",
-        start_date=_date(r.get("onsetDateTime")) or _date(r.get("recordedDate")),
-        code=code,
-        code_status=_code_status(code),
-        flags="; ".join(flags) or None,
-    )
-
-
-def _observation(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[str]) -> None:
-    code = _snomed_code(r.get("code"))
-    quantity = r.get("valueQuantity") or {}
-    _append(
-        rows.events,
-        line=line,
-        event_key=r.get("id"),
-        record_key=_subject(r),
-        activity="observation",
-        start_date=_date(r.get("effectiveDateTime")),
-        code=code,
-        code_status=_code_status(code),
-        value=quantity.get("value"),
-        unit=quantity.get("unit"),
-        flags="; ".join(flags) or None,
-    )
-
-
-def _related_person(
-    rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[str]
-) -> None:
-    _append(
-        rows.events,
-        line=line,
-        event_key=r.get("id"),
-        record_key=_subject(r, "patient"),
-        activity="unpaid_carer_recorded",
-        code_status="none",
-        flags="; ".join(flags) or None,
-    )
-
-
-def _flag(rows: Rows, sector: str, line: int, r: dict[str, Any], flags: list[str]) -> None:
-    _append(
-        rows.events,
-        line=line,
-        event_key=r.get("id"),
-        record_key=_subject(r),
-        activity="reasonable_adjustment_flag",
-        code_status="none",
-        flags="; ".join(flags) or None,
-    )
-
-
-HANDLERS: dict[str, Callable[[Rows, str, int, dict[str, Any], list[str]], None]] = {
-    "Patient": _patient,
-    "Encounter": _encounter,
-    "Condition": _condition,
-    "Observation": _observation,
-    "RelatedPerson": _related_person,
-    "Flag": _flag,
-}

@@ -20,9 +20,15 @@ class FileRefused(UserError):  # noqa: N818 - reads as the sentence it is
     """A file that cannot be trusted as a whole: nothing from it is loaded."""
 
     def __init__(self, path: Path, message: str, line: int | None = None) -> None:
-        self.path, self.line = path, line
+        self.path, self.message, self.line = path, message, line
         where = f"{path}, line {line}" if line else str(path)
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[type[FileRefused], tuple[Path, str, int | None]]:
+        # Raised in a worker process, it must cross back to the parent whole: the default
+        # pickling passes only the formatted text to __init__, which fails there, and the
+        # parent would wait for ever on the dead worker.
+        return FileRefused, (self.path, self.message, self.line)
 
 
 def sha256_of(path: Path) -> str:

@@ -42,11 +42,17 @@ def quality_report(wh: Warehouse, sources: list[Source] | None = None) -> dict[s
         events.group_by("source_id")
         .aggregate(
             events=events.count(),
-            codes_present=(events.code_status != "none").cast("int64").sum(),
+            # SNOMED CT codes are checked; codes of other systems are kept unchecked
+            codes_present=events.code_status.isin(["valid", "invalid"]).cast("int64").sum(),
             codes_valid=(events.code_status == "valid").cast("int64").sum(),
             events_flagged=events.flags.notnull().cast("int64").sum(),
         )
         .execute()
+    )
+    known = records.select("source_id", "record_key").distinct()
+    orphans = events.anti_join(known, ["source_id", "record_key"])
+    orphan_counts = (
+        orphans.group_by("source_id").aggregate(events_without_a_record=orphans.count()).execute()
     )
     reason = quarantine.reason.re_replace(r"'[^']*'", "…")
     kinds = quarantine.mutate(kind=reason)
@@ -58,6 +64,7 @@ def quality_report(wh: Warehouse, sources: list[Source] | None = None) -> dict[s
             records_in=files.records_in.sum(),
             accepted=files.accepted.sum(),
             quarantined=files.quarantined.sum(),
+            not_used=files.not_used.sum(),
         )
         .execute()
     )
@@ -65,13 +72,14 @@ def quality_report(wh: Warehouse, sources: list[Source] | None = None) -> dict[s
     for row in totals.to_dict("records"):
         feeds[row["source_id"]] = {k: _plain(v) for k, v in row.items() if k != "source_id"}
         feeds[row["source_id"]]["quarantine_reasons"] = {}
-    for table in (people, event_counts):
+    for table in (people, event_counts, orphan_counts):
         for row in table.to_dict("records"):
             feeds.setdefault(row["source_id"], {}).update(
                 {k: _plain(v) for k, v in row.items() if k != "source_id"}
             )
     for row in event_counts.to_dict("records"):
         entry = feeds[row["source_id"]]
+        entry.setdefault("events_without_a_record", 0)
         entry["code_validity"] = (
             round(row["codes_valid"] / row["codes_present"], 4) if row["codes_present"] else None
         )

@@ -20,6 +20,7 @@ REGISTRY_FILE = "sources.toml"
 FORMATS = (
     "fhir-ndjson",
     "fhir-bundle",
+    "fhir-json",  # one resource or one Bundle per file, JSON or XML
     "csv",
     "organisations-csv",  # ODS: ods_code, name, kind, parent, place
     "postcodes-csv",  # a postcode directory (as ONS's NSPL): postcode, lsoa, imd_decile

@@ -1,7 +1,8 @@
 """``neighbourhood ingest``: every declared file into the warehouse, one transaction each.
 
-Invariant 3: for every file, records in = records accepted + records quarantined,
-kept in ``ingest_files``. A file already ingested (same SHA-256) adds nothing;
+Invariant 3: for every file, records in = records accepted + records quarantined
++ records not used (valid FHIR resources of a type not taken yet), kept in
+``ingest_files``. A file already ingested (same SHA-256) adds nothing;
 a file that cannot be trusted as a whole is refused, loads nothing, and is
 reported with its name and line.
 """
@@ -14,6 +15,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -27,7 +29,8 @@ import orjson
 from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
 from neighbourhood.ingest.csv_feed import CsvRead, ingest_csv, read_csv_file
-from neighbourhood.ingest.fhir import Rows, process_batch
+from neighbourhood.ingest.fhir import Batch, Rows, bundle_entries, process_batch
+from neighbourhood.ingest.fhir_map import RESOURCE_TYPES, SUBJECT_BY_NHS_NUMBER, Bundled, Rejected
 from neighbourhood.ingest.files import FileRefused, files_of, lines, sha256_of, whole
 from neighbourhood.ingest.reference import load_reference
 from neighbourhood.ingest.registry import REFERENCE_FORMATS, Source
@@ -36,8 +39,9 @@ from neighbourhood.warehouse import Warehouse, open_warehouse
 logger = logging.getLogger(__name__)
 BATCH = 2_000
 FLUSH_ROWS = 200_000
-FHIR_SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
-RESOURCE_TYPES = ("Patient", "Encounter", "Condition", "Observation", "RelatedPerson", "Flag")
+NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
+XML_SUFFIXES = (".xml", ".xml.gz")
+DOCUMENT_SUFFIXES = (".json", ".json.gz", *XML_SUFFIXES)
 
 
 @dataclass
@@ -49,11 +53,18 @@ class FileAccount:
     accepted: int = 0
     quarantined: int = 0
     flagged: int = 0
+    not_used: int = 0
+    not_used_types: dict[str, int] = field(default_factory=dict)
     status: str = "ingested"  # ingested | already ingested | refused
     message: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def not_used_text(self) -> str | None:
+        """'Provenance 3, CarePlan 1': the types a file sent that are not used yet."""
+        counted = sorted(self.not_used_types.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ", ".join(f"{kind} {n:,}" for kind, n in counted) or None
 
 
 @dataclass
@@ -69,7 +80,7 @@ class IngestReport:
         done = [f for f in self.files if f.status == "ingested"]
         return {
             k: sum(getattr(f, k) for f in done)
-            for k in ("records_in", "accepted", "quarantined", "flagged")
+            for k in ("records_in", "accepted", "quarantined", "flagged", "not_used")
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -225,7 +236,10 @@ def _files(source: Source, data_dir: Path) -> list[tuple[Path, str]]:
         return files
     if source.format in REFERENCE_FORMATS:
         return [(p, source.format) for p in files_of(location, (".csv",))]
-    return [(p, "fhir") for p in files_of(location, FHIR_SUFFIXES)]
+    suffixes = (
+        NDJSON_SUFFIXES + XML_SUFFIXES if source.format == "fhir-ndjson" else DOCUMENT_SUFFIXES
+    )
+    return [(p, "fhir") for p in files_of(location, suffixes)]
 
 
 @contextmanager
@@ -277,12 +291,15 @@ def _ingest_file(wh: Warehouse, job: _Job, claims: _Claims, pool: Pool | None) -
                     "accepted": [account.accepted],
                     "quarantined": [account.quarantined],
                     "flagged": [account.flagged],
+                    "not_used": [account.not_used],
+                    "not_used_types": [account.not_used_text()],
                     "ingested_at": [dt.datetime.now()],
                 },
             )
     except FileRefused as refused:
         account.status, account.message = "refused", str(refused)
         account.records_in = account.accepted = account.quarantined = account.flagged = 0
+        account.not_used, account.not_used_types = 0, {}
     return account
 
 
@@ -312,38 +329,69 @@ def _load(
         _load_fhir(wh, source, path, file_id, pool, account)
 
 
-def _resource_batches(
-    source: Source, path: Path
-) -> Iterator[tuple[str, str | None, list[tuple[int, bytes]]]]:
-    if source.format == "fhir-bundle":
-        yield from _bundle_batches(source, path)
-        return
+def _resource_batches(source: Source, path: Path) -> Iterator[Batch]:
+    if path.name.endswith(XML_SUFFIXES):
+        yield Batch(source.sector, None, [(1, "", _document(path))])
+    elif source.format in ("fhir-bundle", "fhir-json"):
+        yield from _document_batches(source, path)
+    else:
+        yield from _ndjson_batches(source, path)
+
+
+def _ndjson_batches(source: Source, path: Path) -> Iterator[Batch]:
     expected = path.name.split(".", 1)[0]
     expected_type = expected if expected in RESOURCE_TYPES else None
-    batch: list[tuple[int, bytes]] = []
+    batch: list[tuple[int, str, bytes]] = []
     empty = True
     for number, raw in lines(path):
         if not raw.strip():
             continue
+        if empty:
+            _sniff_ndjson(path, number, raw)
         empty = False
-        batch.append((number, raw))
+        batch.append((number, "", raw))
         if len(batch) == BATCH:
-            yield source.sector, expected_type, batch
+            yield Batch(source.sector, expected_type, batch)
             batch = []
     if empty:
         raise FileRefused(path, "the file is empty: it has no resources", 1)
     if batch:
-        yield source.sector, expected_type, batch
+        yield Batch(source.sector, expected_type, batch)
 
 
-def _bundle_batches(
-    source: Source, path: Path
-) -> Iterator[tuple[str, str | None, list[tuple[int, bytes]]]]:
+def _sniff_ndjson(path: Path, number: int, first: bytes) -> None:
+    """Refuse a file that is plainly not NDJSON, rather than quarantine it line by line."""
+    text = first.strip()
+    if text.startswith(b"<"):
+        raise FileRefused(
+            path,
+            "the file is XML, not NDJSON: name FHIR XML files .xml, or declare the source "
+            'format = "fhir-json" (one resource or Bundle per file, JSON or XML)',
+            number,
+        )
+    if text in (b"{", b"[") or (text.startswith((b"{", b"[")) and not text.endswith((b"}", b"]"))):
+        raise FileRefused(
+            path,
+            "the file is pretty-printed JSON (one resource over many lines), not NDJSON (one "
+            'resource a line): declare the source format = "fhir-json" for files of one '
+            "resource or Bundle each",
+            number,
+        )
+
+
+def _document(path: Path) -> bytes:
     data = whole(path)
     if not data.strip():
-        raise FileRefused(path, "the file is empty: it has no Bundle", 1)
+        raise FileRefused(path, "the file is empty: it has no resource", 1)
+    return data
+
+
+def _document_batches(source: Source, path: Path) -> Iterator[Batch]:
+    """A file of one resource or one Bundle; a Bundle's entries are sent to the workers
+    a batch at a time, with what the Bundle says about its own references."""
+    data = _document(path)
     try:
-        bundle = orjson.loads(data)
+        document = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         line = data[: error.pos].count(b"\n") + 1
         raise FileRefused(
@@ -352,16 +400,35 @@ def _bundle_batches(
             f"{error.pos:,}); it may be cut short",
             line,
         ) from error
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        kind = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__
-        raise FileRefused(path, f"the source sends Bundles but the file holds a {kind}", 1)
-    entries = bundle.get("entry") or []
+    kind = document.get("resourceType") if isinstance(document, dict) else None
+    if kind != "Bundle":
+        if source.format == "fhir-bundle":
+            shown = kind or type(document).__name__
+            raise FileRefused(
+                path,
+                f"the source sends Bundles but the file holds a {shown}; declare the source "
+                'format = "fhir-json" for files of one resource or Bundle each',
+                1,
+            )
+        yield Batch(source.sector, None, [(1, "", data)])
+        return
+    try:
+        entries = bundle_entries(document, 0)
+    except Rejected:  # the worker quarantines the Bundle, saying why
+        yield Batch(source.sector, None, [(1, "", data)])
+        return
+    bundled = Bundled().within(entries)
     for start in range(0, len(entries), BATCH):
-        items = [
-            (start + i + 1, orjson.dumps(e.get("resource")) if isinstance(e, dict) else b"")
-            for i, e in enumerate(entries[start : start + BATCH])
-        ]
-        yield source.sector, None, items
+        yield Batch(
+            source.sector,
+            None,
+            [
+                (start + i + 1, f"entry[{start + i}]", orjson.dumps(e))
+                for i, e in enumerate(entries[start : start + BATCH])
+            ],
+            bundled,
+            bundle_type=document["type"],
+        )
 
 
 def _load_fhir(
@@ -370,18 +437,60 @@ def _load_fhir(
     batches = _resource_batches(source, path)
     results = pool.imap(process_batch, batches) if pool else map(process_batch, batches)
     pending = Rows()
+    not_used: Counter[str] = Counter()
+    faults: Counter[str] = Counter()
     for rows in results:  # a FileRefused raised while reading comes out of here
-        account.records_in += sum(
-            len(c["line"]) for c in (rows.records, rows.events, rows.quarantine)
-        )
-        account.accepted += len(rows.records["line"]) + len(rows.events["line"])
-        account.quarantined += len(rows.quarantine["line"])
+        account.records_in += rows.records_in
+        account.accepted += rows.accepted
+        account.quarantined += rows.quarantined
         account.flagged += rows.flagged
+        not_used.update(rows.not_used)
+        faults.update(rows.faults)
+        rows.not_used, rows.faults = Counter(), []
         pending.extend(rows)
         if pending.size() >= FLUSH_ROWS:
             _flush(wh, source, path, file_id, pending)
             pending = Rows()
     _flush(wh, source, path, file_id, pending)
+    _subjects_by_nhs_number(wh, source, file_id)
+    account.not_used = sum(not_used.values())
+    account.not_used_types = dict(not_used)
+    for fault, n in faults.items():  # where our code failed; never the record itself
+        logger.error(
+            "%s %s: %d record(s) quarantined by a fault: %s", source.id, path.name, n, fault
+        )
+
+
+def _subjects_by_nhs_number(wh: Warehouse, source: Source, file_id: int) -> None:
+    """Events whose subject is an NHS number, not a reference: joined to the source's own
+    record with that number if it sent one, else to a record of the number alone, which
+    linkage joins to the person."""
+    con = wh.con.con
+    prefix = SUBJECT_BY_NHS_NUMBER
+    con.execute(
+        """
+        UPDATE events e SET record_key = r.record_key
+        FROM (SELECT nhs_number, arg_max(record_key, file_id) AS record_key
+              FROM source_records WHERE source_id = ? AND nhs_number IS NOT NULL
+              GROUP BY nhs_number) r
+        WHERE e.file_id = ? AND e.record_key = ? || r.nhs_number
+        """,
+        [source.id, file_id, prefix],
+    )
+    con.execute(
+        """
+        INSERT INTO source_records BY NAME
+        SELECT DISTINCT source_id, file_id, record_key,
+               substr(record_key, length(?) + 1) AS nhs_number,
+               substr(record_key, length(?) + 1) AS nhs_number_raw,
+               'valid' AS nhs_number_status,
+               'no Patient resource: the record of an NHS number that events name' AS flags
+        FROM events
+        WHERE file_id = ? AND starts_with(record_key, ?)
+          AND record_key NOT IN (SELECT record_key FROM source_records WHERE source_id = ?)
+        """,
+        [prefix, prefix, file_id, prefix, source.id],
+    )
 
 
 def _flush(wh: Warehouse, source: Source, path: Path, file_id: int, rows: Rows) -> None:
@@ -394,6 +503,10 @@ def _flush(wh: Warehouse, source: Source, path: Path, file_id: int, rows: Rows) 
         "events",
         rows.events
         | {"source_id": [source.id] * n, "file_id": [file_id] * n, "sector": [source.sector] * n},
+    )
+    n = len(rows.directory["line"])
+    wh.append_rows(
+        "directory", rows.directory | {"source_id": [source.id] * n, "file_id": [file_id] * n}
     )
     n = len(rows.quarantine["line"])
     wh.append_rows(

@@ -112,7 +112,7 @@ def publish(data_dir: Path) -> PublishReport:
     def fill(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ATTACH '{_quote(refresh_file)}' AS refresh (READ_ONLY)")
         con.execute(f"ATTACH '{_quote(data_dir / WAREHOUSE_FILE)}' AS wh (READ_ONLY)")
-        _direct_care(con)
+        _direct_care(con, info["as_of"])
         _planning(con, key)
         for table in (
             "case_finding",
@@ -149,7 +149,43 @@ def _quote(path: Path) -> str:
 COHORT_COLUMNS = ", ".join(f"m.cohort_{c}" for c in COHORTS)
 
 
-def _direct_care(con: duckdb.DuckDBPyConnection) -> None:
+# A medicine is no longer current once its latest record says so, or its period has ended.
+FINISHED_MEDICINE = ("stopped", "completed", "cancelled", "entered-in-error", "not-taken")
+POLYPHARMACY = 10  # current medicines: the NHSBSA polypharmacy prescribing comparators' mark
+
+
+def _medicines(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    """Each person's medicines from every partner (MedicationStatement, MedicationRequest),
+    one row a medicine, whether it is current on the refresh's date."""
+    finished = ", ".join(f"'{s}'" for s in FINISHED_MEDICINE)
+    con.execute(
+        f"""
+        CREATE TABLE medicines AS
+        WITH recorded AS (
+            SELECT i.person_id, e.code, e.code_system, e.start_date, e.end_date,
+                   e.setting AS status, e.source_id
+            FROM wh.events e JOIN wh.person_index i USING (source_id, record_key)
+            WHERE e.activity = 'medication' AND e.code IS NOT NULL
+              AND (e.start_date IS NULL OR e.start_date <= CAST(? AS DATE))
+        ), latest AS (
+            SELECT person_id, code, any_value(code_system) AS code_system,
+                   min(start_date) AS first_recorded, max(start_date) AS last_recorded,
+                   arg_max(status, coalesce(start_date, DATE '1900-01-01')) AS status,
+                   arg_max(end_date, coalesce(start_date, DATE '1900-01-01')) AS end_date,
+                   string_agg(DISTINCT source_id, ', ' ORDER BY source_id) AS sources
+            FROM recorded GROUP BY person_id, code
+        )
+        SELECT *, coalesce(status NOT IN ({finished}), true)
+                  AND (end_date IS NULL OR end_date >= CAST(? AS DATE)) AS current
+        FROM latest
+        ORDER BY person_id, current DESC, last_recorded DESC NULLS LAST, code
+        """,
+        [as_of, as_of],
+    )
+
+
+def _direct_care(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    _medicines(con, as_of)
     con.execute(f"""
         CREATE TABLE person_profiles AS
         SELECT m.person_id, p.nhs_number, p.given_name, p.family_name, p.date_of_birth,
@@ -160,9 +196,15 @@ def _direct_care(con: duckdb.DuckDBPyConnection) -> None:
                m.segment, m.frailty, m.efi, m.ltc_count, m.charlson, m.conditions,
                {COHORT_COLUMNS}, m.complex_needs, m.cohort_count, m.risk, m.risk_band,
                m.risk_factors, m.reasons, m.emergency_admissions_12m, m.ed_attendances_12m,
-               m.cost_12m, m.hospital_cost_12m, m.forecast_cost_12m
+               m.cost_12m, m.hospital_cost_12m, m.forecast_cost_12m,
+               coalesce(d.medicines_current, 0) AS medicines_current,
+               coalesce(d.medicines_current, 0) >= {POLYPHARMACY} AS polypharmacy
         FROM refresh.person_measures m
         JOIN wh.persons p USING (person_id)
+        LEFT JOIN (
+            SELECT person_id, count(*) FILTER (WHERE current) AS medicines_current
+            FROM medicines GROUP BY person_id
+        ) d USING (person_id)
         LEFT JOIN (
             SELECT DISTINCT i.person_id, true AS has_unpaid_carer
             FROM wh.events e JOIN wh.person_index i USING (source_id, record_key)

@@ -19,6 +19,8 @@ INGEST_FILES = ibis.schema(
         "quarantined": "int64",
         "flagged": "int64",
         "ingested_at": "timestamp",
+        "not_used": "int64",
+        "not_used_types": "string",
     }
 )
 SOURCE_RECORDS = ibis.schema(
@@ -43,6 +45,11 @@ SOURCE_RECORDS = ibis.schema(
         "house_number": "string",
         "street": "string",
         "locality": "string",
+        "entry": "string",
+        "nhs_number_verification": "string",
+        "death_notification": "string",
+        "interpreter_language": "string",
+        "residential_status": "string",
     }
 )
 EVENTS = ibis.schema(
@@ -63,6 +70,10 @@ EVENTS = ibis.schema(
         "unit": "string",
         "cost_gbp": "float64",
         "flags": "string",
+        "entry": "string",
+        "code_system": "string",
+        "value_code": "string",
+        "value_system": "string",
     }
 )
 QUARANTINE = ibis.schema(
@@ -74,6 +85,22 @@ QUARANTINE = ibis.schema(
         "field": "string",
         "reason": "string",
         "raw": "string",
+        "entry": "string",
+    }
+)
+# Organisations and practitioners partners' FHIR feeds name (Organization, Practitioner).
+DIRECTORY = ibis.schema(
+    {
+        "source_id": "string",
+        "file_id": "int64",
+        "line": "int64",
+        "entry": "string",
+        "kind": "string",
+        "resource_id": "string",
+        "identifier_system": "string",
+        "identifier": "string",
+        "name": "string",
+        "active": "boolean",
     }
 )
 ORGANISATIONS = ibis.schema(
@@ -154,6 +181,7 @@ TABLES: dict[str, sch.Schema] = {
     "source_records": SOURCE_RECORDS,
     "events": EVENTS,
     "quarantine": QUARANTINE,
+    "directory": DIRECTORY,
     "organisations": ORGANISATIONS,
     "postcodes": POSTCODES,
     "opt_outs": OPT_OUTS,

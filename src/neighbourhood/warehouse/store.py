@@ -57,8 +57,8 @@ class Warehouse:
     def compile_rows(self, name: str, rows: ibis.Table, given: Iterable[str]) -> str:
         """SQL for rows of table ``name``: every column but the ``given`` ones, which
         ``insert_compiled`` adds. The SQL can be kept and inserted again with other values."""
-        schema = TABLES[name]
-        names = [n for n in schema.names if n not in set(given)]
+        schema = TABLES[name]  # columns the rows lack are left empty (INSERT ... BY NAME)
+        names = [n for n in schema.names if n not in set(given) and n in rows.columns]
         return str(self.con.compile(rows.select(*names).cast({n: schema[n] for n in names})))
 
     def insert_compiled(self, name: str, sql: str, given: dict[str, Any]) -> int:
@@ -72,11 +72,16 @@ class Warehouse:
         return int(result[0]) if result else 0
 
     def append_rows(self, name: str, columns: dict[str, list[Any]]) -> None:
-        if columns and len(next(iter(columns.values()))):
+        """Rows given column by column; a column not given is left empty."""
+        length = len(next(iter(columns.values()))) if columns else 0
+        if length:
             schema = TABLES[name].to_pyarrow()
             self.append(
                 name,
-                pa.table({f.name: _array(columns[f.name], f.type) for f in schema}, schema=schema),
+                pa.table(
+                    {f.name: _array(columns.get(f.name, [None] * length), f.type) for f in schema},
+                    schema=schema,
+                ),
             )
 
     def cursor(self) -> Warehouse:

@@ -70,7 +70,13 @@ def test_ingest_reports_json_and_quality_follows(tmp_path: Path) -> None:
     done = run("ingest", "--data", str(tmp_path), "--json", "--workers", "1")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["totals"] == {"records_in": 2, "accepted": 2, "quarantined": 0, "flagged": 0}
+    assert report["totals"] == {
+        "records_in": 2,
+        "accepted": 2,
+        "quarantined": 0,
+        "flagged": 0,
+        "not_used": 0,
+    }
     quality = json.loads(run("quality", "--data", str(tmp_path), "--json").stdout)
     assert quality["feeds"]["feed"]["nhs_number_valid"] == 1.0
     assert quality["feeds"]["feed"]["records"] == 1

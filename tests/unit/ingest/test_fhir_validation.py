@@ -155,8 +155,12 @@ def test_flags_and_quarantine_are_unchanged_by_a_warm_cache(resource: dict[str, 
     broken["subject" if "subject" in broken else "birthDate"] = (
         {"reference": 7} if "subject" in broken else "1950-02-31"
     )
-    items = [(1, orjson.dumps(resource)), (2, orjson.dumps(broken)), (3, orjson.dumps(resource))]
-    rows = fhir.process_batch(("general_practice", resource["resourceType"], items))
+    items = [
+        (1, "", orjson.dumps(resource)),
+        (2, "", orjson.dumps(broken)),
+        (3, "", orjson.dumps(resource)),
+    ]
+    rows = fhir.process_batch(fhir.Batch("general_practice", resource["resourceType"], items))
     if resource["resourceType"] == "Patient":
         assert rows.records["line"] == [1, 2, 3]
         assert rows.records["flags"][1].startswith("birthDate: '1950-02-31' is not a date")

@@ -32,10 +32,13 @@ def independent_count(path: Path) -> int:
 
 
 def test_every_file_balances_and_matches_an_independent_count(ingested: Ingested) -> None:
-    rows = query(ingested.data, "SELECT path, records_in, accepted, quarantined FROM ingest_files")
+    rows = query(
+        ingested.data,
+        "SELECT path, records_in, accepted, quarantined, not_used FROM ingest_files",
+    )
     assert len(rows) == len(ingested.report.files) > 30
-    for path, records_in, accepted, quarantined in rows:
-        assert records_in == accepted + quarantined, path
+    for path, records_in, accepted, quarantined, not_used in rows:
+        assert records_in == accepted + quarantined + not_used, path
         assert records_in == independent_count(Path(str(path))), path
 
 
@@ -44,7 +47,10 @@ def test_the_warehouse_holds_exactly_what_the_accounts_say(ingested: Ingested) -
     (stored,) = query(
         ingested.data,
         """
-        SELECT (SELECT count(*) FROM source_records) + (SELECT count(*) FROM events)
+        SELECT (SELECT count(*) FROM source_records WHERE line IS NOT NULL)
+             + (SELECT count(*) FROM (SELECT DISTINCT file_id, line, entry FROM events
+                                      WHERE NOT ends_with(event_key, '/interpreter')))
+             + (SELECT count(*) FROM directory)
              + (SELECT count(*) FROM organisations) + (SELECT count(*) FROM postcodes)
              + (SELECT count(*) FROM opt_outs)""",
     )[0]

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neighbourhood.ingest.csv_feed import nhs_number_valid
-from neighbourhood.ingest.fhir import process_batch
+from neighbourhood.ingest.fhir import Batch, process_batch
 from neighbourhood.standards import nhs_number
 
 numbers = st.one_of(
@@ -30,9 +30,8 @@ def test_the_sql_modulus_11_check_agrees_with_python(values: list[str]) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.binary(max_size=300), min_size=1, max_size=5))
 def test_fhir_junk_is_quarantined_never_a_crash(lines: list[bytes]) -> None:
-    rows = process_batch(("acute", None, list(enumerate(lines, start=1))))
-    accepted = len(rows.records["line"]) + len(rows.events["line"])
-    assert accepted + len(rows.quarantine["line"]) == len(lines)
+    rows = process_batch(Batch("acute", None, [(n, "", x) for n, x in enumerate(lines, start=1)]))
+    assert rows.accepted + len(rows.quarantine["line"]) == rows.records_in == len(lines)
 
 
 @settings(max_examples=100, deadline=None)
@@ -51,5 +50,5 @@ def test_any_patient_shaped_object_is_accepted_or_quarantined(fields: dict[str, 
     import json
 
     raw = json.dumps({"resourceType": "Patient", **fields}).encode()
-    rows = process_batch(("general_practice", "Patient", [(1, raw)]))
-    assert len(rows.records["line"]) + len(rows.quarantine["line"]) == 1
+    rows = process_batch(Batch("general_practice", "Patient", [(1, "", raw)]))
+    assert len(rows.records["line"]) + len(rows.quarantine["line"]) == 1 == rows.records_in

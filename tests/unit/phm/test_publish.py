@@ -120,3 +120,59 @@ def test_a_publish_killed_at_any_stage_leaves_the_previous_one(published: Path, 
         assert con.execute("SELECT count(*) FROM planning_people").fetchone() != (0,)
     publish(published)  # the next run clears any debris and succeeds
     assert not list((published / "published").glob("*.building*"))
+
+
+def test_medicines_from_every_partner_are_listed_and_polypharmacy_counted(
+    refreshed: Path, tmp_path: Path
+) -> None:
+    """Ten current medicines make polypharmacy; one stopped and one whose period ended are
+    listed but not current; a medicine recorded twice is one medicine."""
+    import datetime as dt
+    import shutil
+
+    import duckdb
+
+    from neighbourhood.phm.refresh import current_info
+
+    data = tmp_path / "data"
+    shutil.copytree(
+        refreshed, data, ignore=shutil.ignore_patterns("extracts", "truth", "published")
+    )
+    as_of = dt.date.fromisoformat(current_info(data)["as_of"])  # type: ignore[index]
+    started = as_of - dt.timedelta(days=30)
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        (person, source, key), (other, other_source, other_key) = con.execute(
+            "SELECT DISTINCT ON (person_id) person_id, source_id, record_key FROM person_index "
+            "ORDER BY person_id, source_id, record_key LIMIT 2"
+        ).fetchall()
+        rows = [(source, key, f"3{n:08d}", started, None, "active") for n in range(10)]
+        rows += [
+            (other_source, other_key, "300000009", started, None, "active"),
+            (source, key, "300000009", started + dt.timedelta(days=7), None, "active"),
+            (source, key, "400000001", started, None, "stopped"),
+            (source, key, "400000002", started, as_of - dt.timedelta(days=1), "active"),
+        ]
+        con.executemany(
+            "INSERT INTO events (source_id, record_key, activity, code, code_system, "
+            "start_date, end_date, setting, sector) VALUES "
+            "(?, ?, 'medication', ?, 'http://snomed.info/sct', ?, ?, ?, 'general_practice')",
+            rows,
+        )
+    publish(data)
+    with open_published(data) as con:
+        profiles = con.execute(
+            "SELECT person_id, medicines_current, polypharmacy FROM person_profiles "
+            "WHERE person_id IN (?, ?) ORDER BY person_id",
+            [person, other],
+        ).fetchall()
+        listed = con.execute(
+            "SELECT code, current, last_recorded FROM medicines WHERE person_id = ? ORDER BY code",
+            [person],
+        ).fetchall()
+    assert profiles == [(person, 10, True), (other, 1, False)]
+    assert len(listed) == 12
+    assert [(c, current) for c, current, _ in listed[-2:]] == [
+        ("400000001", False),
+        ("400000002", False),
+    ]
+    assert listed[9] == ("300000009", True, started + dt.timedelta(days=7))

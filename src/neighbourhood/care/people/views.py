@@ -167,6 +167,7 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
             "reasons": _split(person.get("reasons")),
             "conditions": [condition_name(c) for c in person.get("conditions") or []],
             "timeline": [_readable(e) for e in events],
+            "medicines": published.medicines(person_id),
             "event_count": event_count,
             "enrolment": enrolment,
             "history": history,
