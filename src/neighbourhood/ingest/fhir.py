@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 from fhir.resources.R4B import get_fhir_model_class
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from neighbourhood.ingest.fhir_map import (
     DIRECTORY_COLUMNS,
@@ -314,36 +314,85 @@ class ElementwiseValidator:
     the partner's organisation recur in most resources of a file. This validates each
     distinct complex element with its own fhir.resources model once, keeps the
     validated instance, and hands the resource's model those instances, which pydantic
-    takes as they are. The resource's model still checks every element of the resource
-    and runs every rule of its own. Any failure is left to ``validate_resource`` to
-    describe, by validating the resource afresh in the plain way.
+    takes as they are. Any failure is left to ``validate_resource`` to describe, by
+    validating the resource afresh in the plain way.
+
+    The resource's own rules (``extra="forbid"``, required elements, one of a choice of
+    types, no null in a list) look only at which elements are present and whether each
+    is a list, an element or a value of which Python type: its *shape*. Once the model
+    has accepted a shape, a resource of that shape is valid when its complex elements
+    are (the caches above) and each primitive value is valid for its field, checked by
+    pydantic with the field's own type; the model is not run again. Shapes with
+    primitive extensions (``_status``) or contained resources always run the model.
     """
 
     def __init__(self, rtype: str) -> None:
+        self.rtype = rtype
         self.model: type[BaseModel] = get_fhir_model_class(rtype)
         self.elements: dict[str, tuple[type[BaseModel], bool, dict[bytes, BaseModel]]] = {}
+        self.primitives: dict[str, TypeAdapter[Any]] = {}
         for name, info in self.model.model_fields.items():
             klass, many = _element_model(info.annotation)
+            alias = info.alias or name
             if klass is not None and name != "contained":
-                self.elements[info.alias or name] = (klass, many, {})
+                self.elements[alias] = (klass, many, {})
+            elif klass is None and alias != "resourceType" and info.annotation is not None:
+                self.primitives[alias] = TypeAdapter(info.annotation)
+        self.shapes: set[tuple[tuple[str, str], ...]] = set()
 
     def is_valid(self, resource: dict[str, Any]) -> bool:
         """Whether fhir.resources' model accepts the resource (the dict is left unchanged)."""
         shaped = dict(resource)
+        shape: list[tuple[str, str]] = []
         try:
             for key, value in resource.items():
                 element = self.elements.get(key)
                 if element is None or value is None:
+                    shape.append((key, type(value).__name__))
                     continue
                 klass, many, seen = element
                 if many and isinstance(value, list):
-                    shaped[key] = [_validated(klass, seen, item) for item in value]
+                    shaped[key] = items = [_validated(klass, seen, item) for item in value]
+                    whole = all(isinstance(item, BaseModel) for item in items)
+                    shape.append((key, "elements" if whole else "list"))
                 elif not many:
-                    shaped[key] = _validated(klass, seen, value)
+                    shaped[key] = one = _validated(klass, seen, value)
+                    shape.append((key, "element" if isinstance(one, BaseModel) else "value"))
+                else:
+                    shape.append((key, type(value).__name__))
+            known = tuple(shape)
+            if known in self.shapes and self._primitives_valid(resource):
+                return True
             self.model.model_validate(shaped)
         except (ValidationError, ValueError, TypeError):
             return False
+        if self._cacheable(resource, known):
+            if len(self.shapes) >= ELEMENT_CACHE:
+                self.shapes.clear()
+            self.shapes.add(known)
         return True
+
+    def _primitives_valid(self, resource: dict[str, Any]) -> bool:
+        for key, value in resource.items():
+            if key in self.elements or value is None or key == "resourceType":
+                continue
+            adapter = self.primitives.get(key)
+            if adapter is None:
+                return False
+            try:
+                adapter.validate_python(value)
+            except (ValidationError, ValueError, TypeError):
+                return False
+        return bool(resource.get("resourceType") == self.rtype)
+
+    def _cacheable(self, resource: dict[str, Any], shape: tuple[tuple[str, str], ...]) -> bool:
+        """A shape is kept only when every element was an element, every list a list of
+        elements: a stray value the model happened to accept says nothing of the next."""
+        if any(k.startswith("_") or k == "contained" for k in resource):
+            return False
+        return all(
+            kind in ("element", "elements") or key not in self.elements for key, kind in shape
+        )
 
 
 def _element_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:

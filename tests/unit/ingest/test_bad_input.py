@@ -32,8 +32,18 @@ EVENTS = (
 )
 
 
+WORKERS = [1]
+
+
+@pytest.fixture(autouse=True, params=[1, 0], ids=["one worker", "default workers"])
+def workers(request: pytest.FixtureRequest) -> None:
+    """Every bad input with one worker and with the default (one per core): a refusal
+    must cross back from a worker process as well as it does in-process."""
+    WORKERS[0] = request.param
+
+
 def run(data: Path) -> IngestReport:
-    return ingest(data, workers=1, today=TODAY)
+    return ingest(data, workers=WORKERS[0], today=TODAY)
 
 
 def count(data: Path, table: str) -> int:
