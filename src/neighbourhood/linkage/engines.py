@@ -6,6 +6,7 @@ settings, so one method runs on either (invariant 8).
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -70,6 +71,12 @@ class DuckDBEngine:
         return nullcontext()
 
 
+# Records a shuffle partition holds at most. A session starts with a few partitions a
+# core, right for a neighbourhood; at ICS size (4.5 million records, 67 million pairs)
+# those few partitions spilled to disk over and over, so the count grows with the data.
+RECORDS_PER_PARTITION = 25_000
+
+
 class SparkEngine:
     name = "spark"
 
@@ -82,6 +89,10 @@ class SparkEngine:
         )
 
     def load(self, name: str, table: pa.Table) -> None:
+        wanted = math.ceil(table.num_rows / RECORDS_PER_PARTITION)
+        if wanted > int(self.spark.conf.get("spark.sql.shuffle.partitions")):
+            self.spark.conf.set("spark.sql.shuffle.partitions", str(wanted))
+            self.db_api.num_partitions_on_repartition = math.ceil(wanted / 2)
         frame = self.spark.createDataFrame(table)
         frame.localCheckpoint().createOrReplaceTempView(name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,6 +61,12 @@ def test_duckdb_and_spark_give_the_same_people(tmp_path: Path) -> None:
         on_spark = link(records, config, decisions, engine)
         # predict runs without pushing filters down (ADR 12); every other query needs it
         assert engine.spark.conf.get("spark.sql.optimizer.excludedRules", None) is None
+        # a neighbourhood keeps the session's few partitions; more records, more of them
+        few = int(engine.spark.conf.get("spark.sql.shuffle.partitions"))
+        assert few == max(4, (os.cpu_count() or 1) * 4)
+        engine.load("many", pa.table({"n": pa.array(range(1_000_001), pa.int64())}))
+        assert engine.spark.conf.get("spark.sql.shuffle.partitions") == "41"
+        assert engine.db_api.num_partitions_on_repartition == 21
 
     people = partition(on_duckdb)
     assert 550 <= len(people) <= 650  # 600 people, linked
