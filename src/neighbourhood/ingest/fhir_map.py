@@ -11,6 +11,7 @@ organisations and practitioners partners name, as a directory.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,6 +259,7 @@ def coding(concept: Any, prefer: str | None = snomed.SYSTEM) -> tuple[str | None
     return None, None
 
 
+@functools.lru_cache(maxsize=65_536)  # codes recur: Verhoeff once per distinct code
 def code_status(code: str | None, system: str | None) -> str:
     """SNOMED CT codes are checked (Verhoeff); another system's are kept unchecked."""
     if not code:
