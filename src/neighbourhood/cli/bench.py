@@ -14,7 +14,7 @@ import typer
 from neighbourhood.cli.bench_link import bench_link
 from neighbourhood.cli.bench_refresh import bench_refresh
 from neighbourhood.cli.bench_web import bench_web
-from neighbourhood.cli.measure import parse_sizes, run_json
+from neighbourhood.cli.measure import parse_sizes, run_json, run_measured
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
 from neighbourhood.errors import UserError
@@ -246,8 +246,6 @@ def bench_ingest(
 def _every_feed(data: Path, into: Path) -> dict[str, Any]:
     """``neighbourhood ingest`` of every feed into an empty warehouse, as a partner
     onboarding the whole ICS would run it: wall time, records and the run's peak memory."""
-    from neighbourhood.cli.measure import run_measured
-
     into.mkdir()
     shutil.copy(data / "sources.toml", into / "sources.toml")
     (into / "extracts").symlink_to((data / "extracts").resolve(), target_is_directory=True)

@@ -39,6 +39,7 @@ from neighbourhood.ingest.fhir_map import (
     HANDLERS,
     RECORD_COLUMNS,
     Bundled,
+    Mapper,
     Place,
     Rejected,
     Unreadable,
@@ -82,6 +83,7 @@ class Rows:
     flagged: int = 0
     not_used: Counter[str] = field(default_factory=Counter)
     faults: list[str] = field(default_factory=list)  # our bugs met, for the log
+    by_nhs_number: int = 0  # events whose subject is an NHS number, not a reference
 
     @property
     def quarantined(self) -> int:
@@ -92,13 +94,10 @@ class Rows:
         return self.accepted + self.quarantined + sum(self.not_used.values())
 
     def extend(self, other: Rows) -> None:
+        """Add another batch's rows (its counts are the caller's to account for)."""
         for mine, theirs in self._tables(other):
             for key, values in theirs.items():
                 mine[key].extend(values)
-        self.accepted += other.accepted
-        self.flagged += other.flagged
-        self.not_used.update(other.not_used)
-        self.faults.extend(other.faults)
 
     def size(self) -> int:
         return sum(len(t["line"]) for t in (self.records, self.events, self.directory)) + (
@@ -131,13 +130,13 @@ def process_batch(batch: Batch) -> Rows:
     """Validate and map one batch of items. Never raises: whatever goes wrong with one
     record quarantines that record."""
     rows = Rows()
+    walk = Walk(rows, batch.sector, batch.expected, batch.bundled)
     for line, entry, raw in batch.items:
         try:
             resource = parse(raw)
         except Rejected as rejected:
             _quarantine(rows, Place(line, entry), rejected, raw)
             continue
-        walk = Walk(rows, batch.sector, batch.expected, batch.bundled)
         if batch.bundle_type is None:
             walk.resource(Place(line, entry), resource, raw, depth=0)
         else:
@@ -203,7 +202,7 @@ class Walk:
             self.rows.not_used[rtype] += 1
             return
         flags = _validate(rtype, resource)
-        handler(self.rows, self.sector, self.bundled, place, resource, flags)
+        handler(Mapper(self.rows, self.sector, self.bundled, place, resource, flags))
         self.rows.accepted += 1
         if flags:
             self.rows.flagged += 1

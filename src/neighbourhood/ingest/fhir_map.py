@@ -299,6 +299,7 @@ class Mapper:
         if isinstance(ident, dict) and ident.get("system") == NHS_NUMBER_SYSTEM:
             number = str(ident.get("value") or "")
             if nhs_number.is_valid(number):
+                self.rows.by_nhs_number += 1
                 return SUBJECT_BY_NHS_NUMBER + nhs_number.normalise(number)
             raise Rejected(
                 f"{key}.identifier", "the subject's NHS number fails its Modulus 11 check digit"
@@ -318,9 +319,6 @@ class Mapper:
 
     def flag(self, where: str, message: str) -> None:
         self.flags.append(f"{where}: {message}")
-
-
-Handler = Callable[[Any, str, Bundled, Place, dict[str, Any], list[str]], None]
 
 
 def _patient(m: Mapper) -> None:
@@ -733,31 +731,19 @@ def _directory(m: Mapper) -> None:
     )
 
 
-def _handler(mapping: Callable[[Mapper], None]) -> Handler:
-    def handle(
-        rows: Any, sector: str, bundled: Bundled, place: Place, r: dict[str, Any], flags: list[str]
-    ) -> None:
-        mapping(Mapper(rows, sector, bundled, place, r, flags))
-
-    return handle
-
-
-HANDLERS: dict[str, Handler] = {
-    rtype: _handler(mapping)
-    for rtype, mapping in {
-        "Patient": _patient,
-        "Encounter": _encounter,
-        "Condition": _condition,
-        "Observation": _observation,
-        "RelatedPerson": _related_person,
-        "Flag": _flag,
-        "MedicationStatement": _medication,
-        "MedicationRequest": _medication,
-        "AllergyIntolerance": _allergy,
-        "Procedure": _procedure,
-        "Immunization": _immunisation,
-        "Organization": _directory,
-        "Practitioner": _directory,
-    }.items()
+HANDLERS: dict[str, Callable[[Mapper], None]] = {
+    "Patient": _patient,
+    "Encounter": _encounter,
+    "Condition": _condition,
+    "Observation": _observation,
+    "RelatedPerson": _related_person,
+    "Flag": _flag,
+    "MedicationStatement": _medication,
+    "MedicationRequest": _medication,
+    "AllergyIntolerance": _allergy,
+    "Procedure": _procedure,
+    "Immunization": _immunisation,
+    "Organization": _directory,
+    "Practitioner": _directory,
 }
 RESOURCE_TYPES = tuple(HANDLERS)

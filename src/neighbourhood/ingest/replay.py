@@ -17,7 +17,7 @@ from typing import Any
 from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
 from neighbourhood.ingest.fhir import Batch, Rows, process_batch
-from neighbourhood.ingest.fhir_map import RESOURCE_TYPES
+from neighbourhood.ingest.run import expected_type, flush_rows, join_subjects_by_nhs_number
 from neighbourhood.warehouse import open_warehouse
 
 
@@ -34,8 +34,6 @@ class Replayed:
 
 
 def replay_quarantine(data_dir: Path, source_id: str) -> Replayed:
-    from neighbourhood.ingest.run import _flush, _subjects_by_nhs_number
-
     (source,) = registry.find(registry.load(data_dir), [source_id])
     if source.format not in ("fhir-ndjson", "fhir-bundle", "fhir-json"):
         raise UserError(
@@ -53,11 +51,10 @@ def replay_quarantine(data_dir: Path, source_id: str) -> Replayed:
         ).fetchall()
         with wh.transaction():
             for rowid, file_id, path, line, entry, raw in held:
-                expected = Path(path).name.split(".", 1)[0]
                 rows = process_batch(
                     Batch(
                         source.sector,
-                        expected if expected in RESOURCE_TYPES and not entry else None,
+                        None if entry else expected_type(Path(path)),
                         [(int(line or 0), str(entry), str(raw or "").encode())],
                     )
                 )
@@ -66,10 +63,10 @@ def replay_quarantine(data_dir: Path, source_id: str) -> Replayed:
                 result.not_used += sum(rows.not_used.values())
                 result.still_quarantined += rows.quarantined
                 con.execute("DELETE FROM quarantine WHERE rowid = ?", [rowid])
-                _flush(wh, source, Path(path), int(file_id), rows)
+                flush_rows(wh, source, Path(path), int(file_id), rows)
                 _account(con, int(file_id), rows)
             for file_id in sorted({int(f) for _, f, *_ in held}):
-                _subjects_by_nhs_number(wh, source, file_id)
+                join_subjects_by_nhs_number(wh, source, file_id)
     finally:
         wh.close()
     return result

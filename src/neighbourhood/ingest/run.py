@@ -339,8 +339,7 @@ def _resource_batches(source: Source, path: Path) -> Iterator[Batch]:
 
 
 def _ndjson_batches(source: Source, path: Path) -> Iterator[Batch]:
-    expected = path.name.split(".", 1)[0]
-    expected_type = expected if expected in RESOURCE_TYPES else None
+    expected = expected_type(path)
     batch: list[tuple[int, str, bytes]] = []
     empty = True
     for number, raw in lines(path):
@@ -351,12 +350,18 @@ def _ndjson_batches(source: Source, path: Path) -> Iterator[Batch]:
         empty = False
         batch.append((number, "", raw))
         if len(batch) == BATCH:
-            yield Batch(source.sector, expected_type, batch)
+            yield Batch(source.sector, expected, batch)
             batch = []
     if empty:
         raise FileRefused(path, "the file is empty: it has no resources", 1)
     if batch:
-        yield Batch(source.sector, expected_type, batch)
+        yield Batch(source.sector, expected, batch)
+
+
+def expected_type(path: Path) -> str | None:
+    """The resource type an NDJSON file's name promises (``Patient.ndjson``), if any."""
+    named = path.name.split(".", 1)[0]
+    return named if named in RESOURCE_TYPES else None
 
 
 def _sniff_ndjson(path: Path, number: int, first: bytes) -> None:
@@ -439,6 +444,7 @@ def _load_fhir(
     pending = Rows()
     not_used: Counter[str] = Counter()
     faults: Counter[str] = Counter()
+    by_nhs_number = 0
     for rows in results:  # a FileRefused raised while reading comes out of here
         account.records_in += rows.records_in
         account.accepted += rows.accepted
@@ -446,13 +452,14 @@ def _load_fhir(
         account.flagged += rows.flagged
         not_used.update(rows.not_used)
         faults.update(rows.faults)
-        rows.not_used, rows.faults = Counter(), []
+        by_nhs_number += rows.by_nhs_number
         pending.extend(rows)
         if pending.size() >= FLUSH_ROWS:
-            _flush(wh, source, path, file_id, pending)
+            flush_rows(wh, source, path, file_id, pending)
             pending = Rows()
-    _flush(wh, source, path, file_id, pending)
-    _subjects_by_nhs_number(wh, source, file_id)
+    flush_rows(wh, source, path, file_id, pending)
+    if by_nhs_number:  # a query over the source's records, so only when it is needed
+        join_subjects_by_nhs_number(wh, source, file_id)
     account.not_used = sum(not_used.values())
     account.not_used_types = dict(not_used)
     for fault, n in faults.items():  # where our code failed; never the record itself
@@ -461,7 +468,7 @@ def _load_fhir(
         )
 
 
-def _subjects_by_nhs_number(wh: Warehouse, source: Source, file_id: int) -> None:
+def join_subjects_by_nhs_number(wh: Warehouse, source: Source, file_id: int) -> None:
     """Events whose subject is an NHS number, not a reference: joined to the source's own
     record with that number if it sent one, else to a record of the number alone, which
     linkage joins to the person."""
@@ -493,7 +500,7 @@ def _subjects_by_nhs_number(wh: Warehouse, source: Source, file_id: int) -> None
     )
 
 
-def _flush(wh: Warehouse, source: Source, path: Path, file_id: int, rows: Rows) -> None:
+def flush_rows(wh: Warehouse, source: Source, path: Path, file_id: int, rows: Rows) -> None:
     n = len(rows.records["line"])
     wh.append_rows(
         "source_records", rows.records | {"source_id": [source.id] * n, "file_id": [file_id] * n}
