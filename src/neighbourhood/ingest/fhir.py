@@ -58,16 +58,17 @@ MAX_DEPTH = 8  # Bundles inside Bundles, deeper than any real export
 
 @dataclass
 class Batch:
-    """Items for one worker: ``(line, entry, raw)``, raw being JSON or XML bytes;
-    ``expected`` is the type the file's name promises; ``bundled`` the references of
-    the Bundle the items were taken from, when they are its entries (a Bundle file's,
-    whose ``bundle_type`` is given)."""
+    """Items to read: ``(line, entry, raw)``, raw being JSON or XML bytes; ``expected``
+    is the type the file's name promises. Or the entries of a Bundle already parsed,
+    ``(line, entry, the entry)``, with the Bundle's type and ``bundled``, what it says of
+    its own references."""
 
     sector: str
     expected: str | None
     items: list[tuple[int, str, bytes]]
     bundled: Bundled = field(default_factory=Bundled)
     bundle_type: str | None = None
+    entries: list[tuple[int, str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -126,21 +127,21 @@ def _columns(names: tuple[str, ...]) -> dict[str, list[Any]]:
     return {n: [] for n in names}
 
 
-def process_batch(batch: Batch) -> Rows:
-    """Validate and map one batch of items. Never raises: whatever goes wrong with one
-    record quarantines that record."""
-    rows = Rows()
+def process_batch(batch: Batch, rows: Rows | None = None) -> Rows:
+    """Validate and map one batch of items, into ``rows`` if given. Never raises: whatever
+    goes wrong with one record quarantines that record."""
+    rows = Rows() if rows is None else rows
     walk = Walk(rows, batch.sector, batch.expected, batch.bundled)
-    for line, entry, raw in batch.items:
+    if batch.bundle_type is not None:
+        for line, label, entry in batch.entries:
+            walk.entry(Place(line, label), {"type": batch.bundle_type}, entry, depth=1)
+    for line, label, raw in batch.items:
         try:
             resource = parse(raw)
         except Rejected as rejected:
-            _quarantine(rows, Place(line, entry), rejected, raw)
+            _quarantine(rows, Place(line, label), rejected, raw)
             continue
-        if batch.bundle_type is None:
-            walk.resource(Place(line, entry), resource, raw, depth=0)
-        else:
-            walk.entry(Place(line, entry), {"type": batch.bundle_type}, resource, depth=1)
+        walk.resource(Place(line, label), resource, raw, depth=0)
     return rows
 
 
@@ -298,100 +299,130 @@ def _fault(error: Exception) -> str:
     return f"{type(error).__name__} at {where}"
 
 
-# Distinct values of one element kept validated, per element of each resource type; a
-# full cache is emptied and starts again, so a worker's memory stays bounded.
+# Shapes kept per model, and distinct values of one element type kept as valid; a full
+# cache is emptied and starts again, so a worker's memory stays bounded.
 ELEMENT_CACHE = 2_048
 
 
 class ElementwiseValidator:
-    """fhir.resources' model of a resource type, validating each distinct element once.
+    """Whether fhir.resources' model of a resource type accepts a resource, checking
+    each element's *shape* once and its primitive values every time.
 
-    A resource is valid when each of its elements is valid for its data type and the
-    resource's own rules hold (cardinality, choice of types, required elements). The
-    models check a data type without regard to where it sits, so an element valid once
-    is valid again: the coding of a blood pressure reading, the class of an encounter,
-    the partner's organisation recur in most resources of a file. This validates each
-    distinct complex element with its own fhir.resources model once, keeps the
-    validated instance, and hands the resource's model those instances, which pydantic
-    takes as they are. Any failure is left to ``validate_resource`` to describe, by
-    validating the resource afresh in the plain way.
-
-    The resource's own rules (``extra="forbid"``, required elements, one of a choice of
-    types, no null in a list) look only at which elements are present and whether each
-    is a list, an element or a value of which Python type: its *shape*. Once the model
-    has accepted a shape, a resource of that shape is valid when its complex elements
-    are (the caches above) and each primitive value is valid for its field, checked by
-    pydantic with the field's own type; the model is not run again. Shapes with
-    primitive extensions (``_status``) or contained resources always run the model.
+    A fhir.resources model's own rules (``extra="forbid"``, required elements, one of a
+    choice of types, no null in a list of elements) look only at which keys are present
+    and whether each value is a list, an object or a value of which Python type: its
+    shape. The rest is each primitive value being valid for its field's type, and each
+    complex element being valid for its own model, the same wherever it sits. So, for
+    each model (the resource's and every data type's in it), the first object of a
+    shape is validated by the model itself; once the model has accepted a shape, an
+    object of that shape is valid when each primitive value passes its field's own
+    pydantic type (a ``TypeAdapter``) and each complex element is valid in the same way,
+    one level down. A name is cheap to check this way although no two names are alike;
+    a coding that recurs (the class of an encounter, a blood pressure's code) is
+    remembered whole. Objects with primitive extensions (``_status``), contained
+    resources, nulls or empty lists always go to the model. Any fault is left to
+    ``validate_resource`` to describe, by validating the resource in the plain way.
     """
 
     def __init__(self, rtype: str) -> None:
         self.rtype = rtype
         self.model: type[BaseModel] = get_fhir_model_class(rtype)
-        self.elements: dict[str, tuple[type[BaseModel], bool, dict[bytes, BaseModel]]] = {}
-        self.primitives: dict[str, TypeAdapter[Any]] = {}
-        for name, info in self.model.model_fields.items():
-            klass, many = _element_model(info.annotation)
-            alias = info.alias or name
-            if klass is not None and name != "contained":
-                self.elements[alias] = (klass, many, {})
-            elif klass is None and alias != "resourceType" and info.annotation is not None:
-                self.primitives[alias] = TypeAdapter(info.annotation)
-        self.shapes: set[tuple[tuple[str, str], ...]] = set()
+        self.shapes = _shapes_of(self.model)
 
     def is_valid(self, resource: dict[str, Any]) -> bool:
-        """Whether fhir.resources' model accepts the resource (the dict is left unchanged)."""
-        shaped = dict(resource)
-        shape: list[tuple[str, str]] = []
-        try:
-            for key, value in resource.items():
-                element = self.elements.get(key)
-                if element is None or value is None:
-                    shape.append((key, type(value).__name__))
-                    continue
-                klass, many, seen = element
-                if many and isinstance(value, list):
-                    shaped[key] = items = [_validated(klass, seen, item) for item in value]
-                    whole = all(isinstance(item, BaseModel) for item in items)
-                    shape.append((key, "elements" if whole else "list"))
-                elif not many:
-                    shaped[key] = one = _validated(klass, seen, value)
-                    shape.append((key, "element" if isinstance(one, BaseModel) else "value"))
-                else:
-                    shape.append((key, type(value).__name__))
-            known = tuple(shape)
-            if known in self.shapes and self._primitives_valid(resource):
-                return True
-            self.model.model_validate(shaped)
-        except (ValidationError, ValueError, TypeError):
-            return False
-        if self._cacheable(resource, known):
-            if len(self.shapes) >= ELEMENT_CACHE:
-                self.shapes.clear()
-            self.shapes.add(known)
-        return True
+        """Whether the model accepts the resource (the dict is left unchanged)."""
+        return self.shapes.valid(resource, remember=False)
 
-    def _primitives_valid(self, resource: dict[str, Any]) -> bool:
-        for key, value in resource.items():
-            if key in self.elements or value is None or key == "resourceType":
-                continue
-            adapter = self.primitives.get(key)
-            if adapter is None:
+
+class _Shapes:
+    """One model's fields, the shapes it has accepted, and values seen valid."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+        self.elements: dict[str, tuple[type[BaseModel], bool]] = {}
+        self.primitives: dict[str, TypeAdapter[Any]] = {}
+        for name, info in model.model_fields.items():
+            alias = info.alias or name
+            klass, many = _element_model(info.annotation)
+            if alias.startswith("_") or name == "contained":
+                continue  # always to the model: see the class above
+            if klass is not None:
+                self.elements[alias] = (klass, many)
+            elif alias != "resourceType" and info.annotation is not None:
+                self.primitives[alias] = TypeAdapter(info.annotation)
+        self.accepted: set[tuple[tuple[str, str], ...]] = set()
+        self.seen: set[bytes] = set()
+
+    def valid(self, value: dict[str, Any], remember: bool = True) -> bool:
+        key = orjson.dumps(value) if remember else b""
+        if remember and key in self.seen:
+            return True
+        shape: list[tuple[str, str]] = []
+        inner: list[tuple[type[BaseModel], dict[str, Any]]] = []
+        values: list[tuple[TypeAdapter[Any], Any]] = []
+        for name, item in value.items():
+            element = self.elements.get(name)
+            adapter = self.primitives.get(name)
+            if element is not None:
+                klass, many = element
+                if many and isinstance(item, list) and item and _all_dicts(item):
+                    shape.append((name, "elements"))
+                    inner.extend((klass, each) for each in item)
+                elif not many and isinstance(item, dict):
+                    shape.append((name, "element"))
+                    inner.append((klass, item))
+                else:
+                    return self._whole(value)
+            elif adapter is not None and item is not None and item != []:
+                shape.append((name, type(item).__name__))
+                values.append((adapter, item))
+            elif name == "resourceType" and isinstance(item, str):
+                shape.append((name, item))
+            else:
+                return self._whole(value)
+        known = tuple(shape)
+        if known not in self.accepted:
+            if not self._whole(value):
                 return False
+            _bounded_add(self.accepted, known)
+        else:
             try:
-                adapter.validate_python(value)
+                for adapter, item in values:
+                    adapter.validate_python(item)
             except (ValidationError, ValueError, TypeError):
                 return False
-        return bool(resource.get("resourceType") == self.rtype)
+            if not all(_shapes_of(klass).valid(each) for klass, each in inner):
+                return False
+        if remember:
+            _bounded_add(self.seen, key)
+        return True
 
-    def _cacheable(self, resource: dict[str, Any], shape: tuple[tuple[str, str], ...]) -> bool:
-        """A shape is kept only when every element was an element, every list a list of
-        elements: a stray value the model happened to accept says nothing of the next."""
-        if any(k.startswith("_") or k == "contained" for k in resource):
+    def _whole(self, value: dict[str, Any]) -> bool:
+        try:
+            self.model.model_validate(value)
+        except (ValidationError, ValueError, TypeError):
             return False
-        return all(
-            kind in ("element", "elements") or key not in self.elements for key, kind in shape
-        )
+        return True
+
+
+def _all_dicts(items: list[Any]) -> bool:
+    return all(isinstance(item, dict) for item in items)
+
+
+def _bounded_add(cache: set[Any], item: Any) -> None:
+    if len(cache) >= ELEMENT_CACHE:
+        cache.clear()
+    cache.add(item)
+
+
+_SHAPES: dict[type[BaseModel], _Shapes] = {}
+
+
+def _shapes_of(model: type[BaseModel]) -> _Shapes:
+    shapes = _SHAPES.get(model)
+    if shapes is None:
+        shapes = _SHAPES[model] = _Shapes(model)
+    return shapes
 
 
 def _element_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
@@ -403,19 +434,6 @@ def _element_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
         if klass is not None:
             return klass, many or typing.get_origin(annotation) is list
     return None, False
-
-
-def _validated(klass: type[BaseModel], seen: dict[bytes, BaseModel], value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value  # not an element: the resource's model says what is wrong with it
-    key = orjson.dumps(value)
-    instance = seen.get(key)
-    if instance is None:
-        instance = klass.model_validate(value)
-        if len(seen) >= ELEMENT_CACHE:
-            seen.clear()
-        seen[key] = instance
-    return instance
 
 
 _VALIDATORS: dict[str, ElementwiseValidator] = {}

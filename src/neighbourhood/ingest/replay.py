@@ -17,7 +17,8 @@ from typing import Any
 from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
 from neighbourhood.ingest.fhir import Batch, Rows, process_batch
-from neighbourhood.ingest.run import expected_type, flush_rows, join_subjects_by_nhs_number
+from neighbourhood.ingest.fhir_parts import expected_type
+from neighbourhood.ingest.run import flush_rows, join_subjects_by_nhs_number
 from neighbourhood.warehouse import open_warehouse
 
 

@@ -20,28 +20,38 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from itertools import groupby
 from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
-import orjson
+import pyarrow as pa
 
 from neighbourhood.errors import UserError
 from neighbourhood.ingest import registry
 from neighbourhood.ingest.csv_feed import CsvRead, ingest_csv, read_csv_file
-from neighbourhood.ingest.fhir import Batch, Rows, bundle_entries, process_batch
-from neighbourhood.ingest.fhir_map import RESOURCE_TYPES, SUBJECT_BY_NHS_NUMBER, Bundled, Rejected
-from neighbourhood.ingest.files import FileRefused, files_of, lines, sha256_of, whole
+from neighbourhood.ingest.fhir import Rows
+from neighbourhood.ingest.fhir_map import SUBJECT_BY_NHS_NUMBER
+from neighbourhood.ingest.fhir_parts import (
+    DOCUMENT_SUFFIXES,
+    NDJSON_SUFFIXES,
+    XML_SUFFIXES,
+    Part,
+    Target,
+    Task,
+    expected_type,
+    load_part,
+    ndjson_tasks,
+    tables_of,
+)
+from neighbourhood.ingest.files import FileRefused, files_of, sha256_of
 from neighbourhood.ingest.reference import load_reference
 from neighbourhood.ingest.registry import REFERENCE_FORMATS, Source
 from neighbourhood.warehouse import Warehouse, open_warehouse
 
 logger = logging.getLogger(__name__)
-BATCH = 2_000
 FLUSH_ROWS = 200_000
-NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
-XML_SUFFIXES = (".xml", ".xml.gz")
-DOCUMENT_SUFFIXES = (".json", ".json.gz", *XML_SUFFIXES)
+__all__ = ["expected_type", "flush_rows", "ingest", "join_subjects_by_nhs_number"]
 
 
 @dataclass
@@ -179,8 +189,8 @@ def _load_all(
         _pool(workers, bool(fhir)) as pool,
     ):
         futures = {threads.submit(job, claims): job for job in side_by_side}
-        for job in fhir:
-            finished(job, _ingest_file(wh, job, claims, pool))
+        for job, account in _load_fhir_files(wh, fhir, claims, pool):
+            finished(job, account)
         for future in as_completed(futures):
             finished(futures[future], future.result())
     return accounts
@@ -219,7 +229,7 @@ class _FileThreads:
             mine = self._local.wh = self._wh.cursor()
             with self._lock:
                 self._opened.append(mine)
-        return _ingest_file(mine, job, claims, None)
+        return _ingest_file(mine, job, claims)
 
 
 def _files(source: Source, data_dir: Path) -> list[tuple[Path, str]]:
@@ -250,57 +260,81 @@ def _pool(workers: int, needed: bool) -> Iterator[Pool | None]:
         return
     # A clean server process forks the workers: this process runs DuckDB's threads, and a
     # fork of a threaded process can deadlock.
-    with multiprocessing.get_context("forkserver").Pool(count) as pool:
+    context = multiprocessing.get_context("forkserver")
+    # The server imports the workers' code (fhir.resources' models) once, for all of them.
+    context.set_forkserver_preload(["neighbourhood.ingest.fhir_parts"])
+    with context.Pool(count) as pool:
         yield pool
 
 
-def _ingest_file(wh: Warehouse, job: _Job, claims: _Claims, pool: Pool | None) -> FileAccount:
-    source, path, kind, file_id = job.source, job.path, job.kind, job.file_id
-    account = FileAccount(source.id, str(path), kind)
-    if not path.exists():
-        account.status, account.message = "refused", f"{path}: the file does not exist"
-        return account
-    digest = sha256_of(path)
-    seen = wh.con.con.execute(
-        "SELECT count(*) FROM ingest_files WHERE sha256 = ?", [digest]
-    ).fetchone()
-    twin = claims.claim(digest, path)
-    if (seen and seen[0]) or twin is not None:
-        account.status = "already ingested"
-        if twin is not None:
-            account.message = f"the same content as {twin}, ingested in this run"
+def _ingest_file(wh: Warehouse, job: _Job, claims: _Claims) -> FileAccount:
+    """A CSV or reference file, read and loaded in one transaction."""
+    account, digest = _open(job, claims, _ingested(wh))
+    if digest is None:
         return account
     try:
-        with _read_first(wh, source, path, kind) as read, wh.transaction():
+        with _read_first(wh, job.source, job.path, job.kind) as read, wh.transaction():
             if read is not None:
-                counts = ingest_csv(wh, read, file_id)
+                counts = ingest_csv(wh, read, job.file_id)
                 account.records_in, account.accepted = counts.records_in, counts.accepted
                 account.quarantined, account.flagged = counts.quarantined, counts.flagged
             else:
-                _load(wh, source, path, kind, file_id, pool, account)
-            wh.append_rows(
-                "ingest_files",
-                {
-                    "file_id": [file_id],
-                    "source_id": [source.id],
-                    "path": [str(path)],
-                    "sha256": [digest],
-                    "bytes": [path.stat().st_size],
-                    "kind": [kind],
-                    "records_in": [account.records_in],
-                    "accepted": [account.accepted],
-                    "quarantined": [account.quarantined],
-                    "flagged": [account.flagged],
-                    "not_used": [account.not_used],
-                    "not_used_types": [account.not_used_text()],
-                    "ingested_at": [dt.datetime.now()],
-                },
-            )
+                loaded = load_reference(wh, job.source.id, job.path, job.kind, job.file_id)
+                account.records_in, account.accepted = loaded.records_in, loaded.accepted
+                account.quarantined = len(loaded.quarantine)
+            _record_file(wh, job, digest, account)
     except FileRefused as refused:
-        account.status, account.message = "refused", str(refused)
-        account.records_in = account.accepted = account.quarantined = account.flagged = 0
-        account.not_used, account.not_used_types = 0, {}
+        _refuse(account, refused)
     return account
+
+
+def _ingested(wh: Warehouse) -> set[str]:
+    """The digests of every file the warehouse holds."""
+    return {row[0] for row in wh.con.con.execute("SELECT sha256 FROM ingest_files").fetchall()}
+
+
+def _open(job: _Job, claims: _Claims, ingested: set[str]) -> tuple[FileAccount, str | None]:
+    """The file's account and its digest; no digest when there is nothing to load (the
+    account says why)."""
+    account = FileAccount(job.source.id, str(job.path), job.kind)
+    if not job.path.exists():
+        account.status, account.message = "refused", f"{job.path}: the file does not exist"
+        return account, None
+    digest = sha256_of(job.path)
+    twin = claims.claim(digest, job.path)
+    if digest in ingested or twin is not None:
+        account.status = "already ingested"
+        if twin is not None:
+            account.message = f"the same content as {twin}, ingested in this run"
+        return account, None
+    return account, digest
+
+
+def _refuse(account: FileAccount, refused: FileRefused) -> None:
+    account.status, account.message = "refused", str(refused)
+    account.records_in = account.accepted = account.quarantined = account.flagged = 0
+    account.not_used, account.not_used_types = 0, {}
+
+
+def _record_file(wh: Warehouse, job: _Job, digest: str, account: FileAccount) -> None:
+    wh.append_rows(
+        "ingest_files",
+        {
+            "file_id": [job.file_id],
+            "source_id": [job.source.id],
+            "path": [str(job.path)],
+            "sha256": [digest],
+            "bytes": [job.path.stat().st_size],
+            "kind": [job.kind],
+            "records_in": [account.records_in],
+            "accepted": [account.accepted],
+            "quarantined": [account.quarantined],
+            "flagged": [account.flagged],
+            "not_used": [account.not_used],
+            "not_used_types": [account.not_used_text()],
+            "ingested_at": [dt.datetime.now()],
+        },
+    )
 
 
 def _read_first(
@@ -312,160 +346,85 @@ def _read_first(
     return nullcontext()
 
 
-def _load(
-    wh: Warehouse,
-    source: Source,
-    path: Path,
-    kind: str,
-    file_id: int,
-    pool: Pool | None,
-    account: FileAccount,
-) -> None:
-    if kind in REFERENCE_FORMATS:
-        loaded = load_reference(wh, source.id, path, kind, file_id)
-        account.records_in, account.accepted = loaded.records_in, loaded.accepted
-        account.quarantined = len(loaded.quarantine)
-    else:
-        _load_fhir(wh, source, path, file_id, pool, account)
+def _load_fhir_files(
+    wh: Warehouse, jobs: list[_Job], claims: _Claims, pool: Pool | None
+) -> Iterator[tuple[_Job, FileAccount]]:
+    """Every FHIR file of the run through one stream of parts, in order, so the workers
+    go on with the next file while this process loads the last; each file still loads
+    in a transaction of its own, and a file refused part-way loads nothing."""
+    by_id = {job.file_id: job for job in jobs}
+    tasks = _fhir_tasks(jobs, claims, _ingested(wh))
+    parts = pool.imap(load_part, tasks) if pool else map(load_part, tasks)
+    for file_id, of_file in groupby(parts, key=lambda part: part.task.target.file_id):
+        job = by_id[file_id]
+        yield job, _load_fhir_file(wh, job, of_file)
 
 
-def _resource_batches(source: Source, path: Path) -> Iterator[Batch]:
-    if path.name.endswith(XML_SUFFIXES):
-        yield Batch(source.sector, None, [(1, "", _document(path))])
-    elif source.format in ("fhir-bundle", "fhir-json"):
-        yield from _document_batches(source, path)
-    else:
-        yield from _ndjson_batches(source, path)
-
-
-def _ndjson_batches(source: Source, path: Path) -> Iterator[Batch]:
-    expected = expected_type(path)
-    batch: list[tuple[int, str, bytes]] = []
-    empty = True
-    for number, raw in lines(path):
-        if not raw.strip():
+def _fhir_tasks(jobs: list[_Job], claims: _Claims, ingested: set[str]) -> Iterator[Task]:
+    """Each file's opening, then its parts. Run by the pool's own thread, so it never
+    touches the warehouse."""
+    for job in jobs:
+        source = job.source
+        target = Target(source.id, source.sector, source.format, job.file_id, job.path)
+        account, digest = _open(job, claims, ingested)
+        skipped = None if digest is not None else account.status + "\n" + account.message
+        yield Task(target, "opening", digest=digest or "", skipped=skipped)
+        if digest is None:
             continue
-        if empty:
-            _sniff_ndjson(path, number, raw)
-        empty = False
-        batch.append((number, "", raw))
-        if len(batch) == BATCH:
-            yield Batch(source.sector, expected, batch)
-            batch = []
-    if empty:
-        raise FileRefused(path, "the file is empty: it has no resources", 1)
-    if batch:
-        yield Batch(source.sector, expected, batch)
+        if source.format == "fhir-ndjson":
+            yield from ndjson_tasks(target)
+        else:
+            yield Task(target, "document")
 
 
-def expected_type(path: Path) -> str | None:
-    """The resource type an NDJSON file's name promises (``Patient.ndjson``), if any."""
-    named = path.name.split(".", 1)[0]
-    return named if named in RESOURCE_TYPES else None
-
-
-def _sniff_ndjson(path: Path, number: int, first: bytes) -> None:
-    """Refuse a file that is plainly not NDJSON, rather than quarantine it line by line."""
-    text = first.strip()
-    if text.startswith(b"<"):
-        raise FileRefused(
-            path,
-            "the file is XML, not NDJSON: name FHIR XML files .xml, or declare the source "
-            'format = "fhir-json" (one resource or Bundle per file, JSON or XML)',
-            number,
-        )
-    if text in (b"{", b"[") or (text.startswith((b"{", b"[")) and not text.endswith((b"}", b"]"))):
-        raise FileRefused(
-            path,
-            "the file is pretty-printed JSON (one resource over many lines), not NDJSON (one "
-            'resource a line): declare the source format = "fhir-json" for files of one '
-            "resource or Bundle each",
-            number,
-        )
-
-
-def _document(path: Path) -> bytes:
-    data = whole(path)
-    if not data.strip():
-        raise FileRefused(path, "the file is empty: it has no resource", 1)
-    return data
-
-
-def _document_batches(source: Source, path: Path) -> Iterator[Batch]:
-    """A file of one resource or one Bundle; a Bundle's entries are sent to the workers
-    a batch at a time, with what the Bundle says about its own references."""
-    data = _document(path)
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        line = data[: error.pos].count(b"\n") + 1
-        raise FileRefused(
-            path,
-            f"the file is not valid JSON ({error.msg} at character "
-            f"{error.pos:,}); it may be cut short",
-            line,
-        ) from error
-    kind = document.get("resourceType") if isinstance(document, dict) else None
-    if kind != "Bundle":
-        if source.format == "fhir-bundle":
-            shown = kind or type(document).__name__
-            raise FileRefused(
-                path,
-                f"the source sends Bundles but the file holds a {shown}; declare the source "
-                'format = "fhir-json" for files of one resource or Bundle each',
-                1,
-            )
-        yield Batch(source.sector, None, [(1, "", data)])
-        return
-    try:
-        entries = bundle_entries(document, 0)
-    except Rejected:  # the worker quarantines the Bundle, saying why
-        yield Batch(source.sector, None, [(1, "", data)])
-        return
-    bundled = Bundled().within(entries)
-    for start in range(0, len(entries), BATCH):
-        yield Batch(
-            source.sector,
-            None,
-            [
-                (start + i + 1, f"entry[{start + i}]", orjson.dumps(e))
-                for i, e in enumerate(entries[start : start + BATCH])
-            ],
-            bundled,
-            bundle_type=document["type"],
-        )
-
-
-def _load_fhir(
-    wh: Warehouse, source: Source, path: Path, file_id: int, pool: Pool | None, account: FileAccount
-) -> None:
-    batches = _resource_batches(source, path)
-    results = pool.imap(process_batch, batches) if pool else map(process_batch, batches)
-    pending = Rows()
+def _load_fhir_file(wh: Warehouse, job: _Job, parts: Iterator[Part]) -> FileAccount:
+    source, path, file_id = job.source, job.path, job.file_id
+    account = FileAccount(source.id, str(path), job.kind)
+    opening = next(parts).task
+    if opening.skipped is not None:
+        account.status, account.message = opening.skipped.split("\n", 1)
+        return account
     not_used: Counter[str] = Counter()
     faults: Counter[str] = Counter()
     by_nhs_number = 0
-    for rows in results:  # a FileRefused raised while reading comes out of here
-        account.records_in += rows.records_in
-        account.accepted += rows.accepted
-        account.quarantined += rows.quarantined
-        account.flagged += rows.flagged
-        not_used.update(rows.not_used)
-        faults.update(rows.faults)
-        by_nhs_number += rows.by_nhs_number
-        pending.extend(rows)
-        if pending.size() >= FLUSH_ROWS:
-            flush_rows(wh, source, path, file_id, pending)
-            pending = Rows()
-    flush_rows(wh, source, path, file_id, pending)
-    if by_nhs_number:  # a query over the source's records, so only when it is needed
-        join_subjects_by_nhs_number(wh, source, file_id)
-    account.not_used = sum(not_used.values())
-    account.not_used_types = dict(not_used)
+    try:
+        with wh.transaction():
+            pending: list[Part] = []
+            for part in parts:
+                if part.refused is not None:
+                    raise part.refused
+                account.records_in += part.records_in
+                account.accepted += part.accepted
+                account.quarantined += part.quarantined
+                account.flagged += part.flagged
+                not_used.update(part.not_used)
+                faults.update(part.faults)
+                by_nhs_number += part.by_nhs_number
+                pending.append(part)
+                if sum(p.size() for p in pending) >= FLUSH_ROWS:
+                    _append_parts(wh, pending)
+                    pending = []
+            _append_parts(wh, pending)
+            if by_nhs_number:  # a query over the source's records, so only when needed
+                join_subjects_by_nhs_number(wh, source, file_id)
+            account.not_used = sum(not_used.values())
+            account.not_used_types = dict(not_used)
+            _record_file(wh, job, opening.digest, account)
+    except FileRefused as refused:
+        _refuse(account, refused)
+        return account
     for fault, n in faults.items():  # where our code failed; never the record itself
         logger.error(
             "%s %s: %d record(s) quarantined by a fault: %s", source.id, path.name, n, fault
         )
+    return account
+
+
+def _append_parts(wh: Warehouse, parts: list[Part]) -> None:
+    for name in ("source_records", "events", "directory", "quarantine"):
+        tables = [p.tables[name] for p in parts if name in p.tables]
+        if tables:
+            wh.append(name, pa.concat_tables(tables))
 
 
 def join_subjects_by_nhs_number(wh: Warehouse, source: Source, file_id: int) -> None:
@@ -501,23 +460,6 @@ def join_subjects_by_nhs_number(wh: Warehouse, source: Source, file_id: int) -> 
 
 
 def flush_rows(wh: Warehouse, source: Source, path: Path, file_id: int, rows: Rows) -> None:
-    n = len(rows.records["line"])
-    wh.append_rows(
-        "source_records", rows.records | {"source_id": [source.id] * n, "file_id": [file_id] * n}
-    )
-    n = len(rows.events["line"])
-    wh.append_rows(
-        "events",
-        rows.events
-        | {"source_id": [source.id] * n, "file_id": [file_id] * n, "sector": [source.sector] * n},
-    )
-    n = len(rows.directory["line"])
-    wh.append_rows(
-        "directory", rows.directory | {"source_id": [source.id] * n, "file_id": [file_id] * n}
-    )
-    n = len(rows.quarantine["line"])
-    wh.append_rows(
-        "quarantine",
-        rows.quarantine
-        | {"source_id": [source.id] * n, "file_id": [file_id] * n, "path": [str(path)] * n},
-    )
+    target = Target(source.id, source.sector, source.format, file_id, path)
+    for name, table in tables_of(rows, target).items():
+        wh.append(name, table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -73,16 +74,9 @@ class Warehouse:
 
     def append_rows(self, name: str, columns: dict[str, list[Any]]) -> None:
         """Rows given column by column; a column not given is left empty."""
-        length = len(next(iter(columns.values()))) if columns else 0
-        if length:
-            schema = TABLES[name].to_pyarrow()
-            self.append(
-                name,
-                pa.table(
-                    {f.name: _array(columns.get(f.name, [None] * length), f.type) for f in schema},
-                    schema=schema,
-                ),
-            )
+        table = arrow_table(name, columns)
+        if table.num_rows:
+            self.append(name, table)
 
     def cursor(self) -> Warehouse:
         """The same warehouse on a connection of its own, for another thread: its own
@@ -97,6 +91,23 @@ class Warehouse:
 
     def close(self) -> None:
         self.con.disconnect()
+
+
+def arrow_table(name: str, columns: dict[str, list[Any]]) -> pa.Table:
+    """Rows of table ``name`` given column by column, as Arrow with the table's own types;
+    a column not given is left empty. (Built where the rows are made, a worker process
+    say, so only Arrow's buffers cross to the process that writes.)"""
+    length = len(next(iter(columns.values()))) if columns else 0
+    schema = _arrow_schema(name)
+    return pa.table(
+        {f.name: _array(columns.get(f.name, [None] * length), f.type) for f in schema},
+        schema=schema,
+    )
+
+
+@cache
+def _arrow_schema(name: str) -> pa.Schema:
+    return TABLES[name].to_pyarrow()
 
 
 def _array(values: list[Any], kind: pa.DataType) -> pa.Array:
