@@ -172,6 +172,7 @@ def _row(
         "peak_memory_mb": round(peak_mb),
         "times_duckdb": None if ratio is None else round(ratio, 2),
         "met": met,
+        "steps": link.get("steps", {}),  # seconds, step by step: where an engine is slow
     }
 
 

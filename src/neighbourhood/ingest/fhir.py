@@ -71,15 +71,40 @@ class Batch:
     entries: list[tuple[int, str, Any]] = field(default_factory=list)
 
 
+class Table:
+    """Rows of one warehouse table, each a tuple in the order of ``names``; read a column
+    at a time (``table["line"]``) or all columns at once for Arrow."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(self, values: dict[str, Any]) -> None:
+        """A row of the values named; a column not named is null."""
+        self.rows.append(tuple(map(values.get, self.names)))
+
+    def __getitem__(self, name: str) -> list[Any]:
+        i = self.names.index(name)
+        return [row[i] for row in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def columns(self) -> dict[str, list[Any]]:
+        if not self.rows:
+            return {name: [] for name in self.names}
+        return dict(zip(self.names, map(list, zip(*self.rows, strict=True)), strict=True))
+
+
 @dataclass
 class Rows:
-    """Column lists for the warehouse tables, filled a resource at a time, and the
-    account of the records they came from."""
+    """Rows for the warehouse tables, filled a resource at a time, and the account of the
+    records they came from."""
 
-    records: dict[str, list[Any]] = field(default_factory=lambda: _columns(RECORD_COLUMNS))
-    events: dict[str, list[Any]] = field(default_factory=lambda: _columns(EVENT_COLUMNS))
-    directory: dict[str, list[Any]] = field(default_factory=lambda: _columns(DIRECTORY_COLUMNS))
-    quarantine: dict[str, list[Any]] = field(default_factory=lambda: _columns(QUARANTINE_COLUMNS))
+    records: Table = field(default_factory=lambda: Table(RECORD_COLUMNS))
+    events: Table = field(default_factory=lambda: Table(EVENT_COLUMNS))
+    directory: Table = field(default_factory=lambda: Table(DIRECTORY_COLUMNS))
+    quarantine: Table = field(default_factory=lambda: Table(QUARANTINE_COLUMNS))
     accepted: int = 0
     flagged: int = 0
     not_used: Counter[str] = field(default_factory=Counter)
@@ -88,43 +113,22 @@ class Rows:
 
     @property
     def quarantined(self) -> int:
-        return len(self.quarantine["line"])
+        return len(self.quarantine)
 
     @property
     def records_in(self) -> int:
         return self.accepted + self.quarantined + sum(self.not_used.values())
 
-    def extend(self, other: Rows) -> None:
-        """Add another batch's rows (its counts are the caller's to account for)."""
-        for mine, theirs in self._tables(other):
-            for key, values in theirs.items():
-                mine[key].extend(values)
-
-    def size(self) -> int:
-        return sum(len(t["line"]) for t in (self.records, self.events, self.directory)) + (
-            self.quarantined
-        )
+    def tables(self) -> tuple[Table, ...]:
+        return (self.records, self.events, self.directory, self.quarantine)
 
     def mark(self) -> tuple[int, ...]:
-        return tuple(len(t["line"]) for t, _ in self._tables(self))
+        return tuple(len(t.rows) for t in self.tables())
 
     def undo(self, mark: tuple[int, ...]) -> None:
         """Drop the rows appended since ``mark``: a record is written whole or not at all."""
-        for (table, _), length in zip(self._tables(self), mark, strict=True):
-            for values in table.values():
-                del values[length:]
-
-    def _tables(self, other: Rows) -> list[tuple[dict[str, list[Any]], dict[str, list[Any]]]]:
-        return [
-            (self.records, other.records),
-            (self.events, other.events),
-            (self.directory, other.directory),
-            (self.quarantine, other.quarantine),
-        ]
-
-
-def _columns(names: tuple[str, ...]) -> dict[str, list[Any]]:
-    return {n: [] for n in names}
+        for table, length in zip(self.tables(), mark, strict=True):
+            del table.rows[length:]
 
 
 def process_batch(batch: Batch, rows: Rows | None = None) -> Rows:
@@ -273,14 +277,15 @@ def with_id(entry: dict[str, Any], resource: Any) -> Any:
 
 
 def _quarantine(rows: Rows, place: Place, rejected: Rejected, raw: bytes) -> None:
-    for key, value in (
-        ("line", place.line),
-        ("entry", place.entry or None),
-        ("field", rejected.field),
-        ("reason", rejected.reason),
-        ("raw", raw.decode("utf-8", "replace")),
-    ):
-        rows.quarantine[key].append(value)
+    rows.quarantine.rows.append(
+        (
+            place.line,
+            place.entry or None,
+            rejected.field,
+            rejected.reason,
+            raw.decode("utf-8", "replace"),
+        )
+    )
 
 
 def _text(value: Any) -> bytes:
@@ -335,66 +340,81 @@ class ElementwiseValidator:
 
 
 class _Shapes:
-    """One model's fields, the shapes it has accepted, and values seen valid."""
+    """One model's fields, the shapes it has accepted, and values seen valid.
+
+    A shape is the object's keys, the Python type of each value, and its resourceType:
+    tuples Python builds without a loop of ours, so a known shape costs one lookup."""
 
     def __init__(self, model: type[BaseModel]) -> None:
         self.model = model
-        self.elements: dict[str, tuple[type[BaseModel], bool]] = {}
-        self.primitives: dict[str, TypeAdapter[Any]] = {}
+        # name -> (_VALUE, a primitive field's validator) | (_ONE or _MANY, element model)
+        self.fields: dict[str, tuple[int, Any]] = {"resourceType": (_TYPE, None)}
         for name, info in model.model_fields.items():
             alias = info.alias or name
             klass, many = _element_model(info.annotation)
             if alias.startswith("_") or name == "contained":
-                continue  # always to the model: see the class above
+                continue  # always to the model: see ElementwiseValidator
             if klass is not None:
-                self.elements[alias] = (klass, many)
-            elif alias != "resourceType" and info.annotation is not None:
-                self.primitives[alias] = TypeAdapter(info.annotation)
-        self.accepted: set[tuple[tuple[str, str], ...]] = set()
+                self.fields[alias] = (_MANY if many else _ONE, klass)
+            elif info.annotation is not None:
+                self.fields[alias] = (_VALUE, TypeAdapter(info.annotation).validator)
+        self.accepted: set[tuple[Any, ...]] = set()
         self.seen: set[bytes] = set()
 
     def valid(self, value: dict[str, Any], remember: bool = True) -> bool:
         key = orjson.dumps(value) if remember else b""
         if remember and key in self.seen:
             return True
-        shape: list[tuple[str, str]] = []
-        inner: list[tuple[type[BaseModel], dict[str, Any]]] = []
-        values: list[tuple[TypeAdapter[Any], Any]] = []
-        for name, item in value.items():
-            element = self.elements.get(name)
-            adapter = self.primitives.get(name)
-            if element is not None:
-                klass, many = element
-                if many and isinstance(item, list) and item and _all_dicts(item):
-                    shape.append((name, "elements"))
-                    inner.extend((klass, each) for each in item)
-                elif not many and isinstance(item, dict):
-                    shape.append((name, "element"))
-                    inner.append((klass, item))
-                else:
-                    return self._whole(value)
-            elif adapter is not None and item is not None and item != []:
-                shape.append((name, type(item).__name__))
-                values.append((adapter, item))
-            elif name == "resourceType" and isinstance(item, str):
-                shape.append((name, item))
-            else:
-                return self._whole(value)
-        known = tuple(shape)
-        if known not in self.accepted:
+        shape = (tuple(value), tuple(map(type, value.values())), value.get("resourceType"))
+        if shape not in self.accepted:
             if not self._whole(value):
                 return False
-            _bounded_add(self.accepted, known)
-        else:
-            try:
-                for adapter, item in values:
-                    adapter.validate_python(item)
-            except (ValidationError, ValueError, TypeError):
-                return False
-            if not all(_shapes_of(klass).valid(each) for klass, each in inner):
-                return False
+            if self._cacheable(value):
+                _bounded_add(self.accepted, shape)
+        elif not self._parts_valid(value):
+            return False
         if remember:
             _bounded_add(self.seen, key)
+        return True
+
+    def _parts_valid(self, value: dict[str, Any]) -> bool:
+        """Each value of an object whose shape the model has accepted."""
+        fields = self.fields
+        try:
+            for name, item in value.items():
+                kind, check = fields[name]
+                if kind == _VALUE:
+                    check.validate_python(item)
+                elif kind == _ONE:
+                    if not _shapes_of(check).valid(item):
+                        return False
+                elif kind == _MANY:
+                    if not item or not _all_dicts(item):
+                        return self._whole(value)  # not a list of elements: the model says
+                    shapes = _shapes_of(check)
+                    if not all(shapes.valid(each) for each in item):
+                        return False
+        except (ValidationError, ValueError, TypeError):
+            return False
+        return True
+
+    def _cacheable(self, value: dict[str, Any]) -> bool:
+        """A shape is kept only when every key is a field checked here, no value is null,
+        every element an object and every list of elements a list of objects: a stray
+        value the model happened to accept says nothing of the next."""
+        for name, item in value.items():
+            field = self.fields.get(name)
+            if field is None or item is None:
+                return False
+            kind = field[0]
+            if kind == _ONE and not isinstance(item, dict):
+                return False
+            if kind == _MANY and not (isinstance(item, list) and item and _all_dicts(item)):
+                return False
+            if kind == _VALUE and item == []:
+                return False
+            if kind == _TYPE and not isinstance(item, str):
+                return False
         return True
 
     def _whole(self, value: dict[str, Any]) -> bool:
@@ -403,6 +423,9 @@ class _Shapes:
         except (ValidationError, ValueError, TypeError):
             return False
         return True
+
+
+_TYPE, _VALUE, _ONE, _MANY = range(4)
 
 
 def _all_dicts(items: list[Any]) -> bool:

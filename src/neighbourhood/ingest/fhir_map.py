@@ -221,10 +221,8 @@ def _identifier(resource: dict[str, Any], systems: tuple[str, ...]) -> str | Non
     return None
 
 
-def _append(columns: dict[str, list[Any]], **values: Any) -> None:
-    get = values.get
-    for key, values_list in columns.items():
-        values_list.append(get(key))
+def _append(table: Any, **values: Any) -> None:
+    table.add(values)
 
 
 def date_of(value: Any) -> str | None:

@@ -123,10 +123,10 @@ def tables_of(rows: Rows, target: Target) -> dict[str, pa.Table]:
     }
     out = {}
     for name, table in columns.items():
-        n = len(table["line"])
+        n = len(table)
         if n:
             given = {k: [v] * n for k, v in shared[name].items()}
-            out[name] = arrow_table(name, table | given)
+            out[name] = arrow_table(name, table.columns() | given)
     return out
 
 

@@ -4,7 +4,10 @@ then Splink's probabilistic model, trained without labels, for everything else."
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -33,6 +36,23 @@ class Linked:
     edges: pa.Table  # unique_id_l, unique_id_r, match_probability, rule
     review: pa.Table  # pairs in the review band the model could not decide
     comparisons: int
+    steps: dict[str, float] = field(default_factory=dict)  # seconds each step took
+
+
+class Steps(dict[str, float]):
+    """Seconds each step of a run took, so a slow engine says where it is slow."""
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[name] = round(self.get(name, 0.0) + time.perf_counter() - began, 2)
+            logger.info("linkage step %s: %.1f s", name, self[name])
+
+
+logger = logging.getLogger(__name__)
 
 
 def settings(config: LinkageConfig, prior: float) -> SettingsCreator:
@@ -176,19 +196,32 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
 
     The SQL here is the subset DuckDB and Spark share, so the method is the same on both."""
     n = records.num_rows
-    comparisons = comparisons_upper_bound(records, config)
+    steps = Steps()
+    with steps.timed("count pairs"):
+        comparisons = comparisons_upper_bound(records, config)
     if n and comparisons / n > config.max_comparisons_per_record:
         raise UserError(
             f"the blocking rules would make {comparisons:,} comparisons, "
             f"{comparisons / n:.0f} a record (limit {config.max_comparisons_per_record:g}): "
             "make a rule more specific in linkage.toml"
         )
-    engine.load("records", records)
-    engine.load("decisions", decisions.cast(DECISIONS))
+    with steps.timed("load"):
+        engine.load("records", records)
+        engine.load("decisions", decisions.cast(DECISIONS))
     if n > 1:
-        _predict(engine, records, config)
+        _predict(engine, records, config, steps)
     else:
         engine.create("predictions", f"{NO_EDGES} WHERE 1 = 0")
+    with steps.timed("edges"):
+        _edges(engine, config)
+    with steps.timed("cluster"):
+        clusters = _clusters(engine)
+    with steps.timed("collect"):
+        review, edges = _collect(engine, config)
+    return Linked(clusters, edges.cast(EDGES), review, comparisons, steps)
+
+
+def _edges(engine: Engine, config: LinkageConfig) -> None:
     engine.create(
         "edges",
         f"""
@@ -215,14 +248,20 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
         GROUP BY unique_id_l, unique_id_r
         """,
     )
+
+
+def _clusters(engine: Engine) -> pa.Table:
     clustered = cluster_pairwise_predictions_at_threshold(
         "records", "edges", engine.db_api, node_id_column_name="unique_id"
     )
     # Sorted here, not by the engine: Spark sorting millions of rows for its driver to
     # collect ran its Java heap out at ICS size.
-    clusters = engine.arrow(f"SELECT unique_id, cluster_id FROM {clustered.physical_name}").sort_by(
+    return engine.arrow(f"SELECT unique_id, cluster_id FROM {clustered.physical_name}").sort_by(
         "unique_id"
     )
+
+
+def _collect(engine: Engine, config: LinkageConfig) -> tuple[pa.Table, pa.Table]:
     review = engine.arrow(
         f"""
         SELECT p.unique_id_l, p.unique_id_r, p.match_probability FROM predictions p
@@ -237,7 +276,7 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
     edges = engine.arrow("SELECT * FROM edges").sort_by(
         [("unique_id_l", "ascending"), ("unique_id_r", "ascending")]
     )
-    return Linked(clusters, edges.cast(EDGES), review, comparisons)
+    return review, edges
 
 
 DECISIONS = pa.schema(
@@ -301,9 +340,10 @@ def _rule_columns(config: LinkageConfig) -> set[str]:
     return {c for rule in config.prior_rules for c in rule}
 
 
-def _predict(engine: Engine, records: pa.Table, config: LinkageConfig) -> None:
+def _predict(engine: Engine, records: pa.Table, config: LinkageConfig, steps: Steps) -> None:
     n = records.num_rows
-    lam = prior(records, config)
+    with steps.timed("prior"):
+        lam = prior(records, config)
     # Splink's training notes (levels not seen in a sample) are for its developers, not ours.
     linker = Linker(
         engine.db_api.register("records"), settings(config, lam), log_level=logging.ERROR
@@ -312,18 +352,20 @@ def _predict(engine: Engine, records: pa.Table, config: LinkageConfig) -> None:
     training = linker.training
     # One pass over the sampled pairs for each comparison: in chunks, Splink stops as soon
     # as every level has been seen 100 times, and each chunk is a query (a Spark job).
-    training.estimate_u_using_random_sampling(
-        max_pairs=config.u_sample_pairs, seed=config.seed, num_chunks=1
-    )
+    with steps.timed("train u"):
+        training.estimate_u_using_random_sampling(
+            max_pairs=config.u_sample_pairs, seed=config.seed, num_chunks=1
+        )
     # Each EM pass leaves out the fields it blocks on: dob trains names, sex and postcode;
     # names train dob, sex and postcode. (Postcode alone makes blocks far too large.) A
     # pass whose rule finds no pair (feeds without dates of birth) is left out.
     trained = []
     for rule in config.training_rules:
         try:
-            training.estimate_parameters_using_expectation_maximisation(
-                block_on(*rule), max_pairs=config.em_max_pairs, record_sample_proportion=sample
-            )
+            with steps.timed("train m"):
+                training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*rule), max_pairs=config.em_max_pairs, record_sample_proportion=sample
+                )
         except EMTrainingException:
             continue
         trained.append(rule)
@@ -334,9 +376,9 @@ def _predict(engine: Engine, records: pa.Table, config: LinkageConfig) -> None:
             "learn how often true matches agree: set training_rules in linkage.toml to "
             "columns your feeds fill in"
         )
-    with engine.scoring():
+    with steps.timed("predict"), engine.scoring():
         predictions = linker.inference.predict(threshold_match_probability=config.review_from)
-    engine.create(
-        "predictions",
-        f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}",
-    )
+        engine.create(
+            "predictions",
+            f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}",
+        )

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from neighbourhood.ingest import registry
 from neighbourhood.linkage.config import LinkageConfig, load_config
 from neighbourhood.linkage.engines import open_engine
 from neighbourhood.linkage.identities import assign
-from neighbourhood.linkage.model import link
+from neighbourhood.linkage.model import Steps, link
 from neighbourhood.linkage.records import SECTOR_PRECEDENCE, standardised
 from neighbourhood.warehouse import Warehouse, open_warehouse
 
@@ -36,6 +36,7 @@ class LinkReport:
     to_review: int
     linked_by: dict[str, int]
     seconds: float
+    steps: dict[str, float] = field(default_factory=dict)  # seconds, step by step
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__) | {"seconds": round(self.seconds, 2)}
@@ -52,7 +53,9 @@ def run_link(
     config = config or load_config(data_dir)
     wh = open_warehouse(data_dir)
     try:
-        records = standardised(wh)
+        steps = Steps()
+        with steps.timed("standardise"):
+            records = standardised(wh)
         if records.num_rows == 0:
             raise UserError(
                 "the warehouse holds no source records: run 'neighbourhood ingest' first"
@@ -70,7 +73,9 @@ def run_link(
             if (data_dir / registry.REGISTRY_FILE).exists()
             else {}
         )
-        report = _save(wh, records, linked, began, sectors, engine)
+        with steps.timed("save"):
+            report = _save(wh, records, linked, began, sectors, engine)
+        report.steps = steps | linked.steps
     finally:
         wh.close()
     logger.info(
