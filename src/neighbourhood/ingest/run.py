@@ -10,6 +10,7 @@ reported with its name and line.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import multiprocessing
 import os
@@ -263,7 +264,9 @@ def _pool(workers: int, needed: bool) -> Iterator[Pool | None]:
     context = multiprocessing.get_context("forkserver")
     # The server imports the workers' code (fhir.resources' models) once, for all of them.
     context.set_forkserver_preload(["neighbourhood.ingest.fhir_parts"])
-    with context.Pool(count) as pool:
+    # Each worker leaves what it was forked with (the models, thousands of classes) out of
+    # the garbage collector's full passes, which otherwise walk them again and again.
+    with context.Pool(count, initializer=gc.freeze) as pool:
         yield pool
 
 
