@@ -56,7 +56,7 @@ class Task:
     data: bytes = b""
     expected: str | None = None
     digest: str = ""
-    skipped: str | None = None  # why an opened file is not loaded
+    skipped: tuple[str, str] | None = None  # status and message of a file not loaded
     refused: FileRefused | None = None
 
 

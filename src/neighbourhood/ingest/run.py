@@ -272,7 +272,7 @@ def _pool(workers: int, needed: bool) -> Iterator[Pool | None]:
 
 def _ingest_file(wh: Warehouse, job: _Job, claims: _Claims) -> FileAccount:
     """A CSV or reference file, read and loaded in one transaction."""
-    account, digest = _open(job, claims, _ingested(wh))
+    account, digest = _open(job, claims, lambda d: _is_ingested(wh, d))
     if digest is None:
         return account
     try:
@@ -291,12 +291,21 @@ def _ingest_file(wh: Warehouse, job: _Job, claims: _Claims) -> FileAccount:
     return account
 
 
+def _is_ingested(wh: Warehouse, digest: str) -> bool:
+    found = wh.con.con.execute(
+        "SELECT count(*) FROM ingest_files WHERE sha256 = ?", [digest]
+    ).fetchone()
+    return bool(found and found[0])
+
+
 def _ingested(wh: Warehouse) -> set[str]:
     """The digests of every file the warehouse holds."""
     return {row[0] for row in wh.con.con.execute("SELECT sha256 FROM ingest_files").fetchall()}
 
 
-def _open(job: _Job, claims: _Claims, ingested: set[str]) -> tuple[FileAccount, str | None]:
+def _open(
+    job: _Job, claims: _Claims, ingested: Callable[[str], bool]
+) -> tuple[FileAccount, str | None]:
     """The file's account and its digest; no digest when there is nothing to load (the
     account says why)."""
     account = FileAccount(job.source.id, str(job.path), job.kind)
@@ -305,7 +314,7 @@ def _open(job: _Job, claims: _Claims, ingested: set[str]) -> tuple[FileAccount, 
         return account, None
     digest = sha256_of(job.path)
     twin = claims.claim(digest, job.path)
-    if digest in ingested or twin is not None:
+    if ingested(digest) or twin is not None:
         account.status = "already ingested"
         if twin is not None:
             account.message = f"the same content as {twin}, ingested in this run"
@@ -369,8 +378,8 @@ def _fhir_tasks(jobs: list[_Job], claims: _Claims, ingested: set[str]) -> Iterat
     for job in jobs:
         source = job.source
         target = Target(source.id, source.sector, source.format, job.file_id, job.path)
-        account, digest = _open(job, claims, ingested)
-        skipped = None if digest is not None else account.status + "\n" + account.message
+        account, digest = _open(job, claims, ingested.__contains__)
+        skipped = None if digest is not None else (account.status, account.message)
         yield Task(target, "opening", digest=digest or "", skipped=skipped)
         if digest is None:
             continue
@@ -385,7 +394,7 @@ def _load_fhir_file(wh: Warehouse, job: _Job, parts: Iterator[Part]) -> FileAcco
     account = FileAccount(source.id, str(path), job.kind)
     opening = next(parts).task
     if opening.skipped is not None:
-        account.status, account.message = opening.skipped.split("\n", 1)
+        account.status, account.message = opening.skipped
         return account
     not_used: Counter[str] = Counter()
     faults: Counter[str] = Counter()
@@ -393,6 +402,7 @@ def _load_fhir_file(wh: Warehouse, job: _Job, parts: Iterator[Part]) -> FileAcco
     try:
         with wh.transaction():
             pending: list[Part] = []
+            size = 0
             for part in parts:
                 if part.refused is not None:
                     raise part.refused
@@ -404,9 +414,10 @@ def _load_fhir_file(wh: Warehouse, job: _Job, parts: Iterator[Part]) -> FileAcco
                 faults.update(part.faults)
                 by_nhs_number += part.by_nhs_number
                 pending.append(part)
-                if sum(p.size() for p in pending) >= FLUSH_ROWS:
+                size += part.size()
+                if size >= FLUSH_ROWS:
                     _append_parts(wh, pending)
-                    pending = []
+                    pending, size = [], 0
             _append_parts(wh, pending)
             if by_nhs_number:  # a query over the source's records, so only when needed
                 join_subjects_by_nhs_number(wh, source, file_id)
