@@ -9,13 +9,20 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
-from splink import DuckDBAPI
+from splink import DuckDBAPI, Linker
+from splink.internals.comparison_vector_values import (
+    compute_comparison_vector_values_from_id_pairs_sqls,
+)
+from splink.internals.pipeline import CTEPipeline
+from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
+from splink.internals.splink_dataframe import SplinkDataFrame
+from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
 
 ENGINES = ("duckdb", "spark")
 MEMORY_LIMIT = "6GB"
@@ -35,8 +42,11 @@ class Engine(Protocol):
     def arrow(self, query: str) -> pa.Table:
         """Run ``query`` and bring its rows back."""
 
-    def scoring(self) -> AbstractContextManager[None]:
-        """Settings for the statement in which Splink scores the blocked pairs."""
+    def trainer(self, records: pa.Table) -> AbstractContextManager[DuckDBEngine]:
+        """Where the model is trained: DuckDB, in this process, whichever engine scores."""
+
+    def predict(self, linker: Linker, threshold: float) -> SplinkDataFrame:
+        """Score every blocked pair; keep those at or above ``threshold``."""
 
 
 class DuckDBEngine:
@@ -67,8 +77,12 @@ class DuckDBEngine:
     def arrow(self, query: str) -> pa.Table:
         return self.con.execute(query).to_arrow_table()
 
-    def scoring(self) -> AbstractContextManager[None]:
-        return nullcontext()
+    @contextmanager
+    def trainer(self, records: pa.Table) -> Iterator[DuckDBEngine]:
+        yield self  # the records are loaded already
+
+    def predict(self, linker: Linker, threshold: float) -> SplinkDataFrame:
+        return linker.inference.predict(threshold_match_probability=threshold)
 
 
 # Records a shuffle partition holds at most. A session starts with a few partitions a
@@ -80,10 +94,11 @@ RECORDS_PER_PARTITION = 25_000
 class SparkEngine:
     name = "spark"
 
-    def __init__(self, spark: Any) -> None:
+    def __init__(self, spark: Any, scratch: Path | None = None) -> None:
         from splink.backends.spark import SparkAPI
 
         self.spark = spark
+        self.scratch = scratch
         self.db_api = SparkAPI(  # type: ignore[no-untyped-call]
             spark_session=spark, break_lineage_method="parquet"
         )
@@ -104,7 +119,51 @@ class SparkEngine:
         return result
 
     @contextmanager
-    def scoring(self) -> Iterator[None]:
+    def trainer(self, records: pa.Table) -> Iterator[DuckDBEngine]:
+        # The model learns from samples of pairs that fit in this process, as the records
+        # already do; on Spark each EM iteration and each chunk of u was a job with its
+        # fixed cost (11 minutes at ICS size). Trained in DuckDB, the model is the same
+        # whichever engine scores the pairs (ADR 18).
+        with open_engine("duckdb", self.scratch) as duck:
+            assert isinstance(duck, DuckDBEngine)
+            duck.load("records", records)
+            yield duck
+
+    def predict(self, linker: Linker, threshold: float) -> SplinkDataFrame:
+        """Splink's predict in two statements: each pair's comparison levels, written out,
+        then its match weight and probability.
+
+        In one statement, Spark's generated method for the scoring stage is too long for
+        the JVM to compile to machine code, so every pair's levels were worked out by its
+        interpreter: at neighbourhood size scoring took twice as long (ADR 18)."""
+        with self._unpushed():
+            settings = linker._settings_obj
+            blocked = linker.inference.compute_blocked_pairs_for_predict()
+            pipeline = CTEPipeline([blocked])
+            enqueue_df_concat_with_tf(linker, pipeline)
+            pipeline.enqueue_list_of_sqls(
+                compute_comparison_vector_values_from_id_pairs_sqls(
+                    settings._columns_to_select_for_blocking,
+                    settings._columns_to_select_for_comparison_vector_values,
+                    input_tablename_l="__splink__df_concat_with_tf",
+                    input_tablename_r="__splink__df_concat_with_tf",
+                    source_dataset_input_column=None,
+                    unique_id_input_column=settings.column_info_settings.unique_id_input_column,
+                    link_type=settings._link_type,
+                    sql_dialect_str=linker._sql_dialect_str,
+                )
+            )
+            vectors = self.db_api.sql_pipeline_to_splink_dataframe(pipeline)
+            blocked.drop_table_from_database_and_remove_from_cache()
+            pipeline = CTEPipeline([vectors])
+            pipeline.enqueue_list_of_sqls(
+                predict_from_comparison_vectors_sqls_using_settings(settings, threshold, None)
+            )
+            scored: SplinkDataFrame = self.db_api.sql_pipeline_to_splink_dataframe(pipeline)
+            return scored
+
+    @contextmanager
+    def _unpushed(self) -> Iterator[None]:
         # Splink's predict keeps pairs whose match weight, a sum over every comparison's
         # CASE expressions, reaches the threshold. Spark pushes that filter below the
         # projection that computes the weights and inlines them, so each pair's name
@@ -138,6 +197,6 @@ def open_engine(name: str, scratch: Path | None = None) -> Iterator[Engine]:
 
         # 6 GB: at ICS size, 4 GB left Spark's collection of the edges short of heap.
         with spark_session(memory_gb=6, scratch=scratch) as spark:
-            yield SparkEngine(spark)
+            yield SparkEngine(spark, scratch)
         return
     raise ValueError(f"unknown engine {name!r}")

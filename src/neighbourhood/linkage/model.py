@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import splink.comparison_level_library as cll
@@ -186,7 +187,7 @@ def comparisons_upper_bound(records: pa.Table, config: LinkageConfig) -> int:
 
 
 NO_EDGES = (
-    "SELECT CAST(NULL AS STRING) AS unique_id_l, CAST(NULL AS STRING) AS unique_id_r, "
+    "SELECT CAST(NULL AS BIGINT) AS unique_id_l, CAST(NULL AS BIGINT) AS unique_id_r, "
     "CAST(NULL AS DOUBLE) AS match_probability"
 )
 
@@ -194,8 +195,14 @@ NO_EDGES = (
 def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: Engine) -> Linked:
     """Cluster ``records`` into people; ``decisions`` (clerical) win over the model.
 
-    The SQL here is the subset DuckDB and Spark share, so the method is the same on both."""
+    The SQL here is the subset DuckDB and Spark share, so the method is the same on both.
+    The engines see each record as its row number: millions of pairs are joined, shuffled
+    and written as two integers, not two text ids; the ids come back on the way out."""
     n = records.num_rows
+    ids = records.column("unique_id")
+    if n > 1 and not pc.all(pc.less(ids.slice(0, n - 1), ids.slice(1))).as_py():
+        records = records.sort_by("unique_id")  # row numbers keep the ids' order
+        ids = records.column("unique_id")
     steps = Steps()
     with steps.timed("count pairs"):
         comparisons = comparisons_upper_bound(records, config)
@@ -206,19 +213,52 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
             "make a rule more specific in linkage.toml"
         )
     with steps.timed("load"):
-        engine.load("records", records)
-        engine.load("decisions", decisions.cast(DECISIONS))
+        numbered = _numbered(records)
+        engine.load("records", numbered)
+        engine.load("decisions", _numbered_pairs(decisions.cast(DECISIONS), ids))
     if n > 1:
-        _predict(engine, records, config, steps)
+        _predict(engine, numbered, config, steps)
     else:
         engine.create("predictions", f"{NO_EDGES} WHERE 1 = 0")
     with steps.timed("edges"):
         _edges(engine, config)
     with steps.timed("cluster"):
-        clusters = _clusters(engine)
+        clusters = _identified(_clusters(engine), ids, ("unique_id", "cluster_id"))
     with steps.timed("collect"):
         review, edges = _collect(engine, config)
+        pair = ("unique_id_l", "unique_id_r")
+        review, edges = _identified(review, ids, pair), _identified(edges, ids, pair)
     return Linked(clusters, edges.cast(EDGES), review, comparisons, steps)
+
+
+def _numbered(records: pa.Table) -> pa.Table:
+    """``records`` with each id replaced by its row number."""
+    at = records.schema.get_field_index("unique_id")
+    rows = pa.array(np.arange(records.num_rows, dtype=np.int64))
+    return records.set_column(at, pa.field("unique_id", pa.int64()), rows)
+
+
+def _numbered_pairs(pairs: pa.Table, ids: pa.ChunkedArray) -> pa.Table:
+    """Decisions on pairs of ids as pairs of row numbers, the lower first; a decision on a
+    record no longer in the warehouse is left out."""
+    left = pc.index_in(pairs.column("unique_id_l"), value_set=ids)
+    right = pc.index_in(pairs.column("unique_id_r"), value_set=ids)
+    numbered = pa.table(
+        {
+            "unique_id_l": pc.min_element_wise(left, right),
+            "unique_id_r": pc.max_element_wise(left, right),
+            "decision": pairs.column("decision"),
+        }
+    )
+    return numbered.filter(pc.and_(pc.is_valid(left), pc.is_valid(right)))
+
+
+def _identified(table: pa.Table, ids: pa.ChunkedArray, columns: tuple[str, ...]) -> pa.Table:
+    """Row numbers back to the records' ids."""
+    for name in columns:
+        at = table.schema.get_field_index(name)
+        table = table.set_column(at, name, ids.take(table.column(name)))
+    return table
 
 
 def _edges(engine: Engine, config: LinkageConfig) -> None:
@@ -340,13 +380,13 @@ def _rule_columns(config: LinkageConfig) -> set[str]:
     return {c for rule in config.prior_rules for c in rule}
 
 
-def _predict(engine: Engine, records: pa.Table, config: LinkageConfig, steps: Steps) -> None:
-    n = records.num_rows
-    with steps.timed("prior"):
-        lam = prior(records, config)
+def _trained(
+    trainer: Engine, n: int, config: LinkageConfig, lam: float, steps: Steps
+) -> dict[str, Any]:
+    """The model's m and u probabilities, learnt without labels from samples of pairs."""
     # Splink's training notes (levels not seen in a sample) are for its developers, not ours.
     linker = Linker(
-        engine.db_api.register("records"), settings(config, lam), log_level=logging.ERROR
+        trainer.db_api.register("records"), settings(config, lam), log_level=logging.ERROR
     )
     sample = min(1.0, 300_000 / n)
     training = linker.training
@@ -376,8 +416,45 @@ def _predict(engine: Engine, records: pa.Table, config: LinkageConfig, steps: St
             "learn how often true matches agree: set training_rules in linkage.toml to "
             "columns your feeds fill in"
         )
-    with steps.timed("predict"), engine.scoring():
-        predictions = linker.inference.predict(threshold_match_probability=config.review_from)
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    return model
+
+
+def scoring_settings(
+    creator: SettingsCreator, model: dict[str, Any], dialect: str
+) -> dict[str, Any]:
+    """The settings in ``dialect``'s SQL with what the model learnt: the levels are the same,
+    in the same order, whichever engine trained them; only their SQL differs. A comparison
+    Splink left out in training (a field no record fills) is left out here too."""
+    scoring: dict[str, Any] = creator.get_settings(dialect).as_dict()  # type: ignore[no-untyped-call]
+    learnt = {c["output_column_name"]: c for c in model["comparisons"]}
+    scoring["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    scoring["comparisons"] = [
+        c for c in scoring["comparisons"] if c["output_column_name"] in learnt
+    ]
+    for comparison in scoring["comparisons"]:
+        trained_levels = learnt[comparison["output_column_name"]]["comparison_levels"]
+        for level, trained in zip(comparison["comparison_levels"], trained_levels, strict=True):
+            if level["label_for_charts"] != trained["label_for_charts"]:
+                raise ValueError(f"trained level {trained['label_for_charts']!r} out of place")
+            level.update(
+                {k: trained[k] for k in ("m_probability", "u_probability") if k in trained}
+            )
+    return scoring
+
+
+def _predict(engine: Engine, records: pa.Table, config: LinkageConfig, steps: Steps) -> None:
+    n = records.num_rows
+    with steps.timed("prior"):
+        lam = prior(records, config)
+    with engine.trainer(records) as trainer:
+        model = _trained(trainer, n, config, lam, steps)
+    scoring = scoring_settings(
+        settings(config, lam), model, engine.db_api.sql_dialect.sql_dialect_str
+    )
+    linker = Linker(engine.db_api.register("records"), scoring, log_level=logging.ERROR)
+    with steps.timed("predict"):
+        predictions = engine.predict(linker, config.review_from)
         engine.create(
             "predictions",
             f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}",
