@@ -124,8 +124,7 @@ class SparkEngine:
         # already do; on Spark each EM iteration and each chunk of u was a job with its
         # fixed cost (11 minutes at ICS size). Trained in DuckDB, the model is the same
         # whichever engine scores the pairs (ADR 18).
-        with open_engine("duckdb", self.scratch) as duck:
-            assert isinstance(duck, DuckDBEngine)
+        with _duckdb_engine(self.scratch) as duck:
             duck.load("records", records)
             yield duck
 
@@ -147,7 +146,7 @@ class SparkEngine:
                     settings._columns_to_select_for_comparison_vector_values,
                     input_tablename_l="__splink__df_concat_with_tf",
                     input_tablename_r="__splink__df_concat_with_tf",
-                    source_dataset_input_column=None,
+                    source_dataset_input_column=settings.column_info_settings.source_dataset_input_column,
                     unique_id_input_column=settings.column_info_settings.unique_id_input_column,
                     link_type=settings._link_type,
                     sql_dialect_str=linker._sql_dialect_str,
@@ -183,14 +182,20 @@ class SparkEngine:
 
 
 @contextmanager
+def _duckdb_engine(scratch: Path | None) -> Iterator[DuckDBEngine]:
+    with tempfile.TemporaryDirectory(prefix="neighbourhood-link-", dir=scratch) as spill:
+        engine = DuckDBEngine(Path(spill))
+        try:
+            yield engine
+        finally:
+            engine.con.close()
+
+
+@contextmanager
 def open_engine(name: str, scratch: Path | None = None) -> Iterator[Engine]:
     if name == "duckdb":
-        with tempfile.TemporaryDirectory(prefix="neighbourhood-link-", dir=scratch) as spill:
-            engine = DuckDBEngine(Path(spill))
-            try:
-                yield engine
-            finally:
-                engine.con.close()
+        with _duckdb_engine(scratch) as engine:
+            yield engine
         return
     if name == "spark":
         from neighbourhood.spark import spark_session
