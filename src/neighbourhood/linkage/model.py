@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from splink.internals.exceptions import EMTrainingException
 
 from neighbourhood.errors import UserError
 from neighbourhood.linkage.config import LinkageConfig
-from neighbourhood.linkage.engines import Engine
+from neighbourhood.linkage.engines import DuckDBEngine, Engine
 
 DETERMINISTIC = "nhs_number+date_of_birth"
 MODEL = "splink"
@@ -212,22 +212,23 @@ def link(records: pa.Table, config: LinkageConfig, decisions: pa.Table, engine: 
             f"{comparisons / n:.0f} a record (limit {config.max_comparisons_per_record:g}): "
             "make a rule more specific in linkage.toml"
         )
-    with steps.timed("load"):
-        numbered = _numbered(records)
-        engine.load("records", numbered)
-        engine.load("decisions", _numbered_pairs(decisions.cast(DECISIONS), ids))
-    if n > 1:
-        _predict(engine, numbered, config, steps)
-    else:
-        engine.create("predictions", f"{NO_EDGES} WHERE 1 = 0")
-    with steps.timed("edges"):
-        _edges(engine, config)
-    with steps.timed("cluster"):
-        clusters = _identified(_clusters(engine), ids, ("unique_id", "cluster_id"))
-    with steps.timed("collect"):
-        review, edges = _collect(engine, config)
-        pair = ("unique_id_l", "unique_id_r")
-        review, edges = _identified(review, ids, pair), _identified(edges, ids, pair)
+    numbered = _numbered(records)
+    with ExitStack() as stack:
+        with steps.timed("load"):
+            local = stack.enter_context(engine.local(numbered))
+            local.load("decisions", _numbered_pairs(decisions.cast(DECISIONS), ids))
+        if n > 1:
+            _predict(engine, local, numbered, config, steps)
+        else:
+            local.create("predictions", f"{NO_EDGES} WHERE 1 = 0")
+        with steps.timed("edges"):
+            _edges(local, config)
+        with steps.timed("cluster"):
+            clusters = _identified(_clusters(local), ids, ("unique_id", "cluster_id"))
+        with steps.timed("collect"):
+            review, edges = _collect(local, config)
+            pair = ("unique_id_l", "unique_id_r")
+            review, edges = _identified(review, ids, pair), _identified(edges, ids, pair)
     return Linked(clusters, edges.cast(EDGES), review, comparisons, steps)
 
 
@@ -261,7 +262,7 @@ def _identified(table: pa.Table, ids: pa.ChunkedArray, columns: tuple[str, ...])
     return table
 
 
-def _edges(engine: Engine, config: LinkageConfig) -> None:
+def _edges(engine: DuckDBEngine, config: LinkageConfig) -> None:
     engine.create(
         "edges",
         f"""
@@ -290,7 +291,7 @@ def _edges(engine: Engine, config: LinkageConfig) -> None:
     )
 
 
-def _clusters(engine: Engine) -> pa.Table:
+def _clusters(engine: DuckDBEngine) -> pa.Table:
     clustered = cluster_pairwise_predictions_at_threshold(
         "records", "edges", engine.db_api, node_id_column_name="unique_id"
     )
@@ -301,7 +302,7 @@ def _clusters(engine: Engine) -> pa.Table:
     )
 
 
-def _collect(engine: Engine, config: LinkageConfig) -> tuple[pa.Table, pa.Table]:
+def _collect(engine: DuckDBEngine, config: LinkageConfig) -> tuple[pa.Table, pa.Table]:
     review = engine.arrow(
         f"""
         SELECT p.unique_id_l, p.unique_id_r, p.match_probability FROM predictions p
@@ -381,7 +382,7 @@ def _rule_columns(config: LinkageConfig) -> set[str]:
 
 
 def _trained(
-    trainer: Engine, n: int, config: LinkageConfig, lam: float, steps: Steps
+    trainer: DuckDBEngine, n: int, config: LinkageConfig, lam: float, steps: Steps
 ) -> dict[str, Any]:
     """The model's m and u probabilities, learnt without labels from samples of pairs."""
     # Splink's training notes (levels not seen in a sample) are for its developers, not ours.
@@ -443,19 +444,15 @@ def scoring_settings(
     return scoring
 
 
-def _predict(engine: Engine, records: pa.Table, config: LinkageConfig, steps: Steps) -> None:
+def _predict(
+    engine: Engine, local: DuckDBEngine, records: pa.Table, config: LinkageConfig, steps: Steps
+) -> None:
     n = records.num_rows
     with steps.timed("prior"):
         lam = prior(records, config)
-    with engine.trainer(records) as trainer:
-        model = _trained(trainer, n, config, lam, steps)
+    model = _trained(local, n, config, lam, steps)
     scoring = scoring_settings(
         settings(config, lam), model, engine.db_api.sql_dialect.sql_dialect_str
     )
-    linker = Linker(engine.db_api.register("records"), scoring, log_level=logging.ERROR)
     with steps.timed("predict"):
-        predictions = engine.predict(linker, config.review_from)
-        engine.create(
-            "predictions",
-            f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}",
-        )
+        local.load("predictions", engine.predict(records, scoring, config.review_from))
