@@ -3,6 +3,7 @@ one stream of parts for all files of a run keeps each file whole or refused."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from neighbourhood.ingest.files import FileRefused, blocks
+from neighbourhood.ingest.run import WORKER_GC_THRESHOLD, _pool
 from tests.unit.ingest.handmade import fhir_source
 from tests.unit.ingest.test_fhir_real_shapes import ndjson, observation, patient, rows, run
 
@@ -93,3 +95,11 @@ def test_a_file_refused_part_way_loads_nothing_and_the_next_files_load(
         ("c1",),
     ]
     assert rows(tmp_path, "SELECT count(*) FROM ingest_files") == [(2,)]
+
+
+def test_workers_collect_cycles_less_often_than_pythons_default() -> None:
+    with _pool(2, True) as pool:
+        assert pool is not None
+        thresholds = {tuple(pool.apply(gc.get_threshold)) for _ in range(4)}
+    assert thresholds == {WORKER_GC_THRESHOLD}
+    assert WORKER_GC_THRESHOLD[0] > gc.get_threshold()[0]  # this process keeps its own
