@@ -268,6 +268,21 @@ def _pool(workers: int, needed: bool) -> Iterator[Pool | None]:
         yield pool
 
 
+# Objects a worker may allocate, net, before the collector looks for cycles among the
+# youngest (Python's default is 700).
+WORKER_GC_THRESHOLD = (100_000, 50, 100)
+
+
+def _quiet_collector() -> None:
+    """A worker leaves what it was forked with (the models, thousands of classes) out of
+    the garbage collector's full passes, which otherwise walk them again and again; and
+    it collects less often. Parsing makes millions of short-lived dicts and lists, freed
+    by their counts, not by the collector: at the default threshold the collector ran
+    every 700 of them and cost about a tenth of a neighbourhood's ingest."""
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLD)
+
+
 def _ingest_file(wh: Warehouse, job: _Job, claims: _Claims) -> FileAccount:
     """A CSV or reference file, read and loaded in one transaction."""
     account, digest = _open(job, claims, lambda d: _is_ingested(wh, d))
@@ -475,18 +490,3 @@ def flush_rows(wh: Warehouse, source: Source, path: Path, file_id: int, rows: Ro
     target = Target(source.id, source.sector, source.format, file_id, path)
     for name, table in tables_of(rows, target).items():
         wh.append(name, table)
-
-
-# Objects a worker may allocate, net, before the collector looks for cycles among the
-# youngest (Python's default is 700).
-WORKER_GC_THRESHOLD = (100_000, 50, 100)
-
-
-def _quiet_collector() -> None:
-    """A worker leaves what it was forked with (the models, thousands of classes) out of
-    the garbage collector's full passes, which otherwise walk them again and again; and
-    it collects less often. Parsing makes millions of short-lived dicts and lists, freed
-    by their counts, not by the collector: at the default threshold the collector ran
-    every 700 of them and cost about a tenth of a neighbourhood's ingest."""
-    gc.freeze()
-    gc.set_threshold(*WORKER_GC_THRESHOLD)

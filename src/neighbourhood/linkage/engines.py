@@ -236,13 +236,18 @@ def _term_frequency_columns(scoring: dict[str, Any]) -> list[str]:
 def one_join_blocking_sqls(rules: list[Any]) -> list[dict[str, str]] | None:
     """Splink's blocked pairs for ``rules`` in one join (ADR 19), or None if a rule is not
     equality of the same columns on both sides."""
-    keys = [_equal_columns(rule) for rule in rules]
-    if not rules or any(k is None for k in keys):
+    keys = []
+    for rule in rules:
+        columns = _equal_columns(rule)
+        if columns is None:
+            return None
+        keys.append(columns)
+    if not keys:
         return None
     blocks = ", ".join(
         f"{i}, CASE WHEN {' OR '.join(f'{c} IS NULL' for c in columns)} THEN NULL "
         f"ELSE xxhash64({', '.join(columns)}) END"
-        for i, columns in enumerate(k for k in keys if k is not None)
+        for i, columns in enumerate(keys)
     )
     return [
         {
