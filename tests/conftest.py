@@ -1,42 +1,13 @@
-"""Fixtures shared by every kind of test."""
+"""Fixtures every layer may ask for; each is made only when a test asks for it.
+
+What goes where: TESTING.md."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from neighbourhood.synth import DefectRates, SynthOptions, SynthSummary, run_synth
-
-
-def synthesise(tmp: Path, people: int, seed: int = 7, **kwargs: object) -> SynthSummary:
-    """A synthetic ICS in ``tmp`` as a data directory: extracts, truth and sources.toml."""
-    options = SynthOptions(
-        people=people,
-        seed=seed,
-        out=tmp / "extracts",
-        truth=tmp / "truth",
-        registry=tmp,
-        **kwargs,  # type: ignore[arg-type]
-    )
-    return run_synth(options)
-
-
-@pytest.fixture(scope="session")
-def small_ics(tmp_path_factory: pytest.TempPathFactory) -> SynthSummary:
-    """1,500 people in three places (so two acute trusts), small enough to validate every resource."""
-    root = tmp_path_factory.mktemp("small-ics")
-    return synthesise(
-        root,
-        1_500,
-        neighbourhood_size=100,
-        chunk_size=600,
-        defects=DefectRates().with_settings(["malformed_record=0.02"]),
-    )
-
-
-@pytest.fixture(scope="session")
-def large_ics(tmp_path_factory: pytest.TempPathFactory) -> SynthSummary:
-    """30,000 people: enough for epidemiology within stated tolerances."""
-    root = tmp_path_factory.mktemp("large-ics")
-    return synthesise(root, 30_000, seed=11, workers=2)
+from tests.support.web import (  # noqa: F401  (fixtures, registered by being here)
+    data_dir,
+    django_db_modify_db_settings,
+    jinja_rendered_signal,
+    postgres_server,
+    published_dir,
+)

@@ -76,7 +76,13 @@ def make(users: int) -> dict[str, Any]:
         shared_people, enrollable = people[: len(groups)], people[len(groups) :]
         for group, start in enumerate(groups):
             lead = Professional.objects.get(pk=members[start]["coordinator"])
-            shared = actions.enrol(shared_people[group], team, lead, "shared", by=lead)
+            shared = actions.enrol(
+                person_id=shared_people[group],
+                team=team,
+                coordinator=lead,
+                reason="shared",
+                by=lead,
+            )
             for entry in members[start : start + EDITORS_PER_ENROLMENT]:
                 entry["shared_enrolment"] = shared.pk
         for index, entry in enumerate(members):

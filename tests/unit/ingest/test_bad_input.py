@@ -13,7 +13,7 @@ import pytest
 from neighbourhood.errors import UserError
 from neighbourhood.ingest.files import MAX_LINE_BYTES
 from neighbourhood.ingest.run import IngestReport, ingest
-from tests.unit.ingest.handmade import (
+from tests.support.handmade import (
     ENCOUNTER,
     PATIENT,
     SPEC,
@@ -350,7 +350,7 @@ def test_feeds_of_one_layout_share_compiled_sql_yet_keep_their_own_values(
     still names its own source, file and path, and takes its own sector's setting."""
     from neighbourhood.ingest import registry
     from neighbourhood.ingest.registry import Source
-    from tests.unit.ingest.handmade import AGREEMENT
+    from tests.support.handmade import AGREEMENT
 
     sources = []
     for name, sector in (("nursing", "community"), ("crisis", "mental_health")):

@@ -14,7 +14,7 @@ from neighbourhood.errors import InvalidOptionsError
 from neighbourhood.ingest import registry
 from neighbourhood.ingest.check import check_source
 from neighbourhood.ingest.run import ingest
-from tests.unit.ingest.handmade import SPEC, csv_source
+from tests.support.handmade import SPEC, csv_source
 
 PEOPLE = (
     b"ID,First,Last,DOB,No,Road,Town,Postcode,Keyworker\r\n"

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from neighbourhood.ingest.fhir import Batch, process_batch
 from neighbourhood.ingest.run import ingest
-from tests.unit.ingest.handmade import fhir_source
-from tests.unit.ingest.test_fhir_real_shapes import concept, observation, patient
+from tests.support.fhir import concept, observation, patient
+from tests.support.handmade import fhir_source
 
 MEDICINE = {
     "resourceType": "MedicationStatement",

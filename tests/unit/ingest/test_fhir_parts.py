@@ -12,8 +12,8 @@ import pytest
 
 from neighbourhood.ingest.files import FileRefused, blocks
 from neighbourhood.ingest.run import WORKER_GC_THRESHOLD, _pool
-from tests.unit.ingest.handmade import fhir_source
-from tests.unit.ingest.test_fhir_real_shapes import ndjson, observation, patient, rows, run
+from tests.support.fhir import ndjson, observation, patient, rows, run
+from tests.support.handmade import fhir_source
 
 
 def _lines_of(path: Path, size: int) -> list[tuple[int, bytes]]:

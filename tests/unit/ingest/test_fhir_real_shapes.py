@@ -9,88 +9,28 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
-from neighbourhood.ingest.run import IngestReport, ingest
-from tests.unit.ingest.handmade import fhir_source
-
-TODAY = dt.date(2026, 11, 24)
-NHS = "https://fhir.nhs.uk/Id/nhs-number"
-SCT = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
-ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
-UK_CORE = "https://fhir.hl7.org.uk/StructureDefinition/"
-
-
-def patient(pid: str = "p1", number: str = "9434765919", **more: Any) -> dict[str, Any]:
-    return {
-        "resourceType": "Patient",
-        "id": pid,
-        "identifier": [{"system": NHS, "value": number}],
-        "name": [{"family": "Jones", "given": ["Ann"]}],
-        "gender": "female",
-        "birthDate": "1950-03-04",
-        **more,
-    }
-
-
-def concept(code: str, system: str = SCT) -> dict[str, Any]:
-    return {"coding": [{"system": system, "code": code}]}
-
-
-def observation(oid: str = "o1", subject: str = "Patient/p1", **more: Any) -> dict[str, Any]:
-    return {
-        "resourceType": "Observation",
-        "id": oid,
-        "status": "final",
-        "code": concept("60621009"),
-        "subject": {"reference": subject},
-        "effectiveDateTime": "2025-01-17",
-        "valueQuantity": {"value": 29.2, "unit": "kg/m2"},
-        **more,
-    }
-
-
-def ndjson(*resources: dict[str, Any]) -> bytes:
-    return b"".join(json.dumps(r).encode() + b"\n" for r in resources)
-
-
-def bundle(kind: str, *entries: dict[str, Any]) -> dict[str, Any]:
-    return {"resourceType": "Bundle", "type": kind, "entry": list(entries)}
-
-
-def run(data: Path, workers: int = 1) -> IngestReport:
-    return ingest(data, workers=workers, today=TODAY)
-
-
-def rows(data: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        return con.sql(sql).fetchall()
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The command line, under a timeout a hang would overrun."""
-    return subprocess.run(
-        [sys.executable, "-m", "neighbourhood.cli.app", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-        check=False,
-    )
-
-
-def balanced(report: IngestReport) -> None:
-    for f in report.files:
-        assert f.records_in == f.accepted + f.quarantined + f.not_used, f.path
-
+from tests.support.fhir import (
+    LOINC,
+    NHS,
+    ODS,
+    PATIENT_XML,
+    SCT,
+    UK_CORE,
+    balanced,
+    bundle,
+    concept,
+    ndjson,
+    observation,
+    patient,
+    rows,
+    run,
+)
+from tests.support.handmade import fhir_source
 
 # Bundles wherever they appear
 
@@ -196,24 +136,6 @@ def test_a_bundle_file_resolves_references_across_its_batches(tmp_path: Path, fm
 
 # Files of one resource, and XML
 
-PATIENT_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
-<Patient xmlns="http://hl7.org/fhir">
-  <id value="x1"/>
-  <extension url="https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory">
-    <valueCodeableConcept><coding>
-      <system value="https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland"/>
-      <code value="G"/></coding></valueCodeableConcept>
-  </extension>
-  <identifier>
-    <system value="https://fhir.nhs.uk/Id/nhs-number"/><value value="9434765919"/>
-  </identifier>
-  <name><family value="SMITH"/><given value="Richard"/></name>
-  <gender value="male"/>
-  <birthDate value="1970-09-11"/>
-  <address><line value="4 Sandmoor Drive"/><city value="LEEDS"/>
-    <postalCode value="LS17 7DF"/></address>
-</Patient>
-"""
 BUNDLE_XML = b"""<Bundle xmlns="http://hl7.org/fhir">
   <type value="collection"/>
   <entry><fullUrl value="urn:uuid:b1"/><resource>
@@ -552,58 +474,6 @@ def test_a_quarantined_record_keeps_its_whole_text(tmp_path: Path) -> None:
 
 # Refused files: never a hang, never a traceback, whatever the worker count
 
-REFUSED = {
-    "single resources declared as Bundles": (
-        "fhir-bundle",
-        {"a.json": json.dumps(patient()).encode()},
-        "the source sends Bundles but the file holds a Patient",
-    ),
-    "XML in a file named NDJSON": (
-        "fhir-ndjson",
-        {"Patient.ndjson": PATIENT_XML},
-        "the file is XML, not NDJSON",
-    ),
-    "an empty NDJSON file": ("fhir-ndjson", {"Patient.ndjson": b""}, "the file is empty"),
-    "pretty-printed JSON in an NDJSON feed": (
-        "fhir-ndjson",
-        {"Patient.ndjson": json.dumps(patient(), indent=2).encode()},
-        "the file is pretty-printed JSON",
-    ),
-    "a truncated gzip": (
-        "fhir-ndjson",
-        {
-            "Patient.ndjson.gz": (
-                whole := gzip.compress(ndjson(*[patient(f"p{i}") for i in range(3000)]))
-            )[: len(whole) // 2]
-        },
-        "the gzip stream ends early",
-    ),
-}
-
-
-@pytest.mark.parametrize("workers", ["0", "1"])
-@pytest.mark.parametrize("case", list(REFUSED))
-def test_a_refused_file_is_refused_in_one_line_and_the_others_load(
-    tmp_path: Path, case: str, workers: str
-) -> None:
-    """Through the command line, as partners' files reach it, with the default worker
-    count (one per core) and with one: exit code 2 in well under the time a hang takes."""
-    fmt, files, message = REFUSED[case]
-    good = {
-        "z-good.json" if fmt == "fhir-bundle" else "z-good.ndjson": (
-            json.dumps(bundle("collection", {"resource": patient("g1")})).encode()
-            if fmt == "fhir-bundle"
-            else ndjson(patient("g1"))
-        )
-    }
-    fhir_source(tmp_path, files | good, fmt)
-    done = cli("ingest", "--data", str(tmp_path), "--workers", workers)
-    assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr + done.stdout
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and message in errors[0], done.stderr
-    assert rows(tmp_path, "SELECT record_key FROM source_records") == [("g1",)]
-
 
 def test_the_quality_report_counts_events_whose_patient_is_in_no_feed(tmp_path: Path) -> None:
     from neighbourhood.ingest.quality import quality_report
@@ -630,53 +500,10 @@ def test_the_quality_report_counts_events_whose_patient_is_in_no_feed(tmp_path: 
     assert (feed["codes_present"], feed["codes_valid"], feed["code_validity"]) == (2, 2, 1.0)
 
 
-def test_replay_moves_quarantined_records_that_now_pass_and_the_counts_balance(
-    tmp_path: Path,
-) -> None:
-    """An earlier release quarantined every Bundle on an NDJSON line whole ("Bundle
-    resources are not ingested"); replaying reads the Bundle's three entries today."""
-    line = bundle(
-        "collection",
-        {"resource": patient("p7", "9434765870")},
-        {"resource": observation("o7", subject="Patient/p7")},
-        {"resource": {"resourceType": "Basic", "code": concept("1")}},
-    )
-    still_bad = observation("o8", subject="x") | {"subject": {}}
-    fhir_source(tmp_path, {"feed.ndjson": ndjson(patient("p1"), still_bad)})
-    (account,) = run(tmp_path).files
-    assert (account.records_in, account.accepted, account.quarantined) == (2, 1, 1)
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:  # as the old release did
-        con.execute(
-            "INSERT INTO quarantine (source_id, file_id, path, line, field, reason, raw) "
-            "SELECT source_id, file_id, path, 3, 'resourceType', "
-            "'Bundle resources are not ingested', ? FROM ingest_files",
-            [json.dumps(line)],
-        )
-        con.execute("UPDATE ingest_files SET records_in = 3, quarantined = 2")
-    done = cli("ingest", "--data", str(tmp_path), "--replay-quarantine", "feed", "--json")
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {
-        "source_id": "feed",
-        "replayed": 2,
-        "accepted": 2,
-        "not_used": 1,
-        "still_quarantined": 1,
-    }
-    assert rows(
-        tmp_path, "SELECT records_in, accepted, quarantined, not_used FROM ingest_files"
-    ) == [(5, 3, 1, 1)]
-    assert rows(tmp_path, "SELECT record_key, line, entry FROM source_records ORDER BY 1") == [
-        ("p1", 1, None),
-        ("p7", 3, "entry[0]"),
-    ]
-    assert rows(tmp_path, "SELECT event_key, record_key FROM events") == [("o7", "p7")]
-    assert rows(tmp_path, "SELECT line, field FROM quarantine") == [(2, "subject")]
-
-
 def test_replay_of_a_csv_source_says_what_to_do_instead(tmp_path: Path) -> None:
     from neighbourhood.errors import UserError
     from neighbourhood.ingest.replay import replay_quarantine
-    from tests.unit.ingest.handmade import csv_source
+    from tests.support.handmade import csv_source
 
     csv_source(tmp_path, b"ID,NHS,First,Last,DOB\r\n", b"EID,ID,When,Team,SNOMED\r\n")
     with pytest.raises(UserError, match="ask the partner to send the file again"):

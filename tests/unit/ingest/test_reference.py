@@ -10,7 +10,7 @@ import duckdb
 from neighbourhood.ingest import registry
 from neighbourhood.ingest.registry import Source
 from neighbourhood.ingest.run import ingest
-from tests.unit.ingest.handmade import AGREEMENT
+from tests.support.handmade import AGREEMENT
 
 
 def reference(data: Path, fmt: str, name: str, content: bytes) -> None:

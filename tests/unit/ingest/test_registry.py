@@ -8,7 +8,7 @@ import pytest
 from neighbourhood.errors import InvalidOptionsError, UserError
 from neighbourhood.ingest import registry
 from neighbourhood.ingest.registry import Source
-from tests.unit.ingest.handmade import AGREEMENT, SPEC
+from tests.support.handmade import AGREEMENT, SPEC
 
 
 def test_the_registry_round_trips(tmp_path: Path) -> None:
@@ -42,35 +42,3 @@ def test_agreements_are_checked_against_today() -> None:
     source.check_agreement(dt.date(2029, 12, 31))
     with pytest.raises(UserError, match="expired on 01 January 2030"):
         source.check_agreement(dt.date(2030, 1, 2))
-
-
-def test_synth_declares_every_feed_it_writes(tmp_path: Path) -> None:
-    from tests.conftest import synthesise
-
-    synthesise(tmp_path, 300)
-    sources = registry.load(tmp_path)
-    feeds = {p.name for p in (tmp_path / "extracts").iterdir() if not p.name.startswith(".")} - {
-        "reference",
-        "national",
-        "manifest.json",
-    }
-    reference = {"reference-organisations", "reference-postcodes", "national-data-opt-out"}
-    assert {s.id for s in sources} == feeds | reference
-    declared = {s.location(tmp_path) for s in sources}
-    assert tmp_path / "extracts" / "national" / "national_data_opt_out.csv" in declared
-    assert tmp_path / "extracts" / "reference" / "postcodes.csv" in declared
-    assert all(s.agreement for s in sources)
-
-
-def test_synth_into_the_same_data_directory_twice_replaces_its_feeds(tmp_path: Path) -> None:
-    from neighbourhood.synth import SynthOptions, run_synth
-
-    for out in ("extracts", "elsewhere"):
-        run_synth(
-            SynthOptions(
-                people=200, seed=1, out=tmp_path / out, truth=tmp_path / "truth", registry=tmp_path
-            )
-        )
-    sources = registry.load(tmp_path)
-    assert len({s.id for s in sources}) == len(sources)
-    assert all(s.path.startswith("elsewhere/") for s in sources if s.format != "organisations-csv")

@@ -22,7 +22,7 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=40, db_index=True)
     person_id = models.CharField(max_length=40, blank=True, db_index=True)
     reason = models.CharField(max_length=300, blank=True)
-    detail = models.JSONField(default=dict)
+    detail = models.JSONField(default=dict, blank=True)  # many events need no detail
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

@@ -53,6 +53,7 @@ def _check_coordinator(team: Team, coordinator: Professional | None) -> Professi
 
 
 def enrol(
+    *,
     person_id: str,
     team: Team,
     coordinator: Professional | None,
@@ -113,10 +114,10 @@ def describe_changes(current: Enrolment, version: int) -> list[str]:
 
 
 def update(
+    *,
     enrolment_id: int,
     version: int,
     by: Professional,
-    *,
     coordinator: Professional | None = None,
     notes: str | None = None,
 ) -> Enrolment:
@@ -145,7 +146,7 @@ def update(
 
 
 def discharge(
-    enrolment_id: int, version: int, by: Professional, reason: str, note: str = ""
+    *, enrolment_id: int, version: int, by: Professional, reason: str, note: str = ""
 ) -> Enrolment:
     if reason not in EndReason.values or reason == EndReason.TRANSFERRED:
         raise CaseloadError("Choose why this person is leaving the caseload", "end_reason")
@@ -174,6 +175,7 @@ def _end(current: Enrolment, reason: str, note: str, by: Professional) -> None:
 
 
 def transfer(
+    *,
     enrolment_id: int,
     version: int,
     by: Professional,

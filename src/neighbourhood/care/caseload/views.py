@@ -1,4 +1,5 @@
-"""My teams' caseloads, and enrolling, changing, transferring and discharging."""
+"""My teams' caseloads, and enrolling, changing, transferring and discharging: one view
+per action, each posting to its own address."""
 
 from __future__ import annotations
 
@@ -8,19 +9,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from neighbourhood.care import published
 from neighbourhood.care.access import care_relationship, professional_of, requires
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload import actions
-from neighbourhood.care.caseload.forms import (
-    DischargeForm,
-    EnrolForm,
-    TransferForm,
-    TransferTeamForm,
-    UpdateForm,
-)
+from neighbourhood.care.caseload.forms import DischargeForm, EnrolForm, TransferForm, UpdateForm
 from neighbourhood.care.caseload.models import Enrolment
+from neighbourhood.care.caseload.presenters import EnrolmentPage, add_error
 from neighbourhood.care.roles import Permission
 from neighbourhood.care.teams.models import Professional
 
@@ -77,10 +74,10 @@ def enrol(request: HttpRequest, person_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.enrol(
-                person_id,
-                form.cleaned_data["team"],
-                form.cleaned_data["care_coordinator"],
-                form.cleaned_data["reason"],
+                person_id=person_id,
+                team=form.cleaned_data["team"],
+                coordinator=form.cleaned_data["care_coordinator"],
+                reason=form.cleaned_data["reason"],
                 by=me,
             )
         except actions.CaseloadError as error:
@@ -100,101 +97,108 @@ def _enrolment_for(me: Professional, enrolment_id: int) -> Enrolment:
     return enrolment
 
 
-@requires(Permission.MANAGE_CASELOAD)
-def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
-    """Change the care coordinator or notes; transfer; discharge. One page, three forms."""
+def _page(request: HttpRequest, enrolment_id: int) -> EnrolmentPage:
     me = _me(request)
     current = _enrolment_for(me, enrolment_id)
-    person = _person_or_404(current.person_id)
-    initial = {"version": current.version}
-    update_form = UpdateForm(
-        initial=initial | {"care_coordinator": current.care_coordinator_id, "notes": current.notes},
-        team=current.team,
-    )
-    discharge_form = DischargeForm(initial=initial, prefix="discharge")
-    # A transfer takes two steps: the team (a GET, so nothing changes), then a care
-    # coordinator from that team's members.
-    action = request.POST.get("action", "")
-    if request.method == "POST" and action == "transfer":
-        chosen: str | None = request.POST.get("team", "")
-    else:
-        chosen = request.GET.get("transfer_to")
-    team_form = TransferTeamForm(
-        None if chosen is None else {"transfer_to": chosen}, current=current.team
-    )
-    transfer_form = (
-        TransferForm(initial=initial, team=team_form.cleaned_data["transfer_to"], prefix="transfer")
-        if team_form.is_bound and team_form.is_valid()
-        else None
-    )
-    conflict: actions.Conflict | None = None
-    if request.method == "POST":
+    return EnrolmentPage(me, current, _person_or_404(current.person_id))
+
+
+@requires(Permission.MANAGE_CASELOAD)
+def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """The enrolment page: change the care coordinator or notes, transfer, discharge.
+    Each of its forms posts to a view of its own."""
+    if request.method != "GET":
+        return _not_a_form(request)
+    page = _page(request, enrolment_id)
+    page.choose_team(request.GET.get("transfer_to"))
+    return page.render(request)
+
+
+@requires(Permission.MANAGE_CASELOAD)
+@require_POST
+def update(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    page = _page(request, enrolment_id)
+    form = page.update_form = UpdateForm(request.POST, team=page.enrolment.team)
+    if form.is_valid():
         try:
-            if action == "update":
-                update_form = UpdateForm(request.POST, team=current.team)
-                if update_form.is_valid():
-                    actions.update(
-                        current.pk,
-                        update_form.cleaned_data["version"],
-                        me,
-                        coordinator=update_form.cleaned_data["care_coordinator"],
-                        notes=update_form.cleaned_data["notes"],
-                    )
-                    messages.success(request, "Saved.")
-                    return redirect("enrolment", enrolment_id=current.pk)
-            elif action == "discharge":
-                discharge_form = DischargeForm(request.POST, prefix="discharge")
-                if discharge_form.is_valid():
-                    data = discharge_form.cleaned_data
-                    actions.discharge(
-                        current.pk, data["version"], me, data["end_reason"], data["end_note"]
-                    )
-                    messages.success(request, "Discharged from the caseload.")
-                    return redirect("caseload")
-            elif action == "transfer":
-                if transfer_form is not None:
-                    transfer_form = TransferForm(
-                        request.POST, team=transfer_form.team, prefix="transfer"
-                    )
-                    if transfer_form.is_valid():
-                        data = transfer_form.cleaned_data
-                        actions.transfer(
-                            current.pk,
-                            data["version"],
-                            me,
-                            transfer_form.team,
-                            data["care_coordinator"],
-                            data["note"],
-                        )
-                        messages.success(request, f"Transferred to {transfer_form.team.name}.")
-                        return redirect("caseload")
-            else:
-                raise actions.CaseloadError("Choose what to do: save, transfer or discharge")
-        except actions.Conflict as error:
-            conflict = error
-            current.refresh_from_db()
-        except actions.CaseloadError as error:
-            form = {"update": update_form, "discharge": discharge_form}.get(
-                action, transfer_form or team_form
+            actions.update(
+                enrolment_id=page.enrolment.pk,
+                version=form.cleaned_data["version"],
+                by=page.me,
+                coordinator=form.cleaned_data["care_coordinator"],
+                notes=form.cleaned_data["notes"],
             )
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, str(error))
-    record_by(  # only when the page is shown: a saved change has its own event
-        me,
-        "view_enrolment",
-        person_id=current.person_id,
-        reason=f"in the caseload of {current.team.name}",
-    )
-    return render(
+        except actions.Conflict as conflict:
+            page.changed_meanwhile(conflict)
+        except actions.CaseloadError as error:
+            add_error(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("enrolment", enrolment_id=page.enrolment.pk)
+    return page.render(request)
+
+
+@requires(Permission.MANAGE_CASELOAD)
+@require_POST
+def discharge(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    page = _page(request, enrolment_id)
+    form = page.discharge_form = DischargeForm(request.POST, prefix="discharge")
+    if form.is_valid():
+        try:
+            actions.discharge(
+                enrolment_id=page.enrolment.pk,
+                version=form.cleaned_data["version"],
+                by=page.me,
+                reason=form.cleaned_data["end_reason"],
+                note=form.cleaned_data["end_note"],
+            )
+        except actions.Conflict as conflict:
+            page.changed_meanwhile(conflict)
+        except actions.CaseloadError as error:
+            add_error(form, error)
+        else:
+            messages.success(request, "Discharged from the caseload.")
+            return redirect("caseload")
+    return page.render(request)
+
+
+@requires(Permission.MANAGE_CASELOAD)
+@require_POST
+def transfer(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    page = _page(request, enrolment_id)
+    page.choose_team(request.POST.get("team", ""))
+    if page.transfer_form is None:  # no team, or not one to transfer to: the team form says
+        return page.render(request)
+    team = page.transfer_form.team
+    form = page.transfer_form = TransferForm(request.POST, team=team, prefix="transfer")
+    if form.is_valid():
+        try:
+            actions.transfer(
+                enrolment_id=page.enrolment.pk,
+                version=form.cleaned_data["version"],
+                by=page.me,
+                to_team=team,
+                coordinator=form.cleaned_data["care_coordinator"],
+                note=form.cleaned_data["note"],
+            )
+        except actions.Conflict as conflict:
+            page.changed_meanwhile(conflict)
+        except actions.CaseloadError as error:
+            add_error(form, error)
+        else:
+            messages.success(request, f"Transferred to {team.name}.")
+            return redirect("caseload")
+    return page.render(request)
+
+
+def _not_a_form(request: HttpRequest) -> HttpResponse:
+    """A form sent to the page rather than to one of its actions (from a page opened
+    before an upgrade, say): nothing is changed, and the page says what to do."""
+    response = render(
         request,
-        "caseload/enrolment.html",
-        {
-            "enrolment": current,
-            "person": person,
-            "update_form": update_form,
-            "discharge_form": discharge_form,
-            "team_form": team_form,
-            "transfer_form": transfer_form,
-            "conflict": conflict,
-        },
+        "405.html",
+        {"allowed": "GET"},
+        status=405,
     )
+    response["Allow"] = "GET"
+    return response

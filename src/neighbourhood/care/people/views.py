@@ -17,7 +17,8 @@ from neighbourhood.care.access import (
 )
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
-from neighbourhood.care.roles import Permission
+from neighbourhood.care.people.forms import CaseFindingQuery, PlanningQuery
+from neighbourhood.care.roles import Permission, allows
 from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS, condition_name
 from neighbourhood.standards.disclosure import protect, rate
 
@@ -32,51 +33,14 @@ DIMENSIONS = {
 }
 
 
-def _filters(request: HttpRequest) -> tuple[published.Filters, list[str]]:
-    get = request.GET
-    problems = []
-    quintile: int | None = None
-    raw_quintile = get.get("imd_quintile", "").strip()
-    if raw_quintile:
-        if raw_quintile.isdigit() and 1 <= int(raw_quintile) <= 5:
-            quintile = int(raw_quintile)
-        else:
-            problems.append("Deprivation quintile must be a number from 1 to 5")
-    cohort = get.get("cohort", "")
-    if cohort and cohort not in COHORTS:
-        problems.append("Choose a cohort from the list")
-        cohort = ""
-    segment = get.get("segment", "")
-    if segment and segment not in SEGMENTS:
-        problems.append("Choose a segment from the list")
-        segment = ""
-    band = get.get("risk_band", "")
-    if band and band not in RISK_BANDS:
-        problems.append("Choose a risk band from the list")
-        band = ""
-    sort = get.get("sort", "rank")
-    search = "".join(c for c in get.get("q", "").strip() if c not in "%_\\")[:60]
-    return (
-        published.Filters(
-            cohort=cohort,
-            segment=segment,
-            risk_band=band,
-            imd_quintile=quintile,
-            search=search,
-            sort=sort if sort in published.SORTS else "rank",
-        ),
-        problems,
-    )
-
-
 @requires(Permission.VIEW_CASE_FINDING)
 def case_finding(request: HttpRequest) -> HttpResponse:
     professional = professional_of(request)
     assert professional is not None  # the middleware let only staff with a role in
     teams = professional.teams_by_name
     neighbourhoods = sorted({t.neighbourhood.code for t in teams})
-    filters, problems = _filters(request)
-    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    query_form = CaseFindingQuery(request.GET)
+    filters, problems, page = query_form.filters(), query_form.problems(), query_form.page_number
     rows, total = published.case_finding(neighbourhoods, filters, page)
     enrolled = dict(
         Enrolment.objects.filter(
@@ -172,7 +136,7 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
             "enrolment": enrolment,
             "history": history,
             "relationship": relationship,
-            "can_manage": professional.role in ("care_coordinator", "clinician"),
+            "can_manage": allows(professional.role, Permission.MANAGE_CASELOAD),
         },
     )
 
@@ -200,9 +164,7 @@ def _split(text: Any) -> list[str]:
 @requires(Permission.VIEW_PLANNING)
 def planning(request: HttpRequest) -> HttpResponse:
     """Aggregates of pseudonymised planning data, disclosure-controlled; no one is named."""
-    dimension = request.GET.get("by", "imd_quintile")
-    if dimension not in DIMENSIONS:
-        dimension = "imd_quintile"
+    dimension = PlanningQuery(request.GET, dimensions=DIMENSIONS, default="imd_quintile").dimension
     table: list[dict[str, Any]] = []
     for row in published.planning_counts(dimension):
         people = protect(int(row["people"]))

@@ -1,0 +1,126 @@
+"""The command line as a user meets it: help, JSON, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.commands import run
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["synth"],
+        ["demo"],
+        ["bench"],
+        ["bench", "synth"],
+        ["bench", "link"],
+        ["bench", "refresh"],
+        ["report"],
+        ["publish"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    done = run(*command, "--help")
+    assert done.returncode == 0
+    assert "Usage:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["synth", "--people", "lots"], "Invalid value for '--people'"),
+        (["synth", "--people", "0"], "--people must be at least 1"),
+        (["synth", "--people", "10", "--colour"], "No such option: --colour"),
+        (["synth", "--people", "10", "--defect", "typo=0.1"], "unknown defect 'typo'"),
+        (["synth", "--people", "10", "--out", "/dev/null"], "/dev/null is a file"),
+        (["bench", "synth", "--sizes", "ten"], "--sizes should be numbers"),
+        (["bench", "link", "--sizes", "1000", "--spark-sizes", "2000"], "are not among --sizes"),
+        (["link", "--engine", "hadoop"], "Invalid value for '--engine'"),
+        (["bench", "ingest", "--from", "."], "was not written by 'neighbourhood synth'"),
+        (["bench", "refresh", "--from", "."], "not a data directory synth wrote"),
+        (["bench", "link", "--from", "."], "not a data directory synth wrote"),
+        (["refresh", "--engine", "hadoop"], "Invalid value for '--engine'"),
+        (["report", "--html", "/nonexistent/dir/r.html"], "is not a directory"),
+        (["frobnicate"], "No such command"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_code_2(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_directory_of_someone_elses_files_is_never_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    done = run("synth", "--people", "50", "--out", str(tmp_path), "--truth", str(tmp_path / "t"))
+    assert done.returncode == 2
+    assert "not empty" in done.stderr
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_synth_json_is_one_object_and_honours_the_data_directory(tmp_path: Path) -> None:
+    done = run(
+        "synth",
+        "--people",
+        "300",
+        "--seed",
+        "4",
+        "--json",
+        env={"NEIGHBOURHOOD_DATA": str(tmp_path / "elsewhere")},
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["people"] == 300
+    assert Path(figures["out"]) == tmp_path / "elsewhere" / "extracts"
+    assert (tmp_path / "elsewhere" / "truth" / "persons.csv.gz").exists()
+    assert sum(figures["records"].values()) >= 300
+
+
+def test_data_option_wins_over_the_environment(tmp_path: Path) -> None:
+    done = run(
+        "synth",
+        "--people",
+        "100",
+        "--data",
+        str(tmp_path / "given"),
+        "--json",
+        env={"NEIGHBOURHOOD_DATA": str(tmp_path / "env")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "given" / "extracts" / "manifest.json").exists()
+    assert not (tmp_path / "env").exists()
+
+
+def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
+    done = run("demo", "--people", "400", "--data", str(tmp_path), "--no-serve")
+    assert done.returncode == 0, done.stderr
+    assert "People with complex needs" in done.stdout
+    assert (tmp_path / "extracts" / "manifest.json").exists()
+    assert "Sign in at http://127.0.0.1:8000/ as one of these demo users" in done.stdout
+    for username in ("coordinator", "clinician", "spa", "analyst", "lead", "ig-lead"):
+        assert username in done.stdout
+    assert "…" not in done.stdout  # no password cut short to fit the terminal
+    assert (tmp_path / "care.sqlite3").exists()
+
+
+def test_nothing_is_removed_when_the_truth_directory_is_someone_elses(tmp_path: Path) -> None:
+    assert run("synth", "--people", "50", "--data", str(tmp_path)).returncode == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    done = run(
+        "synth", "--people", "50", "--data", str(tmp_path), "--truth", str(tmp_path / "mine")
+    )
+    assert done.returncode == 2
+    assert (tmp_path / "extracts" / "manifest.json").exists()
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

@@ -1,0 +1,40 @@
+"""'neighbourhood bench web' end to end, briefly: real PostgreSQL, real gunicorn, real locust."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.commands import neighbourhood
+
+
+@pytest.mark.slow
+def test_bench_web_measures_every_endpoint_and_loses_no_update(published_dir: Path) -> None:
+    done = neighbourhood(
+        "bench",
+        "web",
+        "--sizes",
+        "1200",
+        "--from",
+        str(published_dir),
+        "--users",
+        "4",
+        "--seconds",
+        "6",
+        "--workers",
+        "2",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert "failed" not in result, result
+    assert set(result["endpoints"]) >= {"case-finding list", "person profile", "enrol"}
+    assert result["requests"] > 20
+    assert result["errors"] == 0, result["failures"]
+    assert result["lost_updates"] == 0
+    assert result["enrolments_acknowledged"] + result["notes_acknowledged"] > 0
+    assert result["p95_ms"] >= result["p50_ms"] > 0
+    # Timed from when all 4 had signed in (a GET and a POST each), and those set aside.
+    assert result["signing_in"]["requests"] >= 8 and result["signing_in"]["failures"] == 0
