@@ -6,8 +6,8 @@ import datetime as dt
 import gzip
 from pathlib import Path
 
-from neighbourhood.ingest import registry
-from neighbourhood.ingest.registry import Agreement, CsvSpec, Source
+from neighbourhood import registry
+from neighbourhood.registry import Agreement, CsvSpec, Source
 
 AGREEMENT = Agreement("DSA-TEST-1", "direct care", dt.date(2030, 1, 1))
 PATIENT = (

@@ -136,7 +136,7 @@ def bench_ingest(
         data = Path(tmp) / "data"
         synth = _synthetic_ics(data, people, reuse)
         people = synth["people"]
-        from neighbourhood.ingest import registry
+        from neighbourhood import registry
 
         sources = registry.load(data)
         csv_sources = [s for s in sources if s.format == "csv"]

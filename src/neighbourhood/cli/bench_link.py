@@ -201,7 +201,7 @@ def _print(results: list[dict[str, Any]]) -> None:
 
 def _people_only(data: Path) -> None:
     """Keep the person-level records: event files go, Bundles keep their Patients."""
-    from neighbourhood.ingest import registry
+    from neighbourhood import registry
 
     bundles: list[Path] = []
     for source in registry.load(data):

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from neighbourhood import registry
 from neighbourhood.cli.options import DataOption, EngineName, EngineOption, JsonOption
 from neighbourhood.cli.output import console, err_console, figure, print_json, progress_bar
 from neighbourhood.config import resolve_data_dir
 from neighbourhood.errors import UserError
-from neighbourhood.ingest import registry
 
 if TYPE_CHECKING:  # the warehouse stack (Ibis, DuckDB) loads only for commands that use it
     from neighbourhood.ingest.run import FileAccount, IngestReport

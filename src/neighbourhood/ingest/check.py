@@ -15,9 +15,9 @@ from pathlib import Path
 import ibis
 
 from neighbourhood.errors import UserError
-from neighbourhood.ingest.csv_feed import SCRATCH, CsvRead, read_csv_file
+from neighbourhood.ingest.csv_read import SCRATCH, CsvRead, read_csv_file
 from neighbourhood.ingest.files import FileRefused
-from neighbourhood.ingest.registry import CsvSpec, Source
+from neighbourhood.registry import CsvSpec, Source
 from neighbourhood.warehouse import Warehouse
 
 SHOWN_LINES = 5  # lines named for each kind of mismatch; the count says how many in all

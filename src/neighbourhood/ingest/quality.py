@@ -10,7 +10,7 @@ from typing import Any
 
 import ibis
 
-from neighbourhood.ingest.registry import Source
+from neighbourhood.registry import Source
 from neighbourhood.warehouse import Warehouse
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neighbourhood import registry
 from neighbourhood.errors import UserError
-from neighbourhood.ingest import registry
 from neighbourhood.ingest.fhir import Batch, Rows, process_batch
 from neighbourhood.ingest.fhir_parts import expected_type
 from neighbourhood.ingest.run import flush_rows, join_subjects_by_nhs_number

@@ -28,9 +28,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from neighbourhood import registry
 from neighbourhood.errors import UserError
-from neighbourhood.ingest import registry
-from neighbourhood.ingest.csv_feed import CsvRead, ingest_csv, read_csv_file
+from neighbourhood.ingest.csv_feed import ingest_csv
+from neighbourhood.ingest.csv_read import CsvRead, read_csv_file
 from neighbourhood.ingest.fhir import Rows
 from neighbourhood.ingest.fhir_map import SUBJECT_BY_NHS_NUMBER
 from neighbourhood.ingest.fhir_parts import (
@@ -47,7 +48,7 @@ from neighbourhood.ingest.fhir_parts import (
 )
 from neighbourhood.ingest.files import FileRefused, files_of, sha256_of
 from neighbourhood.ingest.reference import load_reference
-from neighbourhood.ingest.registry import REFERENCE_FORMATS, Source
+from neighbourhood.registry import REFERENCE_FORMATS, Source
 from neighbourhood.warehouse import Warehouse, open_warehouse
 
 logger = logging.getLogger(__name__)

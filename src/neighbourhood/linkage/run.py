@@ -12,8 +12,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from neighbourhood import registry
 from neighbourhood.errors import UserError
-from neighbourhood.ingest import registry
 from neighbourhood.linkage.config import LinkageConfig, load_config
 from neighbourhood.linkage.engines import open_engine
 from neighbourhood.linkage.identities import assign

@@ -6,6 +6,7 @@ on what this package writes. Public surface: :func:`run_synth` and its options.
 """
 
 from neighbourhood.synth.options import DefectRates, SynthOptions
-from neighbourhood.synth.run import SynthSummary, run_synth
+from neighbourhood.synth.run import run_synth
+from neighbourhood.synth.world import SynthSummary
 
 __all__ = ["DefectRates", "SynthOptions", "SynthSummary", "run_synth"]

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from neighbourhood.ingest.registry import Agreement, CsvSpec, Source
+from neighbourhood.registry import Agreement, CsvSpec, Source
 from neighbourhood.synth.geography import Geography
 
 FHIR_NDJSON = "fhir-ndjson"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from neighbourhood.errors import InvalidOptionsError
-from neighbourhood.ingest.registry import DATA_SECTORS
+from neighbourhood.registry import DATA_SECTORS
 
 SECTORS = DATA_SECTORS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from neighbourhood.ingest import registry
+from neighbourhood import registry
 from neighbourhood.ingest.quality import quality_report
 from neighbourhood.warehouse import open_warehouse
 from tests.support.extracts import truth_rows

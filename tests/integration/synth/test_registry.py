@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neighbourhood.ingest import registry
+from neighbourhood import registry
 from neighbourhood.synth import SynthOptions, run_synth
 from tests.support.synthetic import synthesise
 

@@ -234,7 +234,7 @@ def test_no_agreement_or_an_expired_one_is_refused(tmp_path: Path) -> None:
     fhir_source(tmp_path, {"Patient.ndjson": PATIENT + b"\n"}, agreement=None)
     with pytest.raises(UserError, match="no data sharing agreement"):
         run(tmp_path)
-    from neighbourhood.ingest.registry import Agreement
+    from neighbourhood.registry import Agreement
 
     fhir_source(
         tmp_path,
@@ -320,7 +320,7 @@ def test_blank_lines_are_passed_over_and_every_row_keeps_its_line(
 
 def test_blank_lines_straddling_blocks_are_found_once() -> None:
     """A blank line whose newlines fall either side of a block boundary, in every place."""
-    from neighbourhood.ingest.csv_feed import _newlines
+    from neighbourhood.ingest.csv_read import _newlines
 
     text = b"H\nA\n\nB\r\n\r\nC\n\n\n"
     expected = [3, 5, 7, 8]
@@ -348,8 +348,8 @@ def test_feeds_of_one_layout_share_compiled_sql_yet_keep_their_own_values(
 ) -> None:
     """Two partners send the same layout (so the second reuses the first's SQL); each row
     still names its own source, file and path, and takes its own sector's setting."""
-    from neighbourhood.ingest import registry
-    from neighbourhood.ingest.registry import Source
+    from neighbourhood import registry
+    from neighbourhood.registry import Source
     from tests.support.handmade import AGREEMENT
 
     sources = []

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from neighbourhood import registry
 from neighbourhood.errors import InvalidOptionsError
-from neighbourhood.ingest import registry
 from neighbourhood.ingest.check import check_source
 from neighbourhood.ingest.run import ingest
 from tests.support.handmade import SPEC, csv_source

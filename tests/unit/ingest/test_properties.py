@@ -6,7 +6,7 @@ import ibis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neighbourhood.ingest.csv_feed import nhs_number_valid
+from neighbourhood.ingest.csv_rows import nhs_number_valid
 from neighbourhood.ingest.fhir import Batch, process_batch
 from neighbourhood.standards import nhs_number
 

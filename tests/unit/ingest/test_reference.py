@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from neighbourhood.ingest import registry
-from neighbourhood.ingest.registry import Source
+from neighbourhood import registry
 from neighbourhood.ingest.run import ingest
+from neighbourhood.registry import Source
 from tests.support.handmade import AGREEMENT
 
 

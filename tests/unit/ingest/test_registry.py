@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from neighbourhood import registry
 from neighbourhood.errors import InvalidOptionsError, UserError
-from neighbourhood.ingest import registry
-from neighbourhood.ingest.registry import Source
+from neighbourhood.registry import Source
 from tests.support.handmade import AGREEMENT, SPEC
 
 

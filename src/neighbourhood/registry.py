@@ -2,6 +2,9 @@
 
 It lives in ``DATA/sources.toml``. Loading it gathers every problem into one
 message, so a data manager fixes the file in one go.
+
+The contract between the parts: synth writes it, ingest reads it, linkage and the
+benchmarks look feeds up in it. So it sits beside them, not inside any one of them.
 """
 
 from __future__ import annotations
