@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from neighbourhood.care.throwaway_postgres import Server, running
+from neighbourhood.bench.postgres import Server, running
 from tests.support.synthetic import published_ics
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests

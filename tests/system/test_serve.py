@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from neighbourhood.care.throwaway_postgres import free_port
+from neighbourhood.bench.postgres import free_port
 from tests.support.commands import clean_env, neighbourhood
 from tests.support.synthetic import copy_of
 

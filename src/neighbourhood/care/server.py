@@ -16,6 +16,13 @@ SETTINGS = "neighbourhood.care.settings"
 PRODUCTION_SETTINGS = "neighbourhood.care.settings.production"
 
 
+def server_workers(requested: int) -> int:
+    """One worker process a core unless told otherwise: a page is CPU work (templates, the
+    ORM, DuckDB in process) with sub-millisecond database round trips, so more processes
+    than cores only contend for them (ADR 13 has the measurements)."""
+    return requested or (os.cpu_count() or 1)
+
+
 def configure(data_dir: Path, production: bool = False) -> None:
     """Point Django at this data directory and set it up (once per process)."""
     import django

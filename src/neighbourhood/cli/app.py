@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from neighbourhood.cli import bench as bench_commands
 from neighbourhood.cli import care as care_commands
@@ -241,20 +240,32 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:
         code = app(args=argv, prog_name="neighbourhood", standalone_mode=False)
-    except NoArgsIsHelpError as error:
-        typer.echo(error.format_message())
-        sys.exit(0)
-    except UsageError as error:
-        hint = f" (try '{error.ctx.command_path} --help')" if error.ctx else ""
-        error_line(f"{error.format_message()}{hint}")
-        sys.exit(2)
     except UserError as error:
         error_line(str(error))
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         error_line("interrupted")
         sys.exit(130)
+    except Exception as error:
+        if not _is_usage_error(error):
+            raise
+        if type(error).__name__ == "NoArgsIsHelpError":  # the help, asked for by no arguments
+            typer.echo(error.format_message())  # type: ignore[attr-defined]
+            sys.exit(0)
+        ctx = getattr(error, "ctx", None)
+        hint = f" (try '{ctx.command_path} --help')" if ctx else ""
+        error_line(f"{error.format_message()}{hint}")  # type: ignore[attr-defined]
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(error: Exception) -> bool:
+    """A mistake on the command line, as Click reports it (an unknown option, a missing
+    argument, a bad value). Typer bundles its own Click, privately, so its exceptions are
+    known by the interface every Click exception has rather than imported."""
+    return callable(getattr(error, "format_message", None)) and isinstance(
+        getattr(error, "exit_code", None), int
+    )
 
 
 if __name__ == "__main__":

@@ -1,42 +1,36 @@
-"""``neighbourhood bench``: measured speed, printed side by side in one run."""
+"""``neighbourhood bench``: the command line of the benchmarks in ``neighbourhood.bench``.
+
+Each command reads its options, runs its benchmark and prints the figures as a table
+or as JSON; what is measured, and against which target, lives in the benchmark.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from neighbourhood.cli.bench_link import bench_link
-from neighbourhood.cli.bench_refresh import bench_refresh
-from neighbourhood.cli.bench_web import bench_web
-from neighbourhood.cli.measure import parse_sizes, run_json, run_measured
+from neighbourhood.bench import ingest, link, refresh, synth, web
+from neighbourhood.bench.measure import engine_sizes, parse_sizes
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
-from neighbourhood.errors import UserError
 
 app = typer.Typer(help="Benchmarks: figures and ratios measured in one run.", no_args_is_help=True)
-app.command("link")(bench_link)
-app.command("refresh")(bench_refresh)
-app.command("web")(bench_web)
 
-NEIGHBOURHOOD = 50_000
-ICS = 2_000_000
-# Targets of issue 3, on a 2-core machine.
-TARGET_SECONDS = {NEIGHBOURHOOD: 20.0, ICS: 600.0}
-TARGET_MEMORY_MB = 4_096
-SYNTHEA_PATIENTS_PER_SECOND = 441  # reported, 8 vCPU
+NEIGHBOURHOOD, ICS = synth.NEIGHBOURHOOD, synth.ICS
+BOTH_SIZES = f"{NEIGHBOURHOOD},{ICS}"
+
+
+def _reuse(help_text: str) -> object:
+    return typer.Option("--from", help=help_text, exists=True, file_okay=False)
 
 
 @app.command("synth")
 def bench_synth(
     sizes: Annotated[
         str, typer.Option("--sizes", help="Populations to time, comma-separated.")
-    ] = f"{NEIGHBOURHOOD},{ICS}",
+    ] = BOTH_SIZES,
     workers: Annotated[
         int, typer.Option("--workers", help="Worker processes (default: one per core).", min=0)
     ] = 0,
@@ -47,57 +41,11 @@ def bench_synth(
 
     Each size runs in a fresh process, so its peak memory is its own.
     """
-    results = []
-    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        for n in parse_sizes(sizes):
-            figures = _time_synth(n, workers, Path(tmp) / f"ics-{n}")
-            results.append(_verdict(n, figures))
-    payload = {"benchmark": "synth", "results": results}
+    payload = synth.run(sizes=parse_sizes(sizes), workers=workers, scratch=scratch)
     if as_json:
         print_json(payload)
-        return
-    from rich.table import Table
-
-    table = Table(title="neighbourhood bench synth")
-    for column in ("people", "seconds", "people/s", "× Synthea", "peak MB", "target", "met"):
-        table.add_column(column, justify="right")
-    for r in results:
-        table.add_row(
-            f"{r['people']:,}",
-            f"{r['seconds']:.1f}",
-            f"{r['people_per_second']:,}",
-            f"{r['versus_synthea']:.1f}",
-            f"{r['peak_memory_mb']:,}",
-            f"< {r['target_seconds']:.0f} s, < {TARGET_MEMORY_MB:,} MB",
-            "yes" if r["met"] else "NO",
-        )
-    console.print(table)
-
-
-def _time_synth(people: int, workers: int, where: Path) -> dict[str, Any]:
-    args = ["synth", "--people", str(people), "--seed", "1", "--data", str(where)]
-    return run_json(args + (["--workers", str(workers)] if workers else []))
-
-
-def _verdict(people: int, figures: dict[str, Any]) -> dict[str, Any]:
-    target = TARGET_SECONDS.get(people, people / 3_000)
-    rate = figures["people_per_second"]
-    return {
-        "people": people,
-        "seconds": figures["seconds"],
-        "people_per_second": rate,
-        "versus_synthea": round(rate / SYNTHEA_PATIENTS_PER_SECOND, 2),
-        "peak_memory_mb": figures["peak_memory_mb"],
-        "target_seconds": target,
-        "met": figures["seconds"] < target and figures["peak_memory_mb"] < TARGET_MEMORY_MB,
-    }
-
-
-FHIR_TARGET_PER_SECOND = 20_000  # 10,000 a core on this 2-core machine
-CSV_TARGET_RATIO = 0.5  # at least half DuckDB's own read_csv, validation included
-# Every feed of the ICS, end to end (issue 20): under 15 minutes at ICS size, scaled down
-# in proportion for a smaller one; peak memory of the run under 4 GB.
-TARGET_EVERY_FEED_SECONDS_ICS = 15 * 60.0
+    else:
+        console.print(synth.table(payload))
 
 
 @app.command("ingest")
@@ -115,12 +63,9 @@ def bench_ingest(
     ] = 2,
     reuse: Annotated[
         Path | None,
-        typer.Option(
-            "--from",
-            help="A data directory synth has already written (its extracts are read, not "
-            "copied or changed); --people is then ignored.",
-            exists=True,
-            file_okay=False,
+        _reuse(
+            "A data directory synth has already written (its extracts are read, not "
+            "copied or changed); --people is then ignored."
         ),
     ] = None,
     scratch: ScratchOption = None,
@@ -129,232 +74,119 @@ def bench_ingest(
     """Time ingest beside the bare engines, on one synthetic ICS, in one run.
 
     CSV: every CSV feed, our ingest (validation and loading included) against
-    DuckDB's read_csv loading the same files into a table (and counting them). FHIR: whole NDJSON feeds, our ingest
-    (fhir.resources validation and loading) against a bare orjson parse.
+    DuckDB's read_csv loading the same files into a table (and counting them). FHIR:
+    whole NDJSON feeds, our ingest (fhir.resources validation and loading) against a
+    bare orjson parse. Then every feed end to end.
     """
-    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        data = Path(tmp) / "data"
-        synth = _synthetic_ics(data, people, reuse)
-        people = synth["people"]
-        from neighbourhood import registry
-
-        sources = registry.load(data)
-        csv_sources = [s for s in sources if s.format == "csv"]
-        ndjson = [s for s in sources if s.format == "fhir-ndjson"]
-        fhir_sources = (
-            [s for s in ndjson if s.sector == "general_practice"][:1]
-            + [s for s in ndjson if s.sector == "acute"][:1]
-            + ndjson
-        )
-        fhir_sources = list(dict.fromkeys(fhir_sources))[:fhir_feeds]
-        duck_rows, duck_seconds, count_seconds = _duckdb_read_csv(data, csv_sources)
-        ours_csv = run_json(["ingest", *[s.id for s in csv_sources], "--data", str(data)])
-        bare_rows, bare_seconds = _orjson_parse(data, fhir_sources)
-        model_rows, model_seconds = _fhir_resources_alone(data, fhir_sources)
-        ours_fhir = run_json(["ingest", *[s.id for s in fhir_sources], "--data", str(data)])
-        every = _every_feed(data, Path(tmp) / "every")
-    csv_rate = ours_csv["totals"]["records_in"] / ours_csv["seconds"]
-    duck_rate = duck_rows / duck_seconds
-    fhir_rate = ours_fhir["totals"]["records_in"] / ours_fhir["seconds"]
-    payload = {
-        "benchmark": "ingest",
-        "people": people,
-        "synth_seconds": synth["seconds"],
-        "csv": {
-            "records": ours_csv["totals"]["records_in"],
-            "seconds": ours_csv["seconds"],
-            "records_per_second": round(csv_rate),
-            "duckdb_read_csv_records_per_second": round(duck_rate),
-            "duckdb_read_csv_count_only_records_per_second": round(duck_rows / count_seconds),
-            "ratio": round(csv_rate / duck_rate, 3),
-            "target_ratio": CSV_TARGET_RATIO,
-            "met": csv_rate / duck_rate >= CSV_TARGET_RATIO,
-        },
-        "fhir": {
-            "feeds": [s.id for s in fhir_sources],
-            "resources": ours_fhir["totals"]["records_in"],
-            "seconds": ours_fhir["seconds"],
-            "resources_per_second": round(fhir_rate),
-            "orjson_parse_per_second": round(bare_rows / bare_seconds),
-            "fhir_resources_alone_one_core_per_second": round(model_rows / model_seconds),
-            "ratio": round(fhir_rate / (bare_rows / bare_seconds), 4),
-            "target_per_second": FHIR_TARGET_PER_SECOND,
-            "met": fhir_rate >= FHIR_TARGET_PER_SECOND,
-        },
-        "every_feed": every | _every_feed_verdict(people, every),
-        "peak_memory_mb": round(_children_peak_mb()),
-        "memory_met": _children_peak_mb() < TARGET_MEMORY_MB,
-    }
+    payload = ingest.run(people=people, fhir_feeds=fhir_feeds, reuse=reuse, scratch=scratch)
     if as_json:
         print_json(payload)
         return
-    from rich.table import Table
-
-    table = Table(title=f"neighbourhood bench ingest ({people:,} people)")
-    for column in ("", "ours /s", "bare engine /s", "ratio", "target", "met"):
-        table.add_column(column, justify="right")
-    c, f = payload["csv"], payload["fhir"]
-    table.add_row(
-        f"CSV, {c['records']:,} records",
-        f"{c['records_per_second']:,}",
-        f"{c['duckdb_read_csv_records_per_second']:,} (DuckDB read_csv, a table a file, to close)",
-        f"{c['ratio']:.2f}",
-        f"≥ {CSV_TARGET_RATIO:.1f}× DuckDB",
-        "yes" if c["met"] else "NO",
-    )
-    table.add_row(
-        "",
-        "",
-        f"{c['duckdb_read_csv_count_only_records_per_second']:,} (read_csv, count only)",
-        "",
-        "",
-        "",
-    )
-    table.add_row(
-        f"FHIR, {f['resources']:,} resources",
-        f"{f['resources_per_second']:,}",
-        f"{f['orjson_parse_per_second']:,} (orjson parse)",
-        f"{f['ratio']:.3f}",
-        f"≥ {FHIR_TARGET_PER_SECOND:,}/s",
-        "yes" if f["met"] else "NO",
-    )
-    alone = f["fhir_resources_alone_one_core_per_second"]
-    table.add_row(
-        "",
-        "",
-        f"{alone:,} (fhir.resources alone, 1 core)",
-        f"{f['resources_per_second'] / alone:.2f}",
-        "",
-        "",
-    )
-    e = payload["every_feed"]
-    table.add_row(
-        f"Every feed end to end, {e['records']:,} records",
-        f"{e['records_per_second']:,}",
-        f"{e['seconds']:.1f} s, peak {e['peak_memory_mb']:,} MB",
-        "",
-        f"< {e['target_seconds']:.0f} s, < {TARGET_MEMORY_MB:,} MB",
-        "yes" if e["met"] else "NO",
-    )
+    table, memory = ingest.table(payload)
     console.print(table)
-    console.print(
-        f"Peak memory of any one process: {payload['peak_memory_mb']:,} MB "
-        f"(target < {TARGET_MEMORY_MB:,} MB)"
+    console.print(memory)
+
+
+@app.command("link")
+def bench_link(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Populations to link, comma-separated.")
+    ] = BOTH_SIZES,
+    spark_sizes: Annotated[
+        str,
+        typer.Option(
+            "--spark-sizes", help="Of those, the ones also linked on Spark (empty for none)."
+        ),
+    ] = f"{NEIGHBOURHOOD}",
+    reuse: Annotated[
+        list[Path] | None,
+        _reuse(
+            "A data directory synth wrote and ingest filled but nobody has linked, for "
+            "its size (repeatable); its warehouse is copied, never changed."
+        ),
+    ] = None,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Time `link` at neighbourhood and ICS size: records/s, comparisons, time, memory.
+
+    Each run is its own process, so its peak memory is its own; Spark runs after
+    DuckDB on the same warehouse, so both link the same records.
+    """
+    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
+    payload = link.run(
+        sizes=people_sizes, on_spark=sorted(on_spark), reuse=reuse or [], scratch=scratch
     )
+    if as_json:
+        print_json(payload)
+    else:
+        link.show(payload, console)
 
 
-def _every_feed(data: Path, into: Path) -> dict[str, Any]:
-    """``neighbourhood ingest`` of every feed into an empty warehouse, as a partner
-    onboarding the whole ICS would run it: wall time, records and the run's peak memory."""
-    into.mkdir()
-    shutil.copy(data / "sources.toml", into / "sources.toml")
-    (into / "extracts").symlink_to((data / "extracts").resolve(), target_is_directory=True)
-    report, seconds, peak = run_measured(["ingest", "--data", str(into)])
-    records = int(report["totals"]["records_in"])
-    return {
-        "records": records,
-        "seconds": round(seconds, 1),
-        "records_per_second": round(records / seconds),
-        "peak_memory_mb": round(peak),
-    }
+@app.command("refresh")
+def bench_refresh(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Populations to refresh, comma-separated.")
+    ] = BOTH_SIZES,
+    spark_sizes: Annotated[
+        str,
+        typer.Option(
+            "--spark-sizes", help="Of those, the ones also refreshed on Spark (empty for none)."
+        ),
+    ] = BOTH_SIZES,
+    reuse: Annotated[
+        list[Path] | None,
+        _reuse(
+            "A data directory already ingested and linked, for its size (repeatable); "
+            "read, never changed."
+        ),
+    ] = None,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Time `refresh` (measures, risk model training and scoring) at neighbourhood and ICS
+    size on DuckDB and on Spark in local mode, in one run."""
+    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
+    payload = refresh.run(
+        sizes=people_sizes, on_spark=sorted(on_spark), reuse=reuse or [], scratch=scratch
+    )
+    if as_json:
+        print_json(payload)
+    else:
+        refresh.show(payload, console)
 
 
-def _every_feed_verdict(people: int, every: dict[str, Any]) -> dict[str, Any]:
-    target = TARGET_EVERY_FEED_SECONDS_ICS * people / ICS
-    return {
-        "target_seconds": round(target, 1),
-        "met": every["seconds"] < target and every["peak_memory_mb"] < TARGET_MEMORY_MB,
-    }
-
-
-def _synthetic_ics(data: Path, people: int, reuse: Path | None) -> dict[str, Any]:
-    """Synthesise the ICS into ``data``, or point ``data`` at one synth wrote before."""
-    if reuse is None:
-        return run_json(["synth", "--people", str(people), "--seed", "1", "--data", str(data)])
-    manifest = reuse / "extracts" / "manifest.json"
-    if not (reuse / "sources.toml").exists() or not manifest.exists():
-        raise UserError(
-            f"{reuse} was not written by 'neighbourhood synth': it has no sources.toml and extracts/manifest.json"
-        )
-    data.mkdir(parents=True)
-    shutil.copy(reuse / "sources.toml", data / "sources.toml")
-    (data / "extracts").symlink_to((reuse / "extracts").resolve(), target_is_directory=True)
-    written = json.loads(manifest.read_text(encoding="utf-8"))
-    return {"people": int(written["people"]), "seconds": None}
-
-
-def _duckdb_read_csv(data: Path, sources: list[Any]) -> tuple[int, float, float]:
-    """DuckDB's own read_csv of the same files, doing the job ours does without validating:
-    each file loaded into a table of a database file, kept, until the database is closed
-    (its last checkpoint timed, as ours is). For reference, the files only counted."""
-    import time
-
-    import duckdb
-
-    rows, load_seconds, count_seconds = 0, 0.0, 0.0
-    began = time.perf_counter()
-    with duckdb.connect(str(data / "bench-read-csv.duckdb")) as con:
-        files = [
-            (s, name) for s in sources for name in (s.csv.people_file, s.csv.events_file) if name
-        ]
-        for number, (s, name) in enumerate(files):
-            args = [str(s.location(data) / name), s.csv.delimiter]
-            reader = "read_csv(?, all_varchar=true, header=true, delim=?, ignore_errors=true)"
-            con.execute(f"CREATE TABLE loaded_{number} AS SELECT * FROM {reader}", args)
-            counting = time.perf_counter()
-            result = con.execute(f"SELECT count(*) FROM {reader}", args).fetchone()
-            count_seconds += time.perf_counter() - counting
-            rows += int(result[0]) if result else 0
-    load_seconds = time.perf_counter() - began - count_seconds
-    (data / "bench-read-csv.duckdb").unlink(missing_ok=True)
-    return rows, load_seconds, count_seconds
-
-
-def _orjson_parse(data: Path, sources: list[Any]) -> tuple[int, float]:
-    import gzip
-    import time
-
-    import orjson
-
-    rows, seconds = 0, 0.0
-    for s in sources:
-        for path in sorted(s.location(data).iterdir()):
-            began = time.perf_counter()
-            with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as stream:
-                for line in stream:
-                    with contextlib.suppress(orjson.JSONDecodeError):
-                        orjson.loads(line)
-                    rows += 1
-            seconds += time.perf_counter() - began
-    return rows, seconds
-
-
-def _fhir_resources_alone(
-    data: Path, sources: list[Any], limit: int = 100_000
-) -> tuple[int, float]:
-    """fhir.resources' own validation of the same lines, on one core, as a ceiling per core."""
-    import gzip
-    import time
-
-    from fhir.resources.R4B import get_fhir_model_class
-    from pydantic import ValidationError
-
-    rows, seconds = 0, 0.0
-    for s in sources:
-        for path in sorted(s.location(data).iterdir()):
-            with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as stream:
-                lines = [line for _, line in zip(range(limit // 10), stream, strict=False)]
-            model = get_fhir_model_class(path.name.split(".", 1)[0])
-            began = time.perf_counter()
-            for line in lines:
-                with contextlib.suppress(ValidationError, ValueError):
-                    model.model_validate_json(line)
-            seconds += time.perf_counter() - began
-            rows += len(lines)
-    return rows, seconds
-
-
-def _children_peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+@app.command("web")
+def bench_web(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
+    ] = BOTH_SIZES,
+    reuse: Annotated[
+        list[Path] | None,
+        _reuse(
+            "A data directory with a published refresh, for its size (repeatable); "
+            "read, never changed."
+        ),
+    ] = None,
+    users: Annotated[int, typer.Option("--users", help="Simultaneous users.", min=1)] = 50,
+    seconds: Annotated[int, typer.Option("--seconds", help="How long the load runs.", min=1)] = 60,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
+    ] = 0,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """p50 and p95 latency, requests/s, errors and lost updates of the web application
+    under a bounded load on loopback, at neighbourhood and ICS size."""
+    payload = web.run(
+        sizes=parse_sizes(sizes),
+        reuse=reuse or [],
+        users=users,
+        seconds=seconds,
+        workers=workers,
+        scratch=scratch,
+    )
+    if as_json:
+        print_json(payload)
+    else:
+        web.show(payload, console)

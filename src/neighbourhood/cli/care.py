@@ -3,7 +3,6 @@ the web application, started from the command line (Django stays inside ``care``
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,13 +20,6 @@ PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.", mi
 WorkersOption = Annotated[
     int, typer.Option("--workers", help="Worker processes (0: one per core).", min=0)
 ]
-
-
-def server_workers(requested: int) -> int:
-    """One worker process a core unless told otherwise: a page is CPU work (templates, the
-    ORM, DuckDB in process) with sub-millisecond database round trips, so more processes
-    than cores only contend for them (ADR 13 has the measurements)."""
-    return requested or (os.cpu_count() or 1)
 
 
 def start(data_dir: Path, production: bool = False, serving: bool = True) -> Any:
@@ -56,7 +48,7 @@ def serve_command(
 
 
 def run(server: Any, host: str, port: int, workers: int) -> None:
-    count = server_workers(workers)
+    count = server.server_workers(workers)
     console.print(
         f"Serving on [bold]http://{host}:{port}/[/bold] with {count} workers. Ctrl-C stops."
     )

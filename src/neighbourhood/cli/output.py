@@ -12,6 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from neighbourhood.bench.measure import figure
+
+__all__ = ["console", "err_console", "figure"]
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -49,8 +53,3 @@ def figures_table(title: str, rows: list[tuple[str, str]]) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
-
-
-def figure(value: float | None) -> str:
-    """A measured share to four places, or a dash where there is none."""
-    return "–" if value is None else f"{value:.4f}"

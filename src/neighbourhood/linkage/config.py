@@ -30,12 +30,11 @@ COLUMNS = (
     "street",
     "locality",
 )
-# Each rule keeps blocks small at ICS size (date of birth alone makes ~80 comparisons a
-# record at 2 million people) and each defect is caught by a rule it leaves intact: a
-# nickname by date of birth with the family name's first two letters, a married name by
-# date of birth with the given name's (typos rarely touch them; one letter made 26 million
-# comparisons a rule at 2 million people), a mistyped date of
-# birth by names with birth year or by postcode with a name. ``dob_key`` is the date of
+# Each rule keeps blocks small at ICS size (date of birth alone makes them far too large)
+# and each defect is caught by a rule it leaves intact: a nickname by date of birth with
+# the family name's first two letters, a married name by date of birth with the given
+# name's (typos rarely touch them; one letter alone made blocks too large: ADR 15 has the
+# figures), a mistyped date of birth by names with birth year or by postcode with a name. ``dob_key`` is the date of
 # birth with day and month in order, so a swapped day and month still block together.
 # ``initials`` are both initials and ``names`` both names, each in alphabetical order, so
 # given and family names swapped still block together; house number with street or postcode catches a record whose names

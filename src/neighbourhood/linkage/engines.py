@@ -118,7 +118,7 @@ class SparkEngine:
     def local(self, records: pa.Table) -> Iterator[DuckDBEngine]:
         # The model learns from samples of pairs that fit in this process, as the records
         # already do; on Spark each EM iteration and each chunk of u was a job with its
-        # fixed cost (11 minutes at ICS size). Trained in DuckDB, the model is the same
+        # fixed cost, which dominated at ICS size (ADR 18). Trained in DuckDB, the model is the same
         # whichever engine scores the pairs (ADR 18). The pairs it links, a few for each
         # person, are clustered here too: on Spark every step of Splink's connected
         # components was a job (ADR 19).
@@ -297,8 +297,8 @@ def open_engine(name: str, scratch: Path | None = None) -> Iterator[Engine]:
     if name == "spark":
         from neighbourhood.spark import spark_session
 
-        # 8 GB: at ICS size the records at hand (4.5 million, every task's copy) sit
-        # beside the query's working memory; at 6 GB building them failed (ADR 19).
+        # 8 GB: at ICS size the records at hand (every task's copy) sit beside the
+        # query's working memory; with less, building them failed (ADR 19).
         with spark_session(memory_gb=8, scratch=scratch) as spark:
             yield SparkEngine(spark, scratch)
         return

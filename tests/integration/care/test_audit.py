@@ -11,9 +11,9 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import ProgrammingError
 
+from neighbourhood.bench.postgres import Server
 from neighbourhood.care.audit.chain import record, verify
 from neighbourhood.care.audit.models import AppendOnlyError, AuditEvent
-from neighbourhood.care.throwaway_postgres import Server
 from tests.support.commands import neighbourhood
 
 pytestmark = pytest.mark.django_db

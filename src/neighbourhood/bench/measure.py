@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from neighbourhood.errors import UserError
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
@@ -113,12 +115,14 @@ VERDICT_COLUMNS: tuple[Column, ...] = (
 
 
 def print_engine_results(
-    title: str, figures: tuple[Column, ...], results: list[dict[str, Any]], targets: str
+    console: Console,
+    title: str,
+    figures: tuple[Column, ...],
+    results: list[dict[str, Any]],
+    targets: str,
 ) -> None:
     """One row per size and engine: who, the benchmark's own figures, memory and verdict."""
     from rich.table import Table
-
-    from neighbourhood.cli.output import console
 
     columns = (*ENGINE_COLUMNS, *figures, *VERDICT_COLUMNS)
     table = Table(title=title)
@@ -131,3 +135,8 @@ def print_engine_results(
         table.add_row(*(shown(r) for _, shown in columns))
     console.print(table)
     console.print(targets)
+
+
+def figure(value: float | None) -> str:
+    """A measured share to four places, or a dash where there is none."""
+    return "–" if value is None else f"{value:.4f}"

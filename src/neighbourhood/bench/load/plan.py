@@ -1,7 +1,7 @@
 """``bench web``'s side inside the web application: make the users and the plan the load
 follows, then count what the load wrote against what it was told was saved.
 
-Run as ``python -m neighbourhood.care.loadplan make|check --data DIR ...`` with
+Run as ``python -m neighbourhood.bench.load.plan make|check --data DIR ...`` with
 ``NEIGHBOURHOOD_DATABASE_URL`` set, so the bench process itself never loads Django.
 """
 
@@ -117,7 +117,7 @@ def check(plan: dict[str, Any], acknowledged: dict[str, Any]) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="neighbourhood.care.loadplan")
+    parser = argparse.ArgumentParser(prog="neighbourhood.bench.load.plan")
     parser.add_argument("action", choices=["make", "check"])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--plan", type=Path, required=True)

@@ -13,22 +13,20 @@ import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import duckdb
 import orjson
-import typer
+from rich.console import Console
 
-from neighbourhood.cli.measure import (
+from neighbourhood.bench.measure import (
     SPARK_AT_SMALL_SIZES,
     Column,
-    engine_sizes,
+    figure,
     ingested_people,
     print_engine_results,
     run_measured,
 )
-from neighbourhood.cli.options import JsonOption, ScratchOption
-from neighbourhood.cli.output import figure, print_json
 from neighbourhood.errors import UserError
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
@@ -42,47 +40,27 @@ TARGET_SPARK_RATIO = 5.0
 SPLINK_PUBLISHED_RECORDS_PER_SECOND = 7_000_000 / 975
 
 
-def bench_link(
-    sizes: Annotated[
-        str, typer.Option("--sizes", help="Populations to link, comma-separated.")
-    ] = f"{NEIGHBOURHOOD},{ICS}",
-    spark_sizes: Annotated[
-        str,
-        typer.Option(
-            "--spark-sizes", help="Of those, the ones also linked on Spark (empty for none)."
-        ),
-    ] = f"{NEIGHBOURHOOD}",
-    reuse: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--from",
-            help="A data directory synth wrote and ingest filled but nobody has linked, for "
-            "its size (repeatable); its warehouse is copied, never changed.",
-            exists=True,
-            file_okay=False,
-        ),
-    ] = None,
-    scratch: ScratchOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Time `link` at neighbourhood and ICS size: records/s, comparisons, time, memory.
+def run(
+    *, sizes: list[int], on_spark: list[int], reuse: list[Path], scratch: Path | None
+) -> dict[str, Any]:
+    """Time ``link`` at each size: records/s, comparisons, time, memory.
 
     Each run is its own process, so its peak memory is its own; Spark runs after
     DuckDB on the same warehouse, so both link the same records.
     """
-    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
-    prepared = {_people_of(d): d for d in reuse or []}
+    people_sizes = sizes
+    prepared = {_people_of(d): d for d in reuse}
     results = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         for people in people_sizes:
             data = Path(tmp) / f"ics-{people}"
             _prepare(people, data, prepared.get(people))
             results.extend(_bench_size(people, data, people in on_spark))
-    payload = {"benchmark": "link", "results": results}
-    if as_json:
-        print_json(payload)
-        return
-    _print(results)
+    return {"benchmark": "link", "results": results}
+
+
+def show(payload: dict[str, Any], console: Console) -> None:
+    _print(payload["results"], console)
 
 
 def _people_of(data: Path) -> int:
@@ -176,7 +154,7 @@ def _row(
     }
 
 
-def _print(results: list[dict[str, Any]]) -> None:
+def _print(results: list[dict[str, Any]], console: Console) -> None:
     figures: tuple[Column, ...] = (
         ("records", lambda r: f"{r['records']:,}"),
         ("comparisons", lambda r: f"{r['comparisons']:,}"),
@@ -188,6 +166,7 @@ def _print(results: list[dict[str, Any]]) -> None:
         ("blocking recall", lambda r: figure(r.get("blocking_recall"))),
     )
     print_engine_results(
+        console,
         "neighbourhood bench link",
         figures,
         results,

@@ -2,7 +2,7 @@
 PostgreSQL, with a published refresh at neighbourhood and ICS size.
 
 For each size: a published refresh (made here, or taken from ``--from``), a throwaway
-PostgreSQL server, the users and plan (``care.loadplan``), ``neighbourhood serve`` on a
+PostgreSQL server, the users and plan (``bench.load.plan``), ``neighbourhood serve`` on a
 loopback port, then locust with a fixed number of users, timed for a fixed period from
 the moment the last of them has signed in. Afterwards every write the application
 acknowledged is looked for in the database.
@@ -21,16 +21,14 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+from rich.console import Console
 from rich.table import Table
 
-from neighbourhood.care.throwaway_postgres import free_port, running
-from neighbourhood.cli.care import server_workers
-from neighbourhood.cli.measure import manifest_people, parse_sizes, run_measured
-from neighbourhood.cli.options import JsonOption, ScratchOption
-from neighbourhood.cli.output import console, print_json
+from neighbourhood.bench.measure import manifest_people, run_measured
+from neighbourhood.bench.postgres import free_port, running
+from neighbourhood.care.server import server_workers
 from neighbourhood.config import published_dir
 from neighbourhood.errors import UserError
 from neighbourhood.phm.versions import POINTER
@@ -39,47 +37,35 @@ TARGET_P95_MS = 200.0
 TARGET_RPS = 100.0
 ENDPOINTS = ("case-finding list", "person profile", "enrol", "edit enrolment")
 SIGN_IN_LIMIT = 300  # seconds for every user to sign in before the measured period
-LOCUSTFILE = Path(__file__).resolve().parent.parent / "care" / "locustfile.py"
+LOCUSTFILE = Path(__file__).resolve().parent / "load" / "locustfile.py"
 
 
-def bench_web(
-    sizes: Annotated[
-        str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
-    ] = "50000,2000000",
-    reuse: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--from",
-            help="A data directory with a published refresh, for its size (repeatable); "
-            "read, never changed.",
-            exists=True,
-            file_okay=False,
-        ),
-    ] = None,
-    users: Annotated[int, typer.Option("--users", help="Simultaneous users.", min=1)] = 50,
-    seconds: Annotated[int, typer.Option("--seconds", help="How long the load runs.", min=1)] = 60,
-    workers: Annotated[
-        int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
-    ] = 0,
-    scratch: ScratchOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def run(
+    *,
+    sizes: list[int],
+    reuse: list[Path],
+    users: int,
+    seconds: int,
+    workers: int,
+    scratch: Path | None,
+) -> dict[str, Any]:
     """p50 and p95 latency, requests/s, errors and lost updates of the web application
-    under a bounded load on loopback, at neighbourhood and ICS size."""
-    prepared = {_people_of(d): d for d in reuse or []}
+    under a bounded load on loopback, at each size."""
+    prepared = {_people_of(d): d for d in reuse}
     results = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        for people in parse_sizes(sizes):
+        for people in sizes:
             data = Path(tmp) / f"ics-{people}"
             try:
                 _prepare(people, data, prepared.get(people))
                 results.append(_load(people, data, Path(tmp), users, seconds, workers))
             except UserError as error:
                 results.append({"people": people, "failed": str(error)})
-    if as_json:
-        print_json({"benchmark": "web", "results": results})
-    else:
-        _print(results, users, seconds)
+    return {"benchmark": "web", "results": results, "users": users, "seconds": seconds}
+
+
+def show(payload: dict[str, Any], console: Console) -> None:
+    _print(payload["results"], payload["users"], payload["seconds"], console)
 
 
 def _people_of(data: Path) -> int:
@@ -127,7 +113,7 @@ def _load(
         _python(
             [
                 "-m",
-                "neighbourhood.care.loadplan",
+                "neighbourhood.bench.load.plan",
                 "make",
                 "--data",
                 str(data),
@@ -200,7 +186,7 @@ def _load(
             _python(
                 [
                     "-m",
-                    "neighbourhood.care.loadplan",
+                    "neighbourhood.bench.load.plan",
                     "check",
                     "--data",
                     str(data),
@@ -277,7 +263,7 @@ def _stats(prefix: Path) -> dict[str, Any]:
     }
 
 
-def _print(results: list[dict[str, Any]], users: int, seconds: int) -> None:
+def _print(results: list[dict[str, Any]], users: int, seconds: int, console: Console) -> None:
     table = Table(title=f"neighbourhood bench web: {users} users for {seconds} s on PostgreSQL")
     for column in ("people", "endpoint", "requests", "errors", "p50 ms", "p95 ms"):
         table.add_column(column, justify="right" if column != "endpoint" else "left")

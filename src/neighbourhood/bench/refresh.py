@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+from rich.console import Console
 
-from neighbourhood.cli.measure import (
+from neighbourhood.bench.measure import (
     SPARK_AT_SMALL_SIZES,
     Column,
-    engine_sizes,
     ingested_people,
     print_engine_results,
     run_measured,
 )
-from neighbourhood.cli.options import JsonOption, ScratchOption
-from neighbourhood.cli.output import print_json
 from neighbourhood.errors import UserError
 
 NEIGHBOURHOOD = 50_000
@@ -33,33 +30,13 @@ TARGET_MEMORY_MB = 8 * 1024
 TARGET_SPARK_RATIO = 5.0
 
 
-def bench_refresh(
-    sizes: Annotated[
-        str, typer.Option("--sizes", help="Populations to refresh, comma-separated.")
-    ] = f"{NEIGHBOURHOOD},{ICS}",
-    spark_sizes: Annotated[
-        str,
-        typer.Option(
-            "--spark-sizes", help="Of those, the ones also refreshed on Spark (empty for none)."
-        ),
-    ] = f"{NEIGHBOURHOOD},{ICS}",
-    reuse: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--from",
-            help="A data directory already ingested and linked, for its size (repeatable); "
-            "read, never changed.",
-            exists=True,
-            file_okay=False,
-        ),
-    ] = None,
-    scratch: ScratchOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Time `refresh` (measures, risk model training and scoring) at neighbourhood and ICS
-    size on DuckDB and on Spark in local mode, in one run."""
-    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
-    prepared = {ingested_people(d): d for d in reuse or []}
+def run(
+    *, sizes: list[int], on_spark: list[int], reuse: list[Path], scratch: Path | None
+) -> dict[str, Any]:
+    """Time ``refresh`` (measures, risk model training and scoring) at each size, on
+    DuckDB and, for the sizes in ``on_spark``, on Spark in local mode."""
+    people_sizes = sizes
+    prepared = {ingested_people(d): d for d in reuse}
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         for people in people_sizes:
@@ -76,10 +53,11 @@ def bench_refresh(
                 if engine == "duckdb" and "seconds" in row:
                     duckdb_seconds = row["seconds"]
                 results.append(row)
-    if as_json:
-        print_json({"benchmark": "refresh", "results": results})
-        return
-    _print(results)
+    return {"benchmark": "refresh", "results": results}
+
+
+def show(payload: dict[str, Any], console: Console) -> None:
+    _print(payload["results"], console)
 
 
 def _prepare(people: int, data: Path, reuse: Path | None) -> None:
@@ -120,7 +98,7 @@ def _time(people: int, data: Path, engine: str, duckdb_seconds: float | None) ->
     }
 
 
-def _print(results: list[dict[str, Any]]) -> None:
+def _print(results: list[dict[str, Any]], console: Console) -> None:
     figures: tuple[Column, ...] = (
         ("seconds", lambda r: f"{r['seconds']:.1f}"),
         ("measures s", lambda r: f"{r.get('measures_seconds', 0):.1f}"),
@@ -129,6 +107,7 @@ def _print(results: list[dict[str, Any]]) -> None:
         ("AUROC", lambda r: str(r["risk_auroc"])),
     )
     print_engine_results(
+        console,
         "neighbourhood bench refresh",
         figures,
         results,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from neighbourhood.cli.measure import run_measured
+from neighbourhood.bench.measure import run_measured
 from neighbourhood.errors import UserError
 
 
