@@ -7,7 +7,7 @@ or as JSON; what is measured, and against which target, lives in the benchmark.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -113,14 +113,7 @@ def bench_link(
     Each run is its own process, so its peak memory is its own; Spark runs after
     DuckDB on the same warehouse, so both link the same records.
     """
-    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
-    payload = link.run(
-        sizes=people_sizes, on_spark=sorted(on_spark), reuse=reuse or [], scratch=scratch
-    )
-    if as_json:
-        print_json(payload)
-    else:
-        link.show(payload, console)
+    _on_both_engines(link, sizes, spark_sizes, reuse or [], scratch, as_json)
 
 
 @app.command("refresh")
@@ -146,14 +139,7 @@ def bench_refresh(
 ) -> None:
     """Time `refresh` (measures, risk model training and scoring) at neighbourhood and ICS
     size on DuckDB and on Spark in local mode, in one run."""
-    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
-    payload = refresh.run(
-        sizes=people_sizes, on_spark=sorted(on_spark), reuse=reuse or [], scratch=scratch
-    )
-    if as_json:
-        print_json(payload)
-    else:
-        refresh.show(payload, console)
+    _on_both_engines(refresh, sizes, spark_sizes, reuse or [], scratch, as_json)
 
 
 @app.command("web")
@@ -190,3 +176,15 @@ def bench_web(
         print_json(payload)
     else:
         web.show(payload, console)
+
+
+def _on_both_engines(
+    bench: Any, sizes: str, spark_sizes: str, reuse: list[Path], scratch: Path | None, as_json: bool
+) -> None:
+    """A benchmark run on DuckDB at every size and on Spark at some (link, refresh)."""
+    people_sizes, on_spark = engine_sizes(sizes, spark_sizes)
+    payload = bench.run(sizes=people_sizes, on_spark=sorted(on_spark), reuse=reuse, scratch=scratch)
+    if as_json:
+        print_json(payload)
+    else:
+        bench.show(payload, console)

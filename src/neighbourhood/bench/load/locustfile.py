@@ -112,9 +112,8 @@ class CareCoordinator(FastHttpUser):
                 return
             current = html.unescape(notes.group(1)).strip("\n")
             with self.client.post(
-                f"/caseload/{enrolment}/",
+                f"/caseload/{enrolment}/update/",
                 data={
-                    "action": "update",
                     "version": version.group(1),
                     "care_coordinator": _coordinator(_text(page)),
                     "notes": (current + "\n" + line).strip("\n"),

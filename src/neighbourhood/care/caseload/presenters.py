@@ -4,11 +4,13 @@ asks the presenter to draw the page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload import actions
@@ -65,6 +67,30 @@ class EnrolmentPage:
     def changed_meanwhile(self, conflict: actions.Conflict) -> None:
         self.conflict = conflict
         self.enrolment.refresh_from_db()
+
+    def attempt(
+        self,
+        request: HttpRequest,
+        form: Any,
+        write: Callable[[dict[str, Any]], object],
+        *,
+        done: str,
+        then: str,
+    ) -> HttpResponse:
+        """An action's write, from its bound form: on success a message and a redirect to
+        ``then``; otherwise the page again, with the form's errors or what someone else
+        changed meanwhile."""
+        if form.is_valid():
+            try:
+                write(form.cleaned_data)
+            except actions.Conflict as conflict:
+                self.changed_meanwhile(conflict)
+            except actions.CaseloadError as error:
+                add_error(form, error)
+            else:
+                messages.success(request, done)
+                return redirect(then)
+        return self.render(request)
 
     def render(self, request: HttpRequest) -> HttpResponse:
         record_by(  # only when the page is shown: a saved change has its own event

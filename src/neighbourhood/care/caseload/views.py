@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from neighbourhood.care import published
@@ -17,7 +18,7 @@ from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload import actions
 from neighbourhood.care.caseload.forms import DischargeForm, EnrolForm, TransferForm, UpdateForm
 from neighbourhood.care.caseload.models import Enrolment
-from neighbourhood.care.caseload.presenters import EnrolmentPage, add_error
+from neighbourhood.care.caseload.presenters import EnrolmentPage
 from neighbourhood.care.roles import Permission
 from neighbourhood.care.teams.models import Professional
 
@@ -119,23 +120,19 @@ def enrolment(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 def update(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     page = _page(request, enrolment_id)
     form = page.update_form = UpdateForm(request.POST, team=page.enrolment.team)
-    if form.is_valid():
-        try:
-            actions.update(
-                enrolment_id=page.enrolment.pk,
-                version=form.cleaned_data["version"],
-                by=page.me,
-                coordinator=form.cleaned_data["care_coordinator"],
-                notes=form.cleaned_data["notes"],
-            )
-        except actions.Conflict as conflict:
-            page.changed_meanwhile(conflict)
-        except actions.CaseloadError as error:
-            add_error(form, error)
-        else:
-            messages.success(request, "Saved.")
-            return redirect("enrolment", enrolment_id=page.enrolment.pk)
-    return page.render(request)
+    return page.attempt(
+        request,
+        form,
+        lambda data: actions.update(
+            enrolment_id=page.enrolment.pk,
+            version=data["version"],
+            by=page.me,
+            coordinator=data["care_coordinator"],
+            notes=data["notes"],
+        ),
+        done="Saved.",
+        then=reverse("enrolment", args=[page.enrolment.pk]),
+    )
 
 
 @requires(Permission.MANAGE_CASELOAD)
@@ -143,23 +140,19 @@ def update(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 def discharge(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     page = _page(request, enrolment_id)
     form = page.discharge_form = DischargeForm(request.POST, prefix="discharge")
-    if form.is_valid():
-        try:
-            actions.discharge(
-                enrolment_id=page.enrolment.pk,
-                version=form.cleaned_data["version"],
-                by=page.me,
-                reason=form.cleaned_data["end_reason"],
-                note=form.cleaned_data["end_note"],
-            )
-        except actions.Conflict as conflict:
-            page.changed_meanwhile(conflict)
-        except actions.CaseloadError as error:
-            add_error(form, error)
-        else:
-            messages.success(request, "Discharged from the caseload.")
-            return redirect("caseload")
-    return page.render(request)
+    return page.attempt(
+        request,
+        form,
+        lambda data: actions.discharge(
+            enrolment_id=page.enrolment.pk,
+            version=data["version"],
+            by=page.me,
+            reason=data["end_reason"],
+            note=data["end_note"],
+        ),
+        done="Discharged from the caseload.",
+        then=reverse("caseload"),
+    )
 
 
 @requires(Permission.MANAGE_CASELOAD)
@@ -171,24 +164,20 @@ def transfer(request: HttpRequest, enrolment_id: int) -> HttpResponse:
         return page.render(request)
     team = page.transfer_form.team
     form = page.transfer_form = TransferForm(request.POST, team=team, prefix="transfer")
-    if form.is_valid():
-        try:
-            actions.transfer(
-                enrolment_id=page.enrolment.pk,
-                version=form.cleaned_data["version"],
-                by=page.me,
-                to_team=team,
-                coordinator=form.cleaned_data["care_coordinator"],
-                note=form.cleaned_data["note"],
-            )
-        except actions.Conflict as conflict:
-            page.changed_meanwhile(conflict)
-        except actions.CaseloadError as error:
-            add_error(form, error)
-        else:
-            messages.success(request, f"Transferred to {team.name}.")
-            return redirect("caseload")
-    return page.render(request)
+    return page.attempt(
+        request,
+        form,
+        lambda data: actions.transfer(
+            enrolment_id=page.enrolment.pk,
+            version=data["version"],
+            by=page.me,
+            to_team=team,
+            coordinator=data["care_coordinator"],
+            note=data["note"],
+        ),
+        done=f"Transferred to {team.name}.",
+        then=reverse("caseload"),
+    )
 
 
 def _not_a_form(request: HttpRequest) -> HttpResponse:
