@@ -70,10 +70,15 @@ def published_ics(root: Path) -> Path:
 
 
 def copy_of(data: Path, into: Path, *, only_published: bool = False) -> Path:
-    """A test's own copy of a shared data directory, so what it changes no other test sees."""
+    """A test's own copy of a shared data directory, so what it changes no other test sees.
+
+    The extracts and the truth, which nothing writes to, are linked rather than copied."""
     target = into / "data"
     if only_published:
         shutil.copytree(published_folder(data), published_folder(target))
-    else:
-        shutil.copytree(data, target, ignore=shutil.ignore_patterns("extracts", "truth"))
+        return target
+    shutil.copytree(data, target, ignore=shutil.ignore_patterns("extracts", "truth"))
+    for shared in ("extracts", "truth"):
+        if (data / shared).is_dir():
+            (target / shared).symlink_to((data / shared).resolve(), target_is_directory=True)
     return target

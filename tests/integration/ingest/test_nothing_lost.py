@@ -13,7 +13,7 @@ import duckdb
 
 from neighbourhood.ingest.run import ingest
 from tests.support.extracts import truth_rows
-from tests.support.synthetic import Ingested
+from tests.support.synthetic import Ingested, copy_of
 
 
 def query(data: Path, sql: str) -> list[tuple[object, ...]]:
@@ -117,11 +117,12 @@ def test_accepted_records_keep_their_fields(ingested: Ingested) -> None:
     assert costs["emergency_admission"] >= 800
 
 
-def test_ingesting_the_same_files_again_adds_nothing(ingested: Ingested) -> None:
-    before = query(ingested.data, "SELECT count(*) FROM events")[0][0]
-    report = ingest(ingested.data, workers=1, today=dt.date(2026, 11, 24))
+def test_ingesting_the_same_files_again_adds_nothing(ingested: Ingested, tmp_path: Path) -> None:
+    data = copy_of(ingested.data, tmp_path)
+    before = query(data, "SELECT count(*) FROM events")[0][0]
+    report = ingest(data, workers=1, today=dt.date(2026, 11, 24))
     assert {f.status for f in report.files} == {"already ingested"}
-    assert query(ingested.data, "SELECT count(*) FROM events")[0][0] == before
+    assert query(data, "SELECT count(*) FROM events")[0][0] == before
 
 
 def test_files_are_numbered_in_the_order_listed_and_rows_carry_their_own(

@@ -20,7 +20,7 @@ from neighbourhood.linkage.evaluate import evaluate
 from neighbourhood.linkage.model import comparisons_upper_bound
 from neighbourhood.linkage.run import LinkReport, run_link
 from neighbourhood.synth import DefectRates
-from tests.support.synthetic import synthesise
+from tests.support.synthetic import copy_of, synthesise
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,8 @@ def test_linkage_is_accurate_overall_and_in_every_group(linked: tuple[Path, Link
     assert result["lowest_group_f1"] >= 0.97
 
 
-def test_a_rerun_keeps_every_person_id(linked: tuple[Path, LinkReport]) -> None:
-    data, _ = linked
+def test_a_rerun_keeps_every_person_id(linked: tuple[Path, LinkReport], tmp_path: Path) -> None:
+    data = copy_of(linked[0], tmp_path)
     before = person_ids(data)
     again = run_link(data)
     assert person_ids(data) == before
@@ -78,11 +78,11 @@ def test_a_configuration_that_would_blow_up_is_refused(linked: tuple[Path, LinkR
 
 
 def test_clerical_decisions_win_over_the_model_on_the_next_run(
-    linked: tuple[Path, LinkReport],
+    linked: tuple[Path, LinkReport], tmp_path: Path
 ) -> None:
     from neighbourhood.linkage.run import decide, pair_id, pending_review
 
-    data, _ = linked
+    data = copy_of(linked[0], tmp_path)
     wh_path = str(data / "warehouse.duckdb")
     with duckdb.connect(wh_path, read_only=True) as con:
         singles = [
