@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,9 +15,9 @@ from neighbourhood.care.access import (
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.people.forms import CaseFindingQuery, PlanningQuery
+from neighbourhood.care.people.presenters import planning_row, publication, readable, split_reasons
 from neighbourhood.care.roles import Permission, allows
 from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS, condition_name
-from neighbourhood.standards.disclosure import protect, rate
 
 TIMELINE_SHOWN = 30  # the newest; the rest a click away
 TIMELINE_ALL = 2000
@@ -127,10 +124,10 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
         {
             "person": person,
             "cohorts": cohorts,
-            "factors": _split(person.get("risk_factors")),
-            "reasons": _split(person.get("reasons")),
+            "factors": split_reasons(person.get("risk_factors")),
+            "reasons": split_reasons(person.get("reasons")),
             "conditions": [condition_name(c) for c in person.get("conditions") or []],
-            "timeline": [_readable(e) for e in events],
+            "timeline": [readable(e) for e in events],
             "medicines": published.medicines(person_id),
             "event_count": event_count,
             "enrolment": enrolment,
@@ -141,45 +138,11 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
     )
 
 
-def _publication(info: dict[str, Any] | None) -> dict[str, Any] | None:
-    """When the figures were published and what date they describe, as dates to show."""
-    if not info:
-        return None
-    return {
-        "published_at": dt.datetime.fromisoformat(info["published_at"]),
-        "as_of": dt.date.fromisoformat(info["as_of"]),
-    }
-
-
-def _readable(event: dict[str, Any]) -> dict[str, Any]:
-    for key in ("sector", "activity"):
-        event[key] = str(event.get(key) or "").replace("_", " ")
-    return event
-
-
-def _split(text: Any) -> list[str]:
-    return [part.strip() for part in str(text or "").split(";") if part.strip()]
-
-
 @requires(Permission.VIEW_PLANNING)
 def planning(request: HttpRequest) -> HttpResponse:
     """Aggregates of pseudonymised planning data, disclosure-controlled; no one is named."""
     dimension = PlanningQuery(request.GET, dimensions=DIMENSIONS, default="imd_quintile").dimension
-    table: list[dict[str, Any]] = []
-    for row in published.planning_counts(dimension):
-        people = protect(int(row["people"]))
-        complex_needs = protect(int(row["complex_needs"]))
-        table.append(
-            {
-                "neighbourhood": row["neighbourhood_name"],
-                "group": row["grp"] if row["grp"] is not None else "Not recorded",
-                "people": people,
-                "complex_needs": complex_needs,
-                "complex_rate": rate(complex_needs, people),
-                "high_risk": protect(int(row["high_risk"])),
-                "cohorts": [protect(int(row[f"cohort_{c}"])) for c in COHORTS],
-            }
-        )
+    table = [planning_row(row) for row in published.planning_counts(dimension)]
     professional = professional_of(request)
     assert professional is not None
     record_by(
@@ -197,6 +160,6 @@ def planning(request: HttpRequest) -> HttpResponse:
             "dimensions": DIMENSIONS,
             "dimension_label": DIMENSIONS[dimension],
             "cohort_labels": list(COHORTS.values()),
-            "info": _publication(published.current_info()),
+            "info": publication(published.current_info()),
         },
     )

@@ -1,0 +1,49 @@
+"""What the people pages show, worked out from the published rows: dates to display,
+events in words, reasons as a list, and planning counts under disclosure control."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from neighbourhood.phm.vocabulary import COHORTS
+from neighbourhood.standards.disclosure import protect, rate
+
+
+def publication(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    """When the figures were published and what date they describe, as dates to show."""
+    if not info:
+        return None
+    return {
+        "published_at": dt.datetime.fromisoformat(info["published_at"]),
+        "as_of": dt.date.fromisoformat(info["as_of"]),
+    }
+
+
+def readable(event: dict[str, Any]) -> dict[str, Any]:
+    """An event of the timeline with its sector and activity as words ("acute", "ed
+    attendance")."""
+    for key in ("sector", "activity"):
+        event[key] = str(event.get(key) or "").replace("_", " ")
+    return event
+
+
+def split_reasons(text: Any) -> list[str]:
+    """Reasons or risk factors, published as one text joined by "; ", as a list."""
+    return [part.strip() for part in str(text or "").split(";") if part.strip()]
+
+
+def planning_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One group's planning figures, every count disclosure-controlled and each rate
+    computed from the counts shown (ADR 9)."""
+    people = protect(int(row["people"]))
+    complex_needs = protect(int(row["complex_needs"]))
+    return {
+        "neighbourhood": row["neighbourhood_name"],
+        "group": row["grp"] if row["grp"] is not None else "Not recorded",
+        "people": people,
+        "complex_needs": complex_needs,
+        "complex_rate": rate(complex_needs, people),
+        "high_risk": protect(int(row["high_risk"])),
+        "cohorts": [protect(int(row[f"cohort_{c}"])) for c in COHORTS],
+    }
