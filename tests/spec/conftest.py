@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import ibis
-import pyarrow.parquet as pq
 import pytest
 
 from neighbourhood.phm.engines import SparkSource, to_arrow
@@ -58,9 +57,7 @@ class Engine:
         else:
             con = ibis.pyspark.connect(self.spark)
             for name, table in tables.items():
-                path = self.scratch / f"{name}.parquet"
-                pq.write_table(table, path)
-                con.read_parquet(str(path), table_name=name)
+                self.spark.createDataFrame(table).createOrReplaceTempView(name)
             source = SparkSource(con)
             rows = to_arrow(source, measures(source, population.as_of))
             for kept in source.kept.values():

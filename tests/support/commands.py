@@ -3,10 +3,13 @@ Django settings and of any NEIGHBOURHOOD_* variable the developer has set."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TEST_ONLY = ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
@@ -47,3 +50,16 @@ def neighbourhood(
         check=False,
         timeout=timeout,
     )
+
+
+@dataclass
+class Demo:
+    data: Path
+    figures: dict[str, Any]
+
+
+def run_demo(data: Path, people: int) -> Demo:
+    """``neighbourhood demo --json --no-serve`` into ``data``: its directory and figures."""
+    done = run("demo", "--people", str(people), "--data", str(data), "--json", "--no-serve")
+    assert done.returncode == 0, done.stderr
+    return Demo(data, json.loads(done.stdout))

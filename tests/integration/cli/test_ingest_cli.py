@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support.commands import run
+from tests.support.commands import Demo, run
 from tests.support.handmade import ENCOUNTER, PATIENT, fhir_source, gz
 
 
@@ -104,9 +104,6 @@ def test_quality_before_any_ingest_says_what_to_do(tmp_path: Path) -> None:
     assert done.returncode == 2 and "run 'neighbourhood ingest' first" in done.stderr
 
 
-def test_demo_ingests_what_it_generated(tmp_path: Path) -> None:
-    done = run("demo", "--people", "300", "--data", str(tmp_path), "--json", "--no-serve")
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout)
-    totals = figures["ingest"]["totals"]
+def test_demo_ingests_what_it_generated(demo: Demo) -> None:
+    totals = demo.figures["ingest"]["totals"]
     assert totals["records_in"] == totals["accepted"] + totals["quarantined"] > 1_000
