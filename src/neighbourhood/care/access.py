@@ -91,8 +91,26 @@ class SignInRequiredMiddleware:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         professional = professional_of(request)
         if needed is None or professional is None or not allows(professional.role, needed):
+            _audit_refusal(request, professional, needed)
             raise PermissionDenied("Your role does not give access to this page.")
         return None
+
+
+def _audit_refusal(request: HttpRequest, professional: Professional | None, needed: Any) -> None:
+    """Every page refused for want of a permission is on the trail: who, and what the page
+    needed (its address may hold a person id, which the entry keeps as the person)."""
+    from neighbourhood.care.audit.chain import record
+
+    match = request.resolver_match
+    person_id = str((match.kwargs if match else {}).get("person_id", ""))[:40]
+    record(
+        request.user.get_username(),
+        "refused_page",
+        role=professional.role if professional else "",
+        person_id=person_id,
+        reason=f"needs {needed or 'a declared permission'}",
+        detail={"page": match.url_name if match else ""},
+    )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class EnrolmentPage:
     team_form: TransferTeamForm = field(init=False)
     transfer_form: TransferForm | None = field(init=False, default=None)
     conflict: actions.Conflict | None = None
+    reason: str = ""  # why this member of staff may see the page, for the trail
 
     def __post_init__(self) -> None:
         initial = {"version": self.enrolment.version}
@@ -97,7 +98,7 @@ class EnrolmentPage:
             self.me,
             "view_enrolment",
             person_id=self.enrolment.person_id,
-            reason=f"in the caseload of {self.enrolment.team.name}",
+            reason=self.reason or f"in the caseload of {self.enrolment.team.name}",
         )
         return render(
             request,

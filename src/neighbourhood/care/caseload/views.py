@@ -101,7 +101,23 @@ def _enrolment_for(me: Professional, enrolment_id: int) -> Enrolment:
 def _page(request: HttpRequest, enrolment_id: int) -> EnrolmentPage:
     me = _me(request)
     current = _enrolment_for(me, enrolment_id)
-    return EnrolmentPage(me, current, _person_or_404(current.person_id))
+    reason = f"in the caseload of {current.team.name}"
+    if not current.is_open:
+        # A closed enrolment shows who the person is: only to a team that still has a
+        # care relationship with them, and the trail says which.
+        relationship = care_relationship(me, current.person_id)
+        if relationship is None:
+            record_by(
+                me,
+                "refused_enrolment",
+                person_id=current.person_id,
+                reason="closed enrolment, no care relationship",
+            )
+            raise PermissionDenied(
+                "This enrolment has ended, and your team no longer cares for this person."
+            )
+        reason = f"closed enrolment of {current.team.name}; {relationship.reason}"
+    return EnrolmentPage(me, current, _person_or_404(current.person_id), reason=reason)
 
 
 @requires(Permission.MANAGE_CASELOAD)

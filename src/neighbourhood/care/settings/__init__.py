@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "neighbourhood.care.access.SignInRequiredMiddleware",
+    "neighbourhood.care.headers.PrivacyHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -1,0 +1,83 @@
+"""Information governance at the doors of the application (issue 22, first part): a
+closed enrolment shows a person only to a team that still cares for them, every refusal
+is on the trail, and no page of a signed-in user is kept in a browser's cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from neighbourhood.care.audit.models import AuditEvent
+from neighbourhood.care.caseload import actions
+from neighbourhood.care.caseload.models import EndReason
+from neighbourhood.care.roles import Role
+from neighbourhood.care.teams.models import Professional
+from tests.support import factories
+from tests.support.people import listed, not_listed
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(professional: Professional) -> Client:
+    client = Client()
+    client.force_login(professional.user)
+    return client
+
+
+def test_a_closed_enrolment_is_shown_only_while_a_care_relationship_remains(
+    published_dir: Path,
+) -> None:
+    team = factories.team("ZU0001")
+    nurse = factories.professional("nurse", teams=[team])
+    on_list = listed(published_dir, "ZU0001")[0]["person_id"]
+    off_list = not_listed(published_dir)
+    client = _client(nurse)
+    closed = {}
+    for person in (on_list, off_list):
+        made = actions.enrol(person_id=person, team=team, coordinator=nurse, reason="x", by=nurse)
+        actions.discharge(
+            enrolment_id=made.pk, version=made.version, by=nurse, reason=EndReason.GOALS_MET
+        )
+        closed[person] = made.pk
+
+    still_cared_for = client.get(reverse("enrolment", args=[closed[on_list]]))
+    assert still_cared_for.status_code == 200
+    viewed = AuditEvent.objects.filter(action="view_enrolment", person_id=on_list).latest("seq")
+    assert viewed.reason.startswith("closed enrolment of INT ZU0001; on the case-finding list")
+
+    gone = client.get(reverse("enrolment", args=[closed[off_list]]))
+    assert gone.status_code == 403
+    assert b"no longer cares for this person" in gone.content
+    assert off_list.encode() not in gone.content
+    refused = AuditEvent.objects.filter(person_id=off_list).latest("seq")
+    assert (refused.action, refused.actor) == ("refused_enrolment", "nurse")
+    assert not AuditEvent.objects.filter(action="view_enrolment", person_id=off_list).exists()
+
+
+def test_a_page_refused_for_the_role_is_on_the_trail(published_dir: Path) -> None:
+    analyst = factories.professional("analyst", role=Role.ANALYST)
+    person = listed(published_dir, "ZU0001")[0]["person_id"]
+    refused = _client(analyst).get(reverse("profile", args=[person]))
+    assert refused.status_code == 403
+    entry = AuditEvent.objects.latest("seq")
+    assert (entry.action, entry.actor, entry.actor_role, entry.person_id) == (
+        "refused_page",
+        "analyst",
+        Role.ANALYST,
+        person,
+    )
+    assert entry.reason == "needs view_person" and entry.detail == {"page": "profile"}
+
+
+def test_signed_in_pages_are_not_cached_and_features_are_off(published_dir: Path) -> None:
+    nurse = factories.professional("nurse", teams=[factories.team("ZU0001")])
+    person = listed(published_dir, "ZU0001")[0]["person_id"]
+    page = _client(nurse).get(reverse("profile", args=[person]))
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"] and "private" in page["Cache-Control"]
+    assert "camera=()" in page["Permissions-Policy"]
+    sign_in = Client().get(reverse("sign-in"))
+    assert "camera=()" in sign_in["Permissions-Policy"]
