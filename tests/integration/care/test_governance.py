@@ -81,3 +81,49 @@ def test_signed_in_pages_are_not_cached_and_features_are_off(published_dir: Path
     assert "camera=()" in page["Permissions-Policy"]
     sign_in = Client().get(reverse("sign-in"))
     assert "camera=()" in sign_in["Permissions-Policy"]
+
+
+def test_changes_of_who_may_see_records_are_audited_with_who_made_them(
+    admin_client: Client,
+) -> None:
+    from neighbourhood.care.teams.models import Membership
+
+    team = factories.team("ZU0001")
+    nurse = factories.professional("nurse", teams=[team])
+    assert list(
+        AuditEvent.objects.filter(action__in=["account_created", "role_set", "team_member_added"])
+        .order_by("seq")
+        .values_list("actor", "action")
+    )[-3:] == [
+        ("system", "account_created"),
+        ("system", "role_set"),
+        ("system", "team_member_added"),
+    ]
+
+    change = reverse("admin:teams_professional_change", args=[nurse.pk])
+    form = admin_client.get(change).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data |= {"role": Role.ANALYST, "user": nurse.user.pk, "organisation": nurse.organisation.pk}
+    assert admin_client.post(change, data).status_code == 302
+    nurse.refresh_from_db()
+    assert nurse.role == Role.ANALYST
+    entry = AuditEvent.objects.latest("seq")
+    assert (entry.actor, entry.actor_role, entry.action) == ("admin", "admin", "role_set")
+    assert entry.detail == {
+        "professional": "nurse",
+        "from": Role.CARE_COORDINATOR,
+        "to": Role.ANALYST,
+    }
+
+    Membership.objects.filter(professional=nurse).delete()
+    removed = AuditEvent.objects.latest("seq")
+    assert (removed.action, removed.detail["professional"]) == ("team_member_removed", "nurse")
+
+    nurse.user.is_active = False
+    nurse.user.set_password("another-long-passphrase")
+    nurse.user.save()
+    assert list(AuditEvent.objects.order_by("-seq").values_list("action", flat=True)[:2]) == [
+        "password_set",
+        "account_changed",
+    ]
+    assert "another-long-passphrase" not in str(list(AuditEvent.objects.values("detail")))

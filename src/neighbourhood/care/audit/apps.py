@@ -8,3 +8,4 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from neighbourhood.care import signin  # noqa: F401 - connects the sign-in receivers
+        from neighbourhood.care.audit import privileges  # noqa: F401 - and privilege changes
