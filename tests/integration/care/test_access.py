@@ -282,10 +282,14 @@ def test_no_nhs_number_or_name_reaches_any_log(
         {"team": team.pk, "care_coordinator": nurse.pk, "reason": "frail"},
     )
     client.get(reverse("caseload"))
-    client.get(reverse("profile", args=[listed(published_dir, "ZU0002")[0]["person_id"]]))
+    theirs = listed(published_dir, "ZU0002")[0]["person_id"]
+    client.get(reverse("profile", args=[theirs]))  # refused: another team's person
+    client.get(reverse("profile", args=["N999999999"]))  # no such person
     assert caplog.records, "the requests should have logged something (the 403 at least)"
-    assert person["nhs_number"] not in caplog.text
-    assert person["family_name"] not in caplog.text
+    assert "403 Forbidden" in caplog.text and "404 Not Found" in caplog.text
+    for planted in (person["nhs_number"], person["family_name"], theirs, "N999999999"):
+        assert planted not in caplog.text
+    assert "Traceback" not in caplog.text
 
 
 def test_the_admin_site_is_for_staff_only_and_shows_no_one() -> None:

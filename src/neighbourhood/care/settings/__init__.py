@@ -170,6 +170,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"without_paths": {"()": "neighbourhood.care.logs.WithoutPaths"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"axes": {"level": "ERROR"}},
+    "loggers": {
+        "axes": {"level": "ERROR"},
+        # 4xx answers without the address (it holds person ids) or a traceback.
+        "django.request": {"filters": ["without_paths"]},
+        "django.security": {"filters": ["without_paths"]},
+    },
 }
