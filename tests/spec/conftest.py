@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import ibis
@@ -43,7 +42,6 @@ class InMemory:
 class Engine:
     name: str
     spark: Any
-    scratch: Path
 
     def measures(self, population: Population) -> dict[str, dict[str, Any]]:
         """Every measure of every person, by person id."""
@@ -74,7 +72,7 @@ def spark() -> Iterator[Any]:
 
 
 @pytest.fixture
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+def engine(request: pytest.FixtureRequest) -> Engine:
     name = request.param
     session = request.getfixturevalue("spark") if name == "spark" else None
-    return Engine(name, session, tmp_path)
+    return Engine(name, session)

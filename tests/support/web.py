@@ -80,3 +80,10 @@ def jinja_rendered_signal(monkeypatch: pytest.MonkeyPatch) -> None:
         return draw(self, context, request)
 
     monkeypatch.setattr(backend.Template, "render", render)
+
+
+@pytest.fixture(autouse=True)
+def application(data_dir: Path, jinja_rendered_signal: None) -> None:
+    """For a layer whose every test uses the application (imported by its conftest): it
+    reads the shared published ICS, and its pages tell the test client what they were
+    drawn with."""

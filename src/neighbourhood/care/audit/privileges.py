@@ -95,7 +95,11 @@ User = get_user_model()
 
 
 @receiver(pre_save, sender=User)
-def _account_before(sender: Any, instance: Any, **kwargs: Any) -> None:
+def _account_before(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    watched = {"is_active", "password"}
+    if update_fields is not None and not watched & set(update_fields):
+        instance._account_before = None  # e.g. last_login on every sign-in: nothing to read
+        return
     instance._account_before = (
         User.objects.filter(pk=instance.pk).values_list("is_active", "password").first()
     )

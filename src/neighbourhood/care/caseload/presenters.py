@@ -29,12 +29,12 @@ class EnrolmentPage:
     me: Professional
     enrolment: Enrolment
     person: dict[str, Any]
+    reason: str  # why this member of staff may see the page, for the trail
     update_form: UpdateForm = field(init=False)
     discharge_form: DischargeForm = field(init=False)
     team_form: TransferTeamForm = field(init=False)
     transfer_form: TransferForm | None = field(init=False, default=None)
     conflict: actions.Conflict | None = None
-    reason: str = ""  # why this member of staff may see the page, for the trail
 
     def __post_init__(self) -> None:
         initial = {"version": self.enrolment.version}
@@ -98,7 +98,7 @@ class EnrolmentPage:
             self.me,
             "view_enrolment",
             person_id=self.enrolment.person_id,
-            reason=self.reason or f"in the caseload of {self.enrolment.team.name}",
+            reason=self.reason,
         )
         return render(
             request,

@@ -117,7 +117,7 @@ def _page(request: HttpRequest, enrolment_id: int) -> EnrolmentPage:
                 "This enrolment has ended, and your team no longer cares for this person."
             )
         reason = f"closed enrolment of {current.team.name}; {relationship.reason}"
-    return EnrolmentPage(me, current, _person_or_404(current.person_id), reason=reason)
+    return EnrolmentPage(me, current, _person_or_404(current.person_id), reason)
 
 
 @requires(Permission.MANAGE_CASELOAD)
