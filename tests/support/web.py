@@ -8,12 +8,14 @@ are used by the conftest of each layer that tests the application.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from neighbourhood import keyfiles
 from neighbourhood.bench.postgres import Server, running
 from tests.support.synthetic import published_ics
 
@@ -82,8 +84,23 @@ def jinja_rendered_signal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backend.Template, "render", render)
 
 
+@pytest.fixture
+def audit_anchor(settings: Any, tmp_path: Path) -> Path:
+    """A test's own audit key and checkpoint file: the database is emptied after every
+    test, and so must its anchor be."""
+    key = tmp_path / "keys" / "audit-chain.key"
+    keyfiles.ensure(key, lambda: secrets.token_hex(32))
+    settings.AUDIT_KEY_FILE = str(key)
+    settings.AUDIT_CHECKPOINTS = str(tmp_path / "audit" / "checkpoints.log")
+    return tmp_path / "audit" / "checkpoints.log"
+
+
 @pytest.fixture(autouse=True)
-def application(data_dir: Path, jinja_rendered_signal: None) -> None:
+def application(
+    data_dir: Path, jinja_rendered_signal: None, audit_anchor: Path, settings: Any
+) -> None:
     """For a layer whose every test uses the application (imported by its conftest): it
-    reads the shared published ICS, and its pages tell the test client what they were
-    drawn with."""
+    reads the shared published ICS, its audit trail has its own key and anchor, and its
+    pages tell the test client what they were drawn with. A second factor is optional, as
+    in the demo; the tests of two-factor sign-in require it."""
+    settings.TWO_FACTOR_REQUIRED = False

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 PUBLIC = "public"
 ADMIN = "admin"
+SIGNED_IN = "signed_in"  # any signed-in user (neighbourhood.care.twofactor)
 
 
 def requires(permission: Permission) -> Callable[[View], View]:
@@ -84,6 +85,10 @@ class SignInRequiredMiddleware:
             needed = getattr(view_class, "required_permission", None)
         if needed == PUBLIC:
             return None
+        if needed == SIGNED_IN:  # e.g. the second step of signing in
+            if request.user.is_authenticated:
+                return None
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         match = request.resolver_match
         if match is not None and match.app_name == ADMIN:
             return None  # the admin site admits only active staff users, and says so
@@ -119,6 +124,23 @@ class Relationship:
 
     reason: str
     team: Team | None = None
+    break_glass: Any = None  # the BreakGlassAccess, when that is the only reason
+
+
+def relationship_or_break_glass(
+    professional: Professional, person_id: str, enrolments: list[Enrolment] | None = None
+) -> Relationship | None:
+    """A care relationship, or else this member of staff's unexpired break-glass access
+    to this person."""
+    from neighbourhood.care.audit import breakglass
+
+    found = care_relationship(professional, person_id, enrolments)
+    if found is not None:
+        return found
+    grant = breakglass.active(professional, person_id)
+    if grant is None:
+        return None
+    return Relationship(f"break-glass: {grant.get_reason_display()}", break_glass=grant)
 
 
 def care_relationship(
@@ -157,6 +179,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         (Permission.VIEW_CASELOAD, "caseload", "Caseload"),
         (Permission.VIEW_PLANNING, "planning", "Population figures"),
         (Permission.SEARCH_AUDIT, "audit-search", "Audit trail"),
+        (Permission.SEARCH_AUDIT, "break-glass-queue", "Break-glass reviews"),
+        (Permission.SEARCH_AUDIT, "lockouts", "Locked accounts"),
         (Permission.VIEW_TEAMS, "teams", "Teams"),
     ]
     return {

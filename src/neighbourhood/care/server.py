@@ -77,10 +77,16 @@ def serve(host: str, port: int, workers: int) -> None:
     Server().run()
 
 
-def verify_audit() -> Any:
+def verify_audit(checkpoints: Path | None = None) -> Any:
     from neighbourhood.care.audit.chain import verify
 
-    return verify()
+    return verify(checkpoints)
+
+
+def checkpoints_path() -> Path:
+    from neighbourhood.care.audit.anchor import checkpoints_path as path
+
+    return path()
 
 
 def setup_demo() -> list[Any]:

@@ -18,7 +18,7 @@ class SignInForm(AuthenticationForm):
     error_messages = {
         "invalid_login": (
             "Enter a correct username and password. After 5 wrong attempts the account "
-            "is locked for 30 minutes."
+            "is locked here for a while, longer after each further wrong attempt."
         ),
         "inactive": "This account is switched off: ask your system administrator.",
     }

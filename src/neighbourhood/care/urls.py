@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import path
 
+from neighbourhood.care import lockout, twofactor
 from neighbourhood.care.access import public
 from neighbourhood.care.audit import views as audit
 from neighbourhood.care.caseload import views as caseload
@@ -33,9 +34,17 @@ urlpatterns = [
         name="sign-in",
     ),
     path("sign-out/", public(auth_views.LogoutView.as_view()), name="sign-out"),
+    path("two-factor/", twofactor.verify, name="two-factor"),
+    path("two-factor/set-up/", twofactor.set_up, name="two-factor-set-up"),
+    path(
+        "two-factor/recovery-codes/",
+        twofactor.new_recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
     path("case-finding/", people.case_finding, name="case-finding"),
     path("people/<str:person_id>/", people.profile, name="profile"),
     path("people/<str:person_id>/enrol/", caseload.enrol, name="enrol"),
+    path("people/<str:person_id>/break-glass/", people.break_glass, name="break-glass"),
     path("caseload/", caseload.caseload, name="caseload"),
     path("caseload/<int:enrolment_id>/", caseload.enrolment, name="enrolment"),
     path("caseload/<int:enrolment_id>/update/", caseload.update, name="enrolment-update"),
@@ -43,6 +52,14 @@ urlpatterns = [
     path("caseload/<int:enrolment_id>/discharge/", caseload.discharge, name="enrolment-discharge"),
     path("planning/", people.planning, name="planning"),
     path("audit/", audit.search, name="audit-search"),
+    path("audit/break-glass/", audit.break_glass_queue, name="break-glass-queue"),
+    path("audit/lockouts/", lockout.lockouts, name="lockouts"),
+    path("audit/lockouts/<int:attempt_id>/unlock/", lockout.unlock, name="unlock"),
+    path(
+        "audit/break-glass/<int:access_id>/reviewed/",
+        audit.break_glass_reviewed,
+        name="break-glass-reviewed",
+    ),
     path("teams/", teams.teams, name="teams"),
     # Staff users keep organisations, teams and staff here; Django's admin checks that
     # itself (see access.SignInRequiredMiddleware), and it shows no person's record.

@@ -166,6 +166,9 @@ def demo(
     linked, measured = source_commands.run_link_and_evaluate(data_dir, options.truth, as_json)
     refreshed = phm_commands.run_refresh(data_dir, None, seed, as_json)
     published = phm_commands.run_publish(data_dir, as_json)
+    # The demo's users sign in with the printed password alone; any of them may still
+    # set up a second factor. Everywhere else it is required (ADR 21).
+    os.environ.setdefault("NEIGHBOURHOOD_TWO_FACTOR", "optional")
     server = care_commands.start(data_dir)
     users = server.setup_demo()
     if as_json:
@@ -238,6 +241,9 @@ def _print_synth_summary(s: SynthSummary) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
+    # Everything a command makes (the data directory, databases, keys, extracts, published
+    # files, checkpoints) is readable by its owner only: they hold identifiable data.
+    os.umask(0o077)
     try:
         code = app(args=argv, prog_name="neighbourhood", standalone_mode=False)
     except UserError as error:

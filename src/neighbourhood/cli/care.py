@@ -12,6 +12,7 @@ from rich.table import Table
 from neighbourhood.cli.options import DataOption, JsonOption
 from neighbourhood.cli.output import console, error_line, print_json
 from neighbourhood.config import resolve_data_dir
+from neighbourhood.errors import UserError
 
 audit_app = typer.Typer(help="The audit trail of the web application.", no_args_is_help=True)
 
@@ -66,30 +67,62 @@ def print_demo_users(users: list[Any], host: str, port: int) -> None:
     for user in users:
         table.add_row(user.username, user.password, user.role, user.name, user.teams)
     console.print(table)
-    console.print("Passwords are new on every run of 'neighbourhood demo'.")
+    console.print(
+        "Passwords are new on every run of 'neighbourhood demo'. A second factor is "
+        "optional here; outside the demo, the roles that see people's records set one up "
+        "when they first sign in."
+    )
 
 
 @audit_app.command("verify")
-def audit_verify(data: DataOption = None, as_json: JsonOption = False) -> None:
-    """Check the audit trail's hash chain: any edited, deleted or reordered entry is named."""
+def audit_verify(
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            help="Verify against a copy of the checkpoint file kept elsewhere (read only).",
+        ),
+    ] = None,
+) -> None:
+    """Check the audit trail: any edited, deleted, reordered, cut or recomputed entry is
+    named, and the trail is compared with every signed checkpoint kept outside the
+    database. An intact trail's head is anchored with a new checkpoint."""
+    if checkpoints is not None and not checkpoints.is_file():
+        raise UserError(f"{checkpoints} is not a file: name a copy of the checkpoint file")
     server = start(resolve_data_dir(data), serving=False)
-    result = server.verify_audit()
+    result = server.verify_audit(checkpoints)
     if as_json:
         print_json(
             {
                 "checked": result.checked,
                 "intact": result.intact,
-                "breaks": [{"entry": b.seq, "problem": b.problem} for b in result.breaks],
+                "checkpoints": result.checkpoints,
+                "anchored": result.anchored.seq if result.anchored else None,
+                "breaks": [
+                    {"entry": b.seq, "checkpoint_line": b.line or None, "problem": b.problem}
+                    for b in result.breaks
+                ],
             }
         )
     elif result.intact:
-        console.print(f"The audit trail is intact: {result.checked:,} entries checked.")
+        console.print(
+            f"The audit trail is intact: {result.checked:,} entries checked against "
+            f"{result.checkpoints:,} checkpoint{'' if result.checkpoints == 1 else 's'}."
+        )
+        if result.anchored is not None:
+            console.print(
+                f"Its head (entry {result.anchored.seq:,}) is anchored in "
+                f"{server.checkpoints_path()}: keep a copy of that file elsewhere."
+            )
     else:
         for found in result.breaks[:50]:
-            error_line(f"audit entry {found.seq}: {found.problem}")
+            error_line(f"{found.where}: {found.problem}")
         console.print(
             f"{len(result.breaks):,} breaks in {result.checked:,} entries: the trail was "
-            "tampered with. Keep a copy of the database and tell your IG lead."
+            "tampered with. Keep a copy of the database and of the checkpoint file, and "
+            "tell your IG lead."
         )
     if not result.intact:
         raise typer.Exit(1)

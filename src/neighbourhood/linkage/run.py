@@ -100,7 +100,6 @@ def _save(
             strict=True,
         )
     )
-    numbers = [int(p[1:]) for p in previous.values()]
     clusters: dict[str, list[str]] = {}
     for uid, cid in zip(
         linked.clusters.column("unique_id").to_pylist(),
@@ -108,7 +107,7 @@ def _save(
         strict=True,
     ):
         clusters.setdefault(cid, []).append(uid)
-    identities = assign(clusters, previous, max(numbers, default=0) + 1)
+    identities = assign(clusters, previous)
     best: dict[str, tuple[float, str]] = {}
     edges = linked.edges
     for left, right, p, rule in zip(

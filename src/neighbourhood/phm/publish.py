@@ -21,7 +21,6 @@ import datetime as dt
 import hashlib
 import hmac
 import os
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,17 +73,8 @@ def key_path(data_dir: Path) -> Path:
 
 def pseudonymisation_key(data_dir: Path) -> bytes:
     """The key, made (readable by its owner only) the first time it is needed."""
-    path = key_path(data_dir)
-    if not path.exists() and os.environ.get(KEY_VARIABLE):
-        raise UserError(f"{KEY_VARIABLE} names {path}, which does not exist")
-    text = keyfiles.ensure(path, lambda: secrets.token_hex(KEY_BYTES))
-    try:
-        key = bytes.fromhex(text)
-    except ValueError as error:
-        raise UserError(f"the pseudonymisation key {path} is not hexadecimal") from error
-    if len(key) < 16:
-        raise UserError(f"the pseudonymisation key {path} is shorter than 128 bits")
-    return key
+    named_by = KEY_VARIABLE if os.environ.get(KEY_VARIABLE) else None
+    return keyfiles.random_key(key_path(data_dir), "pseudonymisation key", named_by, KEY_BYTES)
 
 
 def pseudonym(key: bytes, person_id: str) -> str:

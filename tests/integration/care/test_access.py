@@ -233,7 +233,7 @@ def test_a_stale_form_shows_the_conflict(published_dir: Path) -> None:
 
 def test_not_found_is_a_design_system_page() -> None:
     client = _signed_in(Role.CARE_COORDINATOR)
-    response = client.get(reverse("profile", args=["N999999999"]))
+    response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert b"Page not found" in response.content and b"nhsuk-header" in response.content
 
@@ -284,7 +284,11 @@ def test_no_nhs_number_or_name_reaches_any_log(
     client.get(reverse("caseload"))
     theirs = listed(published_dir, "ZU0002")[0]["person_id"]
     client.get(reverse("profile", args=[theirs]))  # refused: another team's person
-    client.get(reverse("profile", args=["N999999999"]))  # no such person
+    client.get(reverse("profile", args=["N999999999"]))  # no such person: the same 403
+    client.post(
+        reverse("break-glass", args=["N999999999"]),
+        {"reason": "referral", "explanation": "a referral from the SPA"},
+    )  # 404
     assert caplog.records, "the requests should have logged something (the 403 at least)"
     assert "403 Forbidden" in caplog.text and "404 Not Found" in caplog.text
     for planted in (person["nhs_number"], person["family_name"], theirs, "N999999999"):

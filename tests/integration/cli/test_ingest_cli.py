@@ -107,3 +107,23 @@ def test_quality_before_any_ingest_says_what_to_do(tmp_path: Path) -> None:
 def test_demo_ingests_what_it_generated(demo: Demo) -> None:
     totals = demo.figures["ingest"]["totals"]
     assert totals["records_in"] == totals["accepted"] + totals["quarantined"] > 1_000
+
+
+def test_everything_the_demo_made_is_readable_by_its_owner_only(demo: Demo) -> None:
+    """Extracts, warehouse, published files, keys, the care database: identifiable data, so
+    no other user of the machine may read or list them."""
+    made = [demo.data, *demo.data.rglob("*")]
+    assert len(made) > 20
+    # The design system's files keep the modes they were installed with: they are public,
+    # and the folders above them are closed all the same.
+    public = demo.data / "static"
+    open_to_others = [
+        str(path.relative_to(demo.data))
+        for path in made
+        if not path.is_symlink()
+        and path.stat().st_mode & 0o077
+        and not (path.is_file() and path.is_relative_to(public))
+    ]
+    assert open_to_others == []
+    kinds = {p.name for p in made}
+    assert {"pseudonymisation.key", "audit-chain.key", "checkpoints.log", "care.sqlite3"} <= kinds

@@ -1,6 +1,7 @@
 """The load ``neighbourhood bench web`` puts on a served application (run by locust).
 
-Each virtual user is a care coordinator: signs in, then reads the case-finding list,
+Each virtual user is a care coordinator: signs in (password, then the code of an
+authenticator app, as the application requires of care staff), then reads the case-finding list,
 opens profiles, enrols people and edits a shared enrolment's notes (reading its version
 first, and trying again on a conflict, as a person would). What the application said
 was saved is written out at the end, for the bench to look for in the database.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent  # type: ignore[import-untyped]
+from django_otp.oath import totp
 from locust import FastHttpUser, between, events, task
 from locust.env import Environment
 
@@ -51,6 +53,15 @@ class CareCoordinator(FastHttpUser):
                 "username": self.me["username"],
                 "password": self.me["password"],
                 "csrfmiddlewaretoken": token.group(1) if token else "",
+            },
+            name="sign-in",
+        )
+        step = self.client.get("/two-factor/", name="sign-in")
+        self.client.post(
+            "/two-factor/",
+            data={
+                "code": f"{totp(bytes.fromhex(self.me['totp_key'])):06d}",
+                "csrfmiddlewaretoken": self._token(_text(step)),
             },
             name="sign-in",
         )

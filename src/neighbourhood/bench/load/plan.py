@@ -23,6 +23,7 @@ ENROL_PAGES = 20
 
 def make(users: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from neighbourhood.care import published
     from neighbourhood.care.caseload import actions
@@ -48,10 +49,14 @@ def make(users: int) -> dict[str, Any]:
             user=user, role=Role.CARE_COORDINATOR, job_title="Nurse", organisation=organisation
         )
         Membership.objects.create(team=team, professional=professional)
+        # Care staff sign in with a second factor: each load user has an authenticator
+        # app's key, and types its code after the password.
+        device = TOTPDevice.objects.create(user=user, name="Load", confirmed=True)
         plan.append(
             {
                 "username": user.username,
                 "password": password,
+                "totp_key": device.key,
                 "team": team.pk,
                 "coordinator": professional.pk,
                 "neighbourhood": team.neighbourhood.code,

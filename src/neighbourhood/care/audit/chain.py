@@ -1,32 +1,38 @@
-"""Appending to and verifying the audit trail's hash chain.
+"""Appending to and verifying the audit trail's chain.
 
-Each entry's hash is SHA-256 over the previous entry's hash and the entry's own fields
-in canonical JSON, so changing any field, removing an entry or swapping two breaks
-every link after it.
+Each entry's ``hash`` is an HMAC-SHA-256, keyed with the audit key kept outside the
+database (``anchor.chain_key``), over the previous entry's MAC and the entry's own fields
+in canonical JSON: changing any field, removing an entry or swapping two breaks every link
+after it, and nobody without the key can recompute the links. The checkpoints in a file
+outside the database (``anchor``) catch what a chain alone cannot: entries cut from the
+end, a wiped trail, and a trail recomputed by someone who holds the key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from neighbourhood.care.audit import anchor
 from neighbourhood.care.audit.models import AuditEvent, ChainHead
 
 GENESIS = "0" * 64
 
 
-def digest(previous: str, seq: int, fields: dict[str, Any]) -> str:
+def digest(key: bytes, previous: str, seq: int, fields: dict[str, Any]) -> str:
     body = json.dumps(
         {"seq": seq, **fields}, sort_keys=True, separators=(",", ":"), default=str
     ).encode()
-    return hashlib.sha256(previous.encode() + body).hexdigest()
+    return hmac.new(key, previous.encode() + body, hashlib.sha256).hexdigest()
 
 
 def _fields(event: AuditEvent) -> dict[str, Any]:
@@ -65,10 +71,11 @@ def record(
             detail=detail or {},
             previous_hash=previous,
         )
-        event.hash = digest(previous, seq, _fields(event))
+        event.hash = digest(anchor.chain_key(), previous, seq, _fields(event))
         event.save(force_insert=True)
         with connection.cursor() as cursor:
             cursor.execute("UPDATE audit_chainhead SET hash = %s WHERE id = 1", [event.hash])
+        transaction.on_commit(lambda: anchor.maybe_write(seq, event.hash))
     return event
 
 
@@ -91,23 +98,38 @@ def record_by(professional: Any, action: str, **fields: Any) -> AuditEvent:
 
 @dataclass(frozen=True)
 class Break:
-    seq: int
+    seq: int  # the audit entry concerned (0 for the trail as a whole)
     problem: str
+    line: int = 0  # the checkpoint file's line, for a problem found there
+
+    @property
+    def where(self) -> str:
+        return f"checkpoint line {self.line}" if self.line else f"audit entry {self.seq}"
 
 
 @dataclass(frozen=True)
 class Verification:
     checked: int
     breaks: list[Break]
+    checkpoints: int = 0  # signed checkpoints compared with the trail
+    anchored: anchor.Checkpoint | None = None  # the one this verification wrote
 
     @property
     def intact(self) -> bool:
         return not self.breaks
 
 
-def verify() -> Verification:
-    """Walk the chain from the start; name every entry where it breaks."""
-    breaks: list[Break] = []
+def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verification:
+    """Walk the chain from the start and name every entry where it breaks; compare it
+    with every signed checkpoint; if all is well, anchor its head with a new checkpoint
+    (``write``). ``checkpoints`` names a copy kept elsewhere (never written to)."""
+    key = anchor.chain_key()
+    path = checkpoints or anchor.checkpoints_path()
+    points, unreadable = anchor.read(path)
+    breaks = [Break(0, f"the line {u.problem}", u.line) for u in unreadable]
+    wanted: dict[int, list[anchor.Checkpoint]] = {}
+    for point in points:
+        wanted.setdefault(point.seq, []).append(point)
     previous, expected_seq, checked = GENESIS, 1, 0
     for event in _in_order():
         checked += 1
@@ -122,19 +144,50 @@ def verify() -> Verification:
             breaks.append(
                 Break(event.seq, "does not follow the entry before it (deleted or reordered)")
             )
-        if digest(event.previous_hash, event.seq, _fields(event)) != event.hash:
-            breaks.append(Break(event.seq, "its contents were changed after it was written"))
+        if digest(key, event.previous_hash, event.seq, _fields(event)) != event.hash:
+            breaks.append(
+                Break(
+                    event.seq,
+                    "its contents were changed after it was written (or it was written "
+                    "without this trail's key)",
+                )
+            )
+        for point in wanted.pop(event.seq, []):
+            if point.hash != event.hash:
+                breaks.append(
+                    Break(
+                        event.seq,
+                        f"is not the entry the checkpoint of {point.at} recorded: the trail "
+                        "was rewritten from here on",
+                        point.line,
+                    )
+                )
         previous, expected_seq = event.hash, event.seq + 1
+    last = expected_seq - 1
+    beyond = [p for p in points if p.seq > last]
+    if beyond:
+        furthest = max(beyond, key=lambda p: p.seq)
+        removed = "the whole trail was removed" if checked == 0 else "entries were removed"
+        breaks.append(
+            Break(
+                furthest.seq,
+                f"the checkpoint of {furthest.at} saw entry {furthest.seq}, but the trail "
+                f"now ends at entry {last}: {removed}",
+                furthest.line,
+            )
+        )
     head = ChainHead.objects.filter(id=1).first()
-    if head is not None and (head.seq, head.hash) != (expected_seq - 1, previous):
+    if head is not None and (head.seq, head.hash) != (last, previous):
         breaks.append(
             Break(
                 head.seq,
-                f"the chain ends at entry {expected_seq - 1}, not {head.seq}: "
-                "entries at the end were removed",
+                f"the chain ends at entry {last}, not {head.seq}: entries at the end were removed",
             )
         )
-    return Verification(checked, breaks)
+    written = None
+    if write and checkpoints is None and not breaks and checked:
+        written = anchor.write(last, previous, path)
+    return Verification(checked, breaks, len(points), written)
 
 
 def _in_order() -> Iterator[AuditEvent]:

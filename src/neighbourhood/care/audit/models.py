@@ -52,3 +52,43 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"chain head at {self.seq}"
+
+
+class BreakGlassReason(models.TextChoices):
+    URGENT = "urgent_care", "Urgent or emergency care for this person"
+    REFERRAL = "referral", "A referral or request for care my team has received"
+    SAFEGUARDING = "safeguarding", "A safeguarding concern"
+    CONTINUITY = "continuity", "Continuity of care after a transfer or discharge"
+    OTHER = "other", "Another direct care reason (explain below)"
+
+
+class BreakGlassAccess(models.Model):
+    """A member of staff opened a record outside their care relationship, giving a reason;
+    the information governance lead reviews every one. The access itself is on the audit
+    trail too (``break_glass``), so the review queue can be checked against it."""
+
+    professional = models.ForeignKey(
+        "teams.Professional", on_delete=models.PROTECT, related_name="break_glass"
+    )
+    person_id = models.CharField(max_length=40, db_index=True)
+    reason = models.CharField(max_length=20, choices=BreakGlassReason.choices)
+    explanation = models.CharField(max_length=500)
+    at = models.DateTimeField(db_index=True)
+    until = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        "teams.Professional",
+        on_delete=models.PROTECT,
+        related_name="break_glass_reviewed",
+        null=True,
+        blank=True,
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "break-glass access"
+        verbose_name_plural = "break-glass accesses"
+
+    def __str__(self) -> str:
+        return f"break-glass access {self.pk}"

@@ -8,12 +8,17 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from neighbourhood.care import published
-from neighbourhood.care.access import care_relationship, professional_of, requires
+from neighbourhood.care.access import (
+    care_relationship,
+    professional_of,
+    relationship_or_break_glass,
+    requires,
+)
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload import actions
 from neighbourhood.care.caseload.forms import DischargeForm, EnrolForm, TransferForm, UpdateForm
@@ -66,10 +71,10 @@ def _person_or_404(person_id: str) -> dict[str, Any]:
 @requires(Permission.MANAGE_CASELOAD)
 def enrol(request: HttpRequest, person_id: str) -> HttpResponse:
     me = _me(request)
-    person = _person_or_404(person_id)
-    relationship = care_relationship(me, person_id)
-    if relationship is None:
+    # The relationship first: a person who does not exist has none, so both get one answer.
+    if care_relationship(me, person_id) is None:
         raise PermissionDenied("You can enrol only people your team has a care relationship with.")
+    person = _person_or_404(person_id)
     teams = me.teams_by_name
     form = EnrolForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
@@ -89,12 +94,28 @@ def enrol(request: HttpRequest, person_id: str) -> HttpResponse:
     return render(request, "caseload/enrol.html", {"form": form, "person": person})
 
 
+NO_ENROLMENT = "There is no enrolment with that number in your teams' caseloads."
+
+
 def _enrolment_for(me: Professional, enrolment_id: int) -> Enrolment:
-    enrolment = get_object_or_404(
-        Enrolment.objects.select_related("team", "care_coordinator__user"), pk=enrolment_id
+    """One answer whether the enrolment does not exist or is another team's, so its number
+    tells no one whether it exists; the trail keeps a refusal."""
+    enrolment = (
+        Enrolment.objects.select_related("team", "care_coordinator__user")
+        .filter(pk=enrolment_id)
+        .first()
     )
+    if enrolment is None:
+        raise Http404(NO_ENROLMENT)
     if not me.memberships.filter(team_id=enrolment.team_id).exists():
-        raise PermissionDenied("Only the team whose caseload this is can change it.")
+        record_by(
+            me,
+            "refused_enrolment",
+            person_id=enrolment.person_id,
+            reason="another team's enrolment",
+            detail={"enrolment": enrolment.pk},
+        )
+        raise Http404(NO_ENROLMENT)
     return enrolment
 
 
@@ -105,7 +126,7 @@ def _page(request: HttpRequest, enrolment_id: int) -> EnrolmentPage:
     if not current.is_open:
         # A closed enrolment shows who the person is: only to a team that still has a
         # care relationship with them, and the trail says which.
-        relationship = care_relationship(me, current.person_id)
+        relationship = relationship_or_break_glass(me, current.person_id)
         if relationship is None:
             record_by(
                 me,
@@ -114,7 +135,8 @@ def _page(request: HttpRequest, enrolment_id: int) -> EnrolmentPage:
                 reason="closed enrolment, no care relationship",
             )
             raise PermissionDenied(
-                "This enrolment has ended, and your team no longer cares for this person."
+                "This enrolment has ended, and your team no longer cares for this person. "
+                "Open their record from its address to ask for break-glass access."
             )
         reason = f"closed enrolment of {current.team.name}; {relationship.reason}"
     return EnrolmentPage(me, current, _person_or_404(current.person_id), reason)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from typing import Any
+
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from neighbourhood.care import published
 from neighbourhood.care.access import (
     care_relationship,
     professional_of,
+    relationship_or_break_glass,
     requires,
 )
+from neighbourhood.care.audit import breakglass
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.people.forms import CaseFindingQuery, PlanningQuery
@@ -86,25 +92,30 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
     professional = professional_of(request)
     assert professional is not None
     person = published.profile(person_id)
-    if person is None:
-        raise Http404("There is no person with that identifier in the published refresh.")
-    enrolments = list(
-        Enrolment.objects.filter(person_id=person_id).select_related(
-            "team", "care_coordinator__user", "care_coordinator__organisation"
+    enrolments = (
+        list(
+            Enrolment.objects.filter(person_id=person_id).select_related(
+                "team", "care_coordinator__user", "care_coordinator__organisation"
+            )
         )
+        if person is not None
+        else []
     )
-    relationship = care_relationship(professional, person_id, enrolments)
-    if relationship is None:
+    relationship = (
+        relationship_or_break_glass(professional, person_id, enrolments)
+        if person is not None
+        else None
+    )
+    if person is None or relationship is None:
+        # One answer whether the person does not exist or may not be seen, so the page
+        # tells no one who is in the published refresh; the trail keeps which it was.
         record_by(
             professional,
             "refused_profile",
-            person_id=person_id,
-            reason="no care relationship",
+            person_id=person_id[:40],
+            reason="no care relationship" if person is not None else "no such person",
         )
-        raise PermissionDenied(
-            "You can see a person's record only when your team cares for them: they are in "
-            "your team's caseload or on your neighbourhood's case-finding list."
-        )
+        return _not_shown(request, person_id, breakglass.BreakGlassForm())
     record_by(
         professional,
         "view_profile",
@@ -136,6 +147,45 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
             "can_manage": allows(professional.role, Permission.MANAGE_CASELOAD),
         },
     )
+
+
+def _not_shown(request: HttpRequest, person_id: str, form: Any) -> HttpResponse:
+    return render(
+        request,
+        "people/not_shown.html",
+        {"person_id": person_id, "form": form, "minutes": breakglass.minutes()},
+        status=403,
+    )
+
+
+@requires(Permission.VIEW_PERSON)
+@require_POST
+def break_glass(request: HttpRequest, person_id: str) -> HttpResponse:
+    """Open a record outside one's care relationship, for a stated reason."""
+    professional = professional_of(request)
+    assert professional is not None
+    form = breakglass.BreakGlassForm(request.POST)
+    if not form.is_valid():
+        return _not_shown(request, person_id, form)
+    if published.profile(person_id) is None:
+        record_by(
+            professional,
+            "refused_profile",
+            person_id=person_id[:40],
+            reason="break-glass asked for no such person",
+        )
+        raise Http404("There is no person with that identifier in the published refresh.")
+    if care_relationship(professional, person_id) is None:
+        grant = breakglass.open_record(
+            professional, person_id, form.cleaned_data["reason"], form.cleaned_data["explanation"]
+        )
+        messages.warning(
+            request,
+            f"You opened this record with break-glass access until "
+            f"{timezone.localtime(grant.until):%H:%M}. This is recorded and your information "
+            "governance lead will review it.",
+        )
+    return redirect("profile", person_id=person_id)
 
 
 @requires(Permission.VIEW_PLANNING)

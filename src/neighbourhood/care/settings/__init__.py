@@ -9,6 +9,15 @@
 - ``NEIGHBOURHOOD_FRONTEND``: where ``npm ci`` put ``node_modules`` (default: the
   checkout's root).
 - ``NEIGHBOURHOOD_ALLOWED_HOSTS``: comma-separated host names (default: loopback only).
+- ``NEIGHBOURHOOD_TWO_FACTOR``: ``required`` (the default) or ``optional`` (the demo only):
+  whether the roles that see identifiable data, and the admin, must sign in with a
+  second factor (neighbourhood.care.twofactor).
+- ``NEIGHBOURHOOD_IDLE_MINUTES``: sign out after this long without a request (default 30).
+- ``NEIGHBOURHOOD_AUDIT_KEY_FILE``: the key of the audit trail's MACs (default
+  ``DATA/keys/audit-chain.key``, made on first use, mode 0600); keep it off the database's
+  machine in production.
+- ``NEIGHBOURHOOD_AUDIT_CHECKPOINTS``: the audit trail's append-only checkpoint file
+  (default ``DATA/audit/checkpoints.log``); the IG lead copies it elsewhere.
 """
 
 from __future__ import annotations
@@ -17,9 +26,11 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from neighbourhood.care.secrets import secret_key
 from neighbourhood.config import resolve_data_dir
+from neighbourhood.errors import UserError
 
 DATA_DIR = resolve_data_dir().resolve()
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -43,7 +54,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "neighbourhood.care.teams",
     "neighbourhood.care.caseload",
     "neighbourhood.care.audit",
@@ -57,11 +72,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "neighbourhood.care.audit.privileges.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "neighbourhood.care.twofactor.SecondFactorMiddleware",
     "neighbourhood.care.access.SignInRequiredMiddleware",
     "neighbourhood.care.headers.PrivacyHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -117,6 +135,12 @@ def _database() -> dict[str, object]:
 
 
 DATABASES = {"default": _database()}
+
+# The audit trail's key and anchor, outside the database (neighbourhood.care.audit.anchor).
+AUDIT_KEY_FILE = os.environ.get("NEIGHBOURHOOD_AUDIT_KEY_FILE") or None
+AUDIT_CHECKPOINTS = os.environ.get("NEIGHBOURHOOD_AUDIT_CHECKPOINTS") or None
+AUDIT_CHECKPOINT_EVERY = 100  # entries
+AUDIT_CHECKPOINT_SECONDS = 300
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,22 +156,55 @@ LOGIN_URL = "sign-in"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "sign-in"
 
-# Account lockout (django-axes): five failures for one username lock it for 30 minutes.
+# Account lockout (django-axes): five failures for one username at one address lock that
+# pair, for a wait that doubles with each further failure (neighbourhood.care.lockout).
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = "neighbourhood.care.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # its log lines name the username tried; ours never do
-# Locking by username is the account lockout asked for; locking a whole address would
-# lock out every colleague behind one NHS gateway after one person's typing errors.
+# Locking a whole address would lock out every colleague behind one NHS gateway.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day
+SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day, however active
+
+
+def _minutes(variable: str, default: float) -> float:
+    text = os.environ.get(variable) or str(default)
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = -1.0
+    if not 1 <= minutes <= 24 * 60:
+        raise UserError(f"{variable} must be a number of minutes from 1 to 1440, not {text!r}")
+    return minutes
+
+
+IDLE_TIMEOUT_MINUTES = _minutes("NEIGHBOURHOOD_IDLE_MINUTES", 30)
+TWO_FACTOR_REQUIRED = os.environ.get("NEIGHBOURHOOD_TWO_FACTOR", "required") != "optional"
+OTP_TOTP_ISSUER = "Neighbourhood"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): our own files only, and our two inline scripts by
+# a nonce drawn afresh for every response; the NHS.UK typeface from its own host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "https://assets.nhs.uk"],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

@@ -1,0 +1,151 @@
+"""The audit trail's key and its anchor outside the database.
+
+The key (``NEIGHBOURHOOD_AUDIT_KEY_FILE``, default ``DATA/keys/audit-chain.key``, mode
+0600) keys every entry's MAC, so nobody who can write to the database but cannot read the
+key can forge or recompute an entry. The checkpoint file (``NEIGHBOURHOOD_AUDIT_CHECKPOINTS``,
+default ``DATA/audit/checkpoints.log``) is append-only: each line records the chain's head
+(entry number and MAC) at one moment, signed with a key derived from the audit key. A
+trail cut short, wiped, or recomputed by someone holding the key no longer matches the
+lines written before; the IG lead copies the file elsewhere and verifies against the copy
+(``neighbourhood audit verify --checkpoints COPY``).
+
+A line is written every ``AUDIT_CHECKPOINT_EVERY`` entries, whenever the newest line is
+older than ``AUDIT_CHECKPOINT_SECONDS``, and by every verification that finds the trail
+intact. Each line is one ``write`` to a file opened for appending, so lines from several
+server processes never interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from neighbourhood import keyfiles
+
+KEY_BYTES = 32
+log = logging.getLogger("neighbourhood.audit")
+
+
+def key_path() -> Path:
+    named = getattr(settings, "AUDIT_KEY_FILE", None)
+    return Path(named) if named else Path(settings.DATA_DIR) / "keys" / "audit-chain.key"
+
+
+def checkpoints_path() -> Path:
+    named = getattr(settings, "AUDIT_CHECKPOINTS", None)
+    return Path(named) if named else Path(settings.DATA_DIR) / "audit" / "checkpoints.log"
+
+
+def chain_key() -> bytes:
+    """The MAC key, made (readable by its owner only) the first time it is needed."""
+    return _key_at(key_path())
+
+
+@functools.lru_cache(maxsize=4)
+def _key_at(path: Path) -> bytes:
+    named_by = "NEIGHBOURHOOD_AUDIT_KEY_FILE" if getattr(settings, "AUDIT_KEY_FILE", None) else None
+    return keyfiles.random_key(path, "audit key", named_by, KEY_BYTES)
+
+
+def _signing_key() -> bytes:
+    """Checkpoints are signed with a key of their own, derived from the chain's."""
+    return hmac.new(chain_key(), b"audit checkpoint", hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    hash: str
+    at: str  # ISO 8601, UTC
+    line: int = 0  # where it was read from (1-based); 0 for one not yet written
+
+    def body(self) -> bytes:
+        return json.dumps(
+            {"seq": self.seq, "hash": self.hash, "at": self.at},
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+
+    def signature(self) -> str:
+        return hmac.new(_signing_key(), self.body(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    line: int
+    problem: str
+
+
+def write(seq: int, head: str, path: Path | None = None) -> Checkpoint:
+    """Append a signed line naming the chain's head."""
+    path = path or checkpoints_path()
+    point = Checkpoint(seq, head, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    text = json.dumps(
+        {"seq": point.seq, "hash": point.hash, "at": point.at, "signature": point.signature()},
+        sort_keys=True,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(descriptor, (text + "\n").encode())
+    finally:
+        os.close(descriptor)
+    return point
+
+
+def maybe_write(seq: int, head: str) -> None:
+    """After an entry commits: a checkpoint if one is due."""
+    every = int(getattr(settings, "AUDIT_CHECKPOINT_EVERY", 100))
+    seconds = float(getattr(settings, "AUDIT_CHECKPOINT_SECONDS", 300))
+    path = checkpoints_path()
+    try:
+        stale = time.time() - path.stat().st_mtime >= seconds
+    except FileNotFoundError:
+        stale = True
+    if stale or (every > 0 and seq % every == 0):
+        try:
+            write(seq, head, path)
+        except OSError as error:  # the entry is committed; the next one tries again
+            log.error("could not write an audit checkpoint to %s: %s", path, error.strerror)
+
+
+def read(path: Path) -> tuple[list[Checkpoint], list[Unreadable]]:
+    """Every line of a checkpoint file: the signed ones, and those that are not."""
+    if not path.exists():
+        return [], []
+    points: list[Checkpoint] = []
+    bad: list[Unreadable] = []
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                fields = json.loads(raw)
+                point = Checkpoint(
+                    int(fields["seq"]), str(fields["hash"]), str(fields["at"]), number
+                )
+                signature = str(fields["signature"])
+            except (ValueError, KeyError, TypeError):
+                bad.append(Unreadable(number, "is not a checkpoint (the file was edited)"))
+                continue
+            if not hmac.compare_digest(signature, point.signature()):
+                bad.append(
+                    Unreadable(
+                        number,
+                        "is not signed with this trail's key (edited, forged or from "
+                        "another installation)",
+                    )
+                )
+                continue
+            points.append(point)
+    return points, bad

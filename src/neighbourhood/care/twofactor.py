@@ -1,0 +1,236 @@
+"""Two-factor sign-in (TOTP from an authenticator app, and single-use recovery codes, with
+django-otp), the idle time-out, and who must use a second factor.
+
+A second factor is required of every account that can see identifiable data or change who
+can: the direct-care roles, the information governance lead, and the admin's staff. The
+planning roles see only pseudonymised aggregates. ``TWO_FACTOR_REQUIRED`` switches the
+requirement off (``NEIGHBOURHOOD_TWO_FACTOR=optional``), for ``neighbourhood demo`` only:
+its users can still set up a second factor and are then asked for it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import user_has_device, verify_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from neighbourhood.care.access import PUBLIC, SIGNED_IN
+from neighbourhood.care.audit.chain import record
+from neighbourhood.care.roles import Role
+
+RECOVERY_CODES = 10
+NEEDS_SECOND_FACTOR = {Role.CARE_COORDINATOR, Role.CLINICIAN, Role.SPA, Role.IG_LEAD}
+LAST_SEEN = "last_seen"
+
+
+def signed_in(view: Any) -> Any:
+    view.required_permission = SIGNED_IN
+    return view
+
+
+def _role(user: Any) -> str:
+    return str(getattr(getattr(user, "professional", None), "role", ""))
+
+
+def required_for(user: Any) -> bool:
+    if not getattr(settings, "TWO_FACTOR_REQUIRED", True):
+        return bool(user_has_device(user))  # set up by choice: then always asked for
+    return bool(user.is_staff or user.is_superuser or _role(user) in NEEDS_SECOND_FACTOR)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+        error_messages={
+            "required": "Enter the code from your authenticator app",
+            "max_length": "Enter a code of 20 characters or fewer",
+        },
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(str(self.cleaned_data["code"]).split()).lower()
+        if not code.isascii() or not code.isalnum():
+            raise forms.ValidationError("Enter only the letters and digits of the code")
+        return code
+
+
+def _next(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return wanted if allowed else reverse("home")
+
+
+@signed_in
+def verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in."""
+    user = request.user
+    if not user_has_device(user):
+        return redirect(f"{reverse('two-factor-set-up')}?{urlencode({'next': _next(request)})}")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        candidates = _devices_for(user, form.cleaned_data["code"])
+        waiting = next(filter(None, map(_too_soon, candidates)), None)
+        device = None if waiting else _matching(user, candidates, form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            kind = "recovery code" if isinstance(device, StaticDevice) else "authenticator app"
+            record(user.get_username(), "two_factor_verified", role=_role(user), reason=kind)
+            if isinstance(device, StaticDevice):
+                left = device.token_set.count()
+                messages.warning(
+                    request,
+                    f"You used a recovery code: {left} left. Set up new codes if you are "
+                    "running out.",
+                )
+            return redirect(_next(request))
+        record(user.get_username(), "two_factor_failed", role=_role(user))
+        form.add_error("code", waiting or "That code is not right, or has been used. Try again.")
+    return render(request, "two_factor/verify.html", {"form": form, "next": _next(request)})
+
+
+def _too_soon(device: Any) -> str | None:
+    """Each wrong code doubles the wait before the next is checked: say how long."""
+    allowed, why = device.verify_is_allowed() if device is not None else (True, None)
+    if not allowed and why and why.get("locked_until"):
+        wait = max(1, int((why["locked_until"] - timezone.now()).total_seconds()) + 1)
+        return f"Too many wrong codes: wait {wait} seconds, then enter the newest code."
+    return None
+
+
+def _devices_for(user: Any, code: str) -> list[Any]:
+    """An app's code is 6 digits, a recovery code is not: each is tried only against its
+    own kind, so a recovery code does not count as a wrong code for the app."""
+    if len(code) == 6 and code.isdigit():
+        return list(TOTPDevice.objects.devices_for_user(user))
+    return list(StaticDevice.objects.devices_for_user(user))
+
+
+def _matching(user: Any, devices: list[Any], code: str) -> Any:
+    for device in devices:
+        found = verify_token(user, device.persistent_id, code)
+        if found is not None:
+            return found
+    return None
+
+
+@signed_in
+def set_up(request: HttpRequest) -> HttpResponse:
+    """Add an authenticator app: scan the code, type what it shows."""
+    user = request.user
+    if user_has_device(user) and not user.is_verified():  # type: ignore[union-attr]
+        return redirect(f"{reverse('two-factor')}?{urlencode({'next': _next(request)})}")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        waiting = _too_soon(device)
+        if not waiting and device.verify_token(form.cleaned_data["code"]):
+            with transaction.atomic():
+                TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                codes = _new_recovery_codes(user)
+                record(user.get_username(), "two_factor_set_up", role=_role(user))
+            otp_login(request, device)
+            return render(
+                request, "two_factor/recovery_codes.html", {"codes": codes, "next": _next(request)}
+            )
+        form.add_error(
+            "code", waiting or "That code is not right. Check your phone's clock and try again."
+        )
+    secret = device.config_url.split("secret=")[1].split("&")[0]
+    qr = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#212b32")
+    return render(
+        request,
+        "two_factor/set_up.html",
+        {"form": form, "qr": qr, "secret": secret, "next": _next(request)},
+    )
+
+
+@signed_in
+@require_POST
+def new_recovery_codes(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_verified():  # type: ignore[union-attr]
+        return redirect("two-factor")
+    codes = _new_recovery_codes(user)
+    record(user.get_username(), "recovery_codes_renewed", role=_role(user))
+    return render(
+        request, "two_factor/recovery_codes.html", {"codes": codes, "next": reverse("home")}
+    )
+
+
+def _new_recovery_codes(user: Any) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Recovery codes")
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+class SecondFactorMiddleware:
+    """After the password: a second factor where one is required, and an idle time-out
+    (``IDLE_TIMEOUT_MINUTES``) on top of the session's absolute limit."""
+
+    OPEN = ("two-factor", "two-factor-set-up", "sign-out")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        now = time.time()
+        seen = request.session.get(LAST_SEEN)
+        idle = 60 * float(getattr(settings, "IDLE_TIMEOUT_MINUTES", 30))
+        if isinstance(seen, (int, float)) and now - seen > idle:
+            username, role = user.get_username(), _role(user)
+            logout(request)
+            record(username, "signed_out_idle", role=role)
+            messages.info(
+                request,
+                f"You were signed out after {idle / 60:g} minutes without activity. "
+                "Sign in again to carry on.",
+            )
+            return redirect(f"{reverse('sign-in')}?{urlencode({'next': request.get_full_path()})}")
+        if not isinstance(seen, (int, float)) or now - seen > 60:  # a write a minute at most
+            request.session[LAST_SEEN] = now
+        match = request.resolver_match
+        if match is not None and match.url_name in self.OPEN:
+            return None
+        if getattr(view_func, "required_permission", None) == PUBLIC:
+            return None  # sign-in, and the stylesheet's icons
+        if required_for(user) and not user.is_verified():  # type: ignore[attr-defined]
+            target = "two-factor" if user_has_device(user) else "two-factor-set-up"
+            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return None

@@ -1,0 +1,227 @@
+"""No 500 from any input (issue 22, item 7): random strings, digits of other scripts, huge
+numbers, NUL and the like, in every query parameter and form field of every page, as
+every role, on PostgreSQL. A page added without being listed here fails the first test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django import forms
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from neighbourhood.care import urls
+from neighbourhood.care.audit.breakglass import BreakGlassForm, ReviewForm
+from neighbourhood.care.audit.forms import AuditQuery
+from neighbourhood.care.caseload import actions
+from neighbourhood.care.caseload.forms import (
+    DischargeForm,
+    EnrolForm,
+    TransferForm,
+    TransferTeamForm,
+    UpdateForm,
+)
+from neighbourhood.care.people.forms import CaseFindingQuery
+from neighbourhood.care.roles import Role
+from neighbourhood.care.signin import SignInForm
+from neighbourhood.care.twofactor import CodeForm
+from tests.support import factories
+from tests.support.people import listed
+
+pytestmark = pytest.mark.django_db
+
+NASTY = [
+    "",
+    "²",  # a digit to str.isdigit, not to int
+    "٣",  # Arabic-Indic three
+    "\x00",
+    "a\x00b",
+    str(2**63),
+    str(-(2**63) - 1),
+    "9" * 400,
+    "1e309",
+    "NaN",
+    "-0",
+    " 1 ",
+    "%00",
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "\ud7ff\U0010ffff",
+    "x" * 5000,
+]
+VALUES = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=60),
+    st.integers().map(str),
+    st.lists(st.sampled_from(NASTY), min_size=1, max_size=3).map("".join),
+)
+
+
+def _fields(*forms_: type[forms.Form], prefix: str = "") -> list[str]:
+    return [f"{prefix}{name}" for form in forms_ for name in form.base_fields]
+
+
+# Every page, with the query parameters it reads (GET) or the fields it is posted (POST).
+GET_PAGES: dict[str, list[str]] = {
+    "home": [],
+    "sign-in": ["next"],
+    "two-factor": ["next"],
+    "two-factor-set-up": ["next"],
+    "case-finding": _fields(CaseFindingQuery),
+    "profile": ["events"],
+    "enrol": [],
+    "caseload": [],
+    "enrolment": _fields(TransferTeamForm),
+    "planning": ["dimension"],
+    "audit-search": [*_fields(AuditQuery), "page"],
+    "break-glass-queue": ["show", "page"],
+    "lockouts": [],
+    "teams": [],
+}
+POST_PAGES: dict[str, list[str]] = {
+    "sign-in": _fields(SignInForm),
+    "sign-out": [],
+    "two-factor": [*_fields(CodeForm), "next"],
+    "two-factor-set-up": [*_fields(CodeForm), "next"],
+    "two-factor-recovery-codes": [],
+    "enrol": _fields(EnrolForm),
+    "enrolment": ["action"],  # a POST to the page itself: 405, nothing changed
+    "enrolment-update": _fields(UpdateForm),
+    "enrolment-transfer": _fields(TransferForm, prefix="transfer-"),
+    "enrolment-discharge": _fields(DischargeForm, prefix="discharge-"),
+    "break-glass": _fields(BreakGlassForm),
+    "break-glass-reviewed": _fields(ReviewForm),
+    "unlock": [],
+}
+NOT_PAGES = {None}  # unnamed: the admin's own site, the stylesheet's icons
+ROLES = [r.value for r in Role]
+
+
+def _names(resolver: URLResolver) -> set[str | None]:
+    found: set[str | None] = set()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLPattern):
+            found.add(entry.name)
+    return found
+
+
+def test_every_page_of_the_application_is_tried() -> None:
+    named = _names(get_resolver(urls)) - NOT_PAGES
+    assert named == set(GET_PAGES) | set(POST_PAGES)
+
+
+@pytest.fixture
+def world(published_dir: Path) -> dict[str, Any]:
+    """One member of staff of each role in one team, a person on its list enrolled, a
+    break-glass access and a locked account to act on."""
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    from neighbourhood.care.audit import breakglass
+
+    team = factories.team("ZU0001")
+    staff = {role: factories.professional(f"u-{role}", role=role, teams=[team]) for role in ROLES}
+    nurse = staff[Role.CLINICIAN]
+    person = listed(published_dir, "ZU0001")[0]["person_id"]
+    enrolment = actions.enrol(person_id=person, team=team, coordinator=nurse, reason="x", by=nurse)
+    grant = breakglass.open_record(nurse, person, "referral", "a referral from the hub")
+    attempt = AccessAttempt.objects.create(
+        username="someone",
+        ip_address="203.0.113.1",
+        user_agent="",
+        failures_since_start=9,
+        attempt_time=timezone.now(),
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/sign-in/",
+    )
+    clients = {}
+    for role, professional in staff.items():
+        client = Client()
+        client.force_login(professional.user)
+        clients[role] = client
+    return {
+        "clients": clients,
+        "args": {
+            "person_id": person,
+            "enrolment_id": enrolment.pk,
+            "access_id": grant.pk,
+            "attempt_id": attempt.pk,
+        },
+    }
+
+
+def _url(name: str, args: dict[str, Any]) -> str:
+    from django.urls import get_resolver as resolver
+
+    pattern = next(p for p in resolver(urls).url_patterns if getattr(p, "name", None) == name)
+    wanted = list(pattern.pattern.converters)  # type: ignore[union-attr]
+    return reverse(name, kwargs={k: args[k] for k in wanted})
+
+
+def _no_error(response: Any, where: str) -> None:
+    assert response.status_code < 500, where
+    assert b"Traceback" not in response.content, where
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nasty_values_in_every_parameter_of_every_page(role: str, world: dict[str, Any]) -> None:
+    client = world["clients"][role]
+    for name, parameters in GET_PAGES.items():
+        url = _url(name, world["args"])
+        for parameter in [*parameters, "unexpected"]:
+            for value in NASTY:
+                _no_error(client.get(url, {parameter: value}), f"GET {name} {parameter}={value!r}")
+    for name, fields in POST_PAGES.items():
+        if name == "sign-out":
+            continue  # it would end this client's session
+        url = _url(name, world["args"])
+        for value in NASTY:
+            _no_error(
+                client.post(url, dict.fromkeys([*fields, "unexpected"], value)),
+                f"POST {name} {value!r}",
+            )
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    role=st.sampled_from(ROLES),
+    page=st.sampled_from(sorted(GET_PAGES)),
+    values=st.dictionaries(st.text(max_size=12), VALUES, max_size=3),
+    known=st.lists(VALUES, max_size=6),
+)
+def test_random_query_strings_never_give_an_error_page(
+    world: dict[str, Any], role: str, page: str, values: dict[str, str], known: list[str]
+) -> None:
+    query = dict(zip(GET_PAGES[page], known, strict=False)) | values
+    response = world["clients"][role].get(_url(page, world["args"]), query)
+    _no_error(response, f"GET {page} {query!r}")
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    role=st.sampled_from(ROLES),
+    page=st.sampled_from(sorted(set(POST_PAGES) - {"sign-out"})),
+    known=st.lists(VALUES, max_size=6),
+    extra=st.dictionaries(st.text(max_size=12), VALUES, max_size=2),
+)
+def test_random_forms_never_give_an_error_page(
+    world: dict[str, Any], role: str, page: str, known: list[str], extra: dict[str, str]
+) -> None:
+    data = dict(zip(POST_PAGES[page], known, strict=False)) | extra
+    response = world["clients"][role].post(_url(page, world["args"]), data)
+    _no_error(response, f"POST {page} {data!r}")
