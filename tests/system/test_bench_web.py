@@ -34,6 +34,8 @@ def test_bench_web_measures_every_endpoint_and_loses_no_update(published_dir: Pa
     assert result["requests"] > 20
     assert result["errors"] == 0, result["failures"]
     assert result["lost_updates"] == 0
+    assert set(result["audit_ms"]) == {"keyed", "unkeyed"}
+    assert all(ms > 0 for ms in result["audit_ms"].values())
     assert result["enrolments_acknowledged"] + result["notes_acknowledged"] > 0
     assert result["p95_ms"] >= result["p50_ms"] > 0
     # Timed from when all 4 had signed in (a GET and a POST each), and those set aside.

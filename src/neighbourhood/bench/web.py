@@ -26,6 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from neighbourhood.bench.load.plan import AUDIT_REPEATS
 from neighbourhood.bench.measure import manifest_people, run_measured
 from neighbourhood.bench.postgres import free_port, running
 from neighbourhood.care.server import server_workers
@@ -298,6 +299,13 @@ def _print(results: list[dict[str, Any]], users: int, seconds: int, console: Con
                 f"writes, {result['workers']} workers; measured after all "
                 f"{users} had signed in ({result['signing_in']['seconds']:.0f} s)."
             )
+            audit = result.get("audit_ms")
+            if audit:
+                console.print(
+                    f"  One audited page view's audit write: {audit['keyed']:.2f} ms with the "
+                    f"keyed, anchored trail (the unkeyed chain before it: "
+                    f"{audit['unkeyed']:.2f} ms), median of {AUDIT_REPEATS} each."
+                )
             for failure in result["failures"]:
                 console.print(f"  failed: {failure}")
     console.print(

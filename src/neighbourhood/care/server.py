@@ -46,6 +46,9 @@ def prepare(collect_static: bool = True) -> None:
             "project's folder, or set NEIGHBOURHOOD_FRONTEND to the node_modules folder "
             "that has it"
         )
+    from neighbourhood.care.audit import anchor
+
+    anchor.check()  # the audit key and checkpoint file, before any page is audited
     call_command("migrate", interactive=False, verbosity=0)
     if collect_static:
         call_command("collectstatic", interactive=False, verbosity=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,71 @@ def check(plan: dict[str, Any], acknowledged: dict[str, Any]) -> dict[str, int]:
     }
 
 
+AUDIT_REPEATS = 300
+
+
+class _RollBackError(Exception):
+    pass
+
+
+def audit_cost(repeats: int = AUDIT_REPEATS) -> dict[str, float]:
+    """The median time (ms) of one audit append as a page view makes it: the keyed,
+    anchored chain, and beside it the unkeyed SHA-256 chain it replaced, in the same run
+    on the same database. Each append runs in a transaction that is rolled back, so
+    neither leaves an entry (nor a checkpoint, which waits for a commit)."""
+    import hashlib
+    import statistics
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from neighbourhood.care.audit import chain
+
+    def keyed() -> None:
+        chain.record(
+            "bench", "view_profile", role="care_coordinator", person_id="P0", reason="bench"
+        )
+
+    def unkeyed() -> None:  # the chain before issue 22: no key, no anchor
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE audit_chainhead SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+            )
+            seq, previous = cursor.fetchone()
+            fields = {
+                "at": timezone.now().isoformat(),
+                "actor": "bench",
+                "actor_role": "care_coordinator",
+                "action": "view_profile",
+                "person_id": "P0",
+                "reason": "bench",
+                "detail": {},
+            }
+            body = json.dumps({"seq": seq, **fields}, sort_keys=True, separators=(",", ":"))
+            link = hashlib.sha256(previous.encode() + body.encode()).hexdigest()
+            cursor.execute(
+                "INSERT INTO audit_auditevent (seq, at, actor, actor_role, action, person_id,"
+                " reason, detail, previous_hash, hash) VALUES (%s, now(), %s, %s, %s, %s, %s,"
+                " '{}', %s, %s)",
+                [seq, "bench", "care_coordinator", "view_profile", "P0", "bench", previous, link],
+            )
+            cursor.execute("UPDATE audit_chainhead SET hash = %s WHERE id = 1", [link])
+
+    keyed()  # the chain head exists from here on
+    timings: dict[str, list[float]] = {"keyed": [], "unkeyed": []}
+    for _ in range(repeats):
+        for name, append in (("keyed", keyed), ("unkeyed", unkeyed)):
+            began = time.perf_counter()
+            try:
+                with transaction.atomic():
+                    append()
+                    raise _RollBackError
+            except _RollBackError:
+                pass
+            timings[name].append((time.perf_counter() - began) * 1000)
+    return {name: round(statistics.median(ms), 3) for name, ms in timings.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="neighbourhood.bench.load.plan")
     parser.add_argument("action", choices=["make", "check"])
@@ -137,7 +203,7 @@ def main() -> None:
         assert args.acknowledged is not None
         plan = json.loads(args.plan.read_text(encoding="utf-8"))
         acknowledged = json.loads(args.acknowledged.read_text(encoding="utf-8"))
-        print(json.dumps(check(plan, acknowledged)))
+        print(json.dumps(check(plan, acknowledged) | {"audit_ms": audit_cost()}))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from pathlib import Path
 from django.conf import settings
 
 from neighbourhood import keyfiles
+from neighbourhood.errors import UserError
 
 KEY_BYTES = 32
 log = logging.getLogger("neighbourhood.audit")
@@ -95,7 +96,7 @@ def write(seq: int, head: str, path: Path | None = None) -> Checkpoint:
         sort_keys=True,
     )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # one write
     try:
         os.write(descriptor, (text + "\n").encode())
     finally:
@@ -119,10 +120,33 @@ def maybe_write(seq: int, head: str) -> None:
             log.error("could not write an audit checkpoint to %s: %s", path, error.strerror)
 
 
+def check() -> None:
+    """Before serving: the key can be read and the checkpoint file written, or a clear
+    error now rather than a failed page later."""
+    chain_key()
+    path = checkpoints_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if path.exists() and not path.is_file():
+            raise UserError(f"the audit checkpoint file {path} is not a file")
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    except OSError as error:
+        raise UserError(
+            f"cannot write the audit checkpoint file {path}: {error.strerror}"
+        ) from error
+
+
 def read(path: Path) -> tuple[list[Checkpoint], list[Unreadable]]:
     """Every line of a checkpoint file: the signed ones, and those that are not."""
     if not path.exists():
         return [], []
+    try:
+        return _read(path)
+    except OSError as error:
+        raise UserError(f"cannot read the checkpoint file {path}: {error.strerror}") from error
+
+
+def _read(path: Path) -> tuple[list[Checkpoint], list[Unreadable]]:
     points: list[Checkpoint] = []
     bad: list[Unreadable] = []
     with path.open(encoding="utf-8", errors="replace") as handle:

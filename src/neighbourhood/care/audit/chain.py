@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from neighbourhood.care.audit import anchor
 from neighbourhood.care.audit.models import AuditEvent, ChainHead
+from neighbourhood.errors import UserError
 
 GENESIS = "0" * 64
 
@@ -186,7 +187,13 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
         )
     written = None
     if write and checkpoints is None and not breaks and checked:
-        written = anchor.write(last, previous, path)
+        try:
+            written = anchor.write(last, previous, path)
+        except OSError as error:
+            raise UserError(
+                f"the trail is intact, but its head could not be anchored in {path}: "
+                f"{error.strerror}"
+            ) from error
     return Verification(checked, breaks, len(points), written)
 
 
