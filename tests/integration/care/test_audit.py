@@ -195,6 +195,10 @@ def test_a_copy_kept_elsewhere_is_only_read(audit_anchor: Path, tmp_path: Path) 
     result = verify(copy)
     assert result.intact and result.checkpoints == 1 and result.anchored is None
     assert copy.read_bytes() == audit_anchor.read_bytes()
+    # as copied by someone on Windows, and opened and saved in Notepad
+    windows = tmp_path / "windows.log"
+    windows.write_bytes(b"\xef\xbb\xbf" + audit_anchor.read_bytes().replace(b"\n", b"\r\n"))
+    assert verify(windows).checkpoints == 1 and verify(windows).intact
 
 
 def test_the_application_cannot_change_or_delete_an_event() -> None:

@@ -151,7 +151,8 @@ def _read(path: Path) -> tuple[list[Checkpoint], list[Unreadable]]:
     bad: list[Unreadable] = []
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
+            raw = raw.strip().lstrip("\ufeff")  # a copy saved by an editor on Windows
+            if not raw:
                 continue
             try:
                 fields = json.loads(raw)
