@@ -10,6 +10,7 @@ acknowledged is looked for in the database.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -180,7 +181,8 @@ def _load(
                 },
             )
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # it may have stopped itself
+                os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
             log.close()
         checked = json.loads(

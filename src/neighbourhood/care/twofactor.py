@@ -56,6 +56,19 @@ def required_for(user: Any) -> bool:
     return bool(user.is_staff or user.is_superuser or _role(user) in NEEDS_SECOND_FACTOR)
 
 
+HAS_DEVICE = "has_second_factor"
+
+
+def _required(request: HttpRequest, user: Any) -> bool:
+    """``required_for``, asking the database whether an optional second factor was set
+    up once a session rather than on every page (setting one up verifies the session)."""
+    if getattr(settings, "TWO_FACTOR_REQUIRED", True):
+        return required_for(user)
+    if HAS_DEVICE not in request.session:
+        request.session[HAS_DEVICE] = required_for(user)
+    return bool(request.session[HAS_DEVICE])
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(
         label="Code",
@@ -230,7 +243,9 @@ class SecondFactorMiddleware:
             return None
         if getattr(view_func, "required_permission", None) == PUBLIC:
             return None  # sign-in, and the stylesheet's icons
-        if required_for(user) and not user.is_verified():  # type: ignore[attr-defined]
+        if user.is_verified():  # type: ignore[attr-defined]
+            return None
+        if _required(request, user):
             target = "two-factor" if user_has_device(user) else "two-factor-set-up"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return None

@@ -160,3 +160,19 @@ def test_planning_roles_cannot_break_glass(published_dir: Path) -> None:
     hidden = not_listed(published_dir)
     assert _client(analyst).post(reverse("break-glass", args=[hidden]), REASON).status_code == 403
     assert not BreakGlassAccess.objects.exists()
+
+
+def test_enrolling_someone_without_a_relationship_is_refused_and_recorded(
+    published_dir: Path,
+) -> None:
+    nurse = factories.professional("nurse", teams=[factories.team("ZU0001")])
+    client = _client(nurse)
+    for person in (not_listed(published_dir), "nosuchperson"):
+        answer = client.get(reverse("enrol", args=[person]))
+        assert answer.status_code == 403
+        entry = AuditEvent.objects.latest("seq")
+        assert (entry.action, entry.person_id, entry.reason) == (
+            "refused_enrol",
+            person,
+            "no care relationship",
+        )
