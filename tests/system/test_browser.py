@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,16 @@ def test_sign_in_find_enrol_and_be_refused_another_teams_person(
             else None
         ),
     )
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.on(  # the design system's scripts report what they miss on the console
+        "console",
+        lambda message: (
+            script_errors.append(message.text)
+            if re.match(r"\w*Error\b", message.text)  # e.g. ElementError, logged, not thrown
+            else None
+        ),
+    )
     try:
         # Given a care coordinator who is not signed in
         page.goto(live_server.url + "/case-finding/")
@@ -138,6 +149,7 @@ def test_sign_in_find_enrol_and_be_refused_another_teams_person(
         assert theirs["family_name"] not in page.content()
         assert_accessible(page)
         assert refused_by_policy == []  # nothing of ours broke the policy on any page
+        assert script_errors == []  # the design system's scripts found the markup they need
     finally:
         page.close()
     first, moved = Enrolment.objects.filter(person_id=person["person_id"]).order_by("pk")

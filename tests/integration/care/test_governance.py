@@ -4,6 +4,7 @@ is on the trail, and no page of a signed-in user is kept in a browser's cache.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,19 @@ def test_changes_of_who_may_see_records_are_audited_with_who_made_them(
         "account_changed",
     ]
     assert "another-long-passphrase" not in str(list(AuditEvent.objects.values("detail")))
+
+
+def test_the_audit_search_pages_through_the_trail() -> None:
+    from neighbourhood.care.audit.chain import record
+
+    ig = factories.professional("ig", role=Role.IG_LEAD)
+    for n in range(60):
+        record("someone", "view_profile", person_id=f"P{n:012d}", reason="test")
+    client = _client(ig)
+    first = client.get(reverse("audit-search"), {"action": "view_profile"})
+    assert b"Page 1 of 2." in first.content
+    older = re.search(rb'href="\?([^"]*page=2)">Older</a>', first.content)
+    assert older is not None
+    query = older.group(1).decode().replace("&amp;", "&")
+    second = client.get(reverse("audit-search") + "?" + query)
+    assert b"Page 2 of 2." in second.content and b"P000000000000" in second.content

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from neighbourhood.care import published
@@ -176,14 +174,9 @@ def break_glass(request: HttpRequest, person_id: str) -> HttpResponse:
         )
         raise Http404("There is no person with that identifier in the published refresh.")
     if care_relationship(professional, person_id) is None:
-        grant = breakglass.open_record(
+        # The record itself says so, in a warning banner, while the access lasts.
+        breakglass.open_record(
             professional, person_id, form.cleaned_data["reason"], form.cleaned_data["explanation"]
-        )
-        messages.warning(
-            request,
-            f"You opened this record with break-glass access until "
-            f"{timezone.localtime(grant.until):%H:%M}. This is recorded and your information "
-            "governance lead will review it.",
         )
     return redirect("profile", person_id=person_id)
 
