@@ -21,6 +21,7 @@ from neighbourhood.cli.options import DataOption, JsonOption
 from neighbourhood.cli.output import console, error_line, figures_table, print_json, progress_bar
 from neighbourhood.config import extracts_dir, resolve_data_dir, truth_dir
 from neighbourhood.errors import UserError
+from neighbourhood.private import OWNER_ONLY
 from neighbourhood.synth import DefectRates, SynthOptions, SynthSummary, run_synth
 
 app = typer.Typer(
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     # Everything a command makes (the data directory, databases, keys, extracts, published
     # files, checkpoints) is readable by its owner only: they hold identifiable data.
-    os.umask(0o077)
+    os.umask(OWNER_ONLY)
     try:
         code = app(args=argv, prog_name="neighbourhood", standalone_mode=False)
     except UserError as error:

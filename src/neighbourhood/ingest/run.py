@@ -48,6 +48,7 @@ from neighbourhood.ingest.fhir_parts import (
 )
 from neighbourhood.ingest.files import FileRefused, files_of, sha256_of
 from neighbourhood.ingest.reference import load_reference
+from neighbourhood.private import owner_only_files
 from neighbourhood.registry import REFERENCE_FORMATS, Source
 from neighbourhood.warehouse import Warehouse, open_warehouse
 
@@ -104,6 +105,7 @@ class IngestReport:
         }
 
 
+@owner_only_files
 def ingest(
     data_dir: Path,
     source_ids: list[str] | None = None,

@@ -19,6 +19,7 @@ from neighbourhood.linkage.engines import open_engine
 from neighbourhood.linkage.identities import assign
 from neighbourhood.linkage.model import Steps, link
 from neighbourhood.linkage.records import SECTOR_PRECEDENCE, standardised
+from neighbourhood.private import owner_only_files
 from neighbourhood.warehouse import Warehouse, open_warehouse
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class LinkReport:
         return dict(self.__dict__) | {"seconds": round(self.seconds, 2)}
 
 
+@owner_only_files
 def run_link(
     data_dir: Path,
     config: LinkageConfig | None = None,

@@ -35,6 +35,7 @@ from neighbourhood.errors import UserError
 from neighbourhood.phm.refresh import REFRESH_DIR, current_info
 from neighbourhood.phm.versions import Versions, scalar
 from neighbourhood.phm.vocabulary import COHORTS
+from neighbourhood.private import owner_only_files
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
 KEY_VARIABLE = "NEIGHBOURHOOD_PSEUDONYMISATION_KEY"
@@ -81,6 +82,7 @@ def pseudonym(key: bytes, person_id: str) -> str:
     return hmac.new(key, person_id.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]
 
 
+@owner_only_files
 def publish(data_dir: Path) -> PublishReport:
     began = time.perf_counter()
     info = current_info(data_dir)

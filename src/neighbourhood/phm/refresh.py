@@ -29,6 +29,7 @@ from neighbourhood.phm.measures import as_of_date, measures
 from neighbourhood.phm.risk import fit_and_score
 from neighbourhood.phm.versions import Versions
 from neighbourhood.phm.vocabulary import COHORTS, SEGMENTS
+from neighbourhood.private import owner_only_files
 
 REFRESH_DIR = "refresh"
 STAGES = ("measured", *versions.STAGES)
@@ -58,6 +59,7 @@ class RefreshReport:
         return dict(self.__dict__) | {"seconds": round(self.seconds, 2)}
 
 
+@owner_only_files
 def refresh(
     data_dir: Path,
     as_of: dt.date | None = None,

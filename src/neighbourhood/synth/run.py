@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from neighbourhood import registry
+from neighbourhood.private import owner_only_files
 from neighbourhood.synth.activity import ActivityModel, hospital_cost
 from neighbourhood.synth.feeds import (
     CSV,
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 _WORLD: World | None = None
 
 
+@owner_only_files
 def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = None) -> SynthSummary:
     """Write a synthetic ICS to ``options.out`` and its ground truth to ``options.truth``."""
     began = time.perf_counter()

@@ -144,3 +144,15 @@ def test_the_audit_search_pages_through_the_trail() -> None:
     query = older.group(1).decode().replace("&amp;", "&")
     second = client.get(reverse("audit-search") + "?" + query)
     assert b"Page 2 of 2." in second.content and b"P000000000000" in second.content
+
+
+def test_the_pipeline_called_from_python_writes_files_for_their_owner_only(
+    published_dir: Path,
+) -> None:
+    """synth, ingest, link, refresh and publish called in process (as this suite does),
+    not only from the command line: extracts, truth, warehouse, refresh and published
+    files, and their folders, are closed to group and others."""
+    made = [p for p in published_dir.rglob("*") if not p.is_symlink()]
+    assert len(made) > 20
+    assert {"extracts", "truth", "warehouse.duckdb", "published"} <= {p.name for p in made}
+    assert [str(p) for p in made if p.stat().st_mode & 0o077] == []
