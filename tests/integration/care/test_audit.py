@@ -344,3 +344,44 @@ def test_an_unkeyed_trail_is_rekeyed_when_intact_and_never_when_broken(
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE audit_auditevent, audit_chainhead")
         call_command("migrate", "audit", verbosity=0)
+
+
+@pytest.mark.usefixtures("tamperer")
+def test_entries_cut_from_the_end_between_checkpoints_are_found_by_the_head_file(
+    django_capture_on_commit_callbacks: Any, audit_anchor: Path
+) -> None:
+    """No verification has run and no checkpoint is due: the head file, replaced after
+    every committed entry, still knows where the trail ended."""
+    for _ in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            _trail(1)
+    points, _ = anchor.read(audit_anchor)
+    assert [p.seq for p in points] == [1]  # the first entry's, when there was none
+    AuditEvent.objects.filter(seq__gte=4).delete()
+    _move_head(3)
+    result = verify()
+    assert [b.where for b in result.breaks] == ["latest head"]
+    assert result.breaks[0].problem.startswith("the latest head, recorded outside the database")
+    assert result.breaks[0].problem.endswith(
+        "saw entry 5, but the trail now ends at entry 3: entries were removed"
+    )
+
+
+def test_a_head_file_that_went_back_or_was_edited_is_found(
+    django_capture_on_commit_callbacks: Any, audit_anchor: Path
+) -> None:
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            _trail(1)
+    head = anchor.head_path(audit_anchor)
+    anchor.advance_head(1, "0" * 64, head)  # an older head never replaces a newer one
+    assert '"seq": 3' in head.read_text()
+    head.write_text(head.read_text().replace('"seq": 3', '"seq": 2'))
+    result = verify()
+    assert [(b.where, b.problem) for b in result.breaks] == [
+        (
+            "latest head",
+            "the latest head file is not signed with this trail's key (edited, forged or "
+            "from another installation)",
+        )
+    ]

@@ -18,6 +18,7 @@ server processes never interleave.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import functools
 import hashlib
 import hmac
@@ -69,6 +70,13 @@ class Checkpoint:
     hash: str
     at: str  # ISO 8601, UTC
     line: int = 0  # where it was read from (1-based); 0 for one not yet written
+    latest: bool = False  # the head file's, not a line of the checkpoint file
+
+    @property
+    def named(self) -> str:
+        if self.latest:
+            return f"the latest head, recorded outside the database at {self.at},"
+        return f"the checkpoint of {self.at}"
 
     def body(self) -> bytes:
         return json.dumps(
@@ -102,6 +110,63 @@ def write(seq: int, head: str, path: Path | None = None) -> Checkpoint:
     finally:
         os.close(descriptor)
     return point
+
+
+def head_path(checkpoints: Path | None = None) -> Path:
+    """Beside the checkpoint file: the newest head only, signed, replaced after every
+    entry, so entries cut from the end are found even between checkpoints."""
+    path = checkpoints or checkpoints_path()
+    return path.with_name(path.stem + ".head")
+
+
+def advance_head(seq: int, head: str, path: Path | None = None) -> None:
+    """Record the newest head, unless a later one is there already (two server processes
+    can commit in one order and get here in the other)."""
+    path = path or head_path()
+    point = Checkpoint(seq, head, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    text = json.dumps(
+        {"seq": point.seq, "hash": point.hash, "at": point.at, "signature": point.signature()},
+        sort_keys=True,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            seen = int(json.loads(os.read(descriptor, 4096) or b"{}").get("seq", -1))
+        except (ValueError, AttributeError):
+            seen = -1
+        if seq > seen:
+            os.lseek(descriptor, 0, os.SEEK_SET)
+            os.ftruncate(descriptor, 0)
+            os.write(descriptor, text.encode())
+    finally:
+        os.close(descriptor)  # and with it the lock
+
+
+def read_head(path: Path) -> Checkpoint | Unreadable | None:
+    if not path.exists():
+        return None
+    try:
+        points, bad = _read(path)
+    except OSError as error:
+        raise UserError(f"cannot read the audit head file {path}: {error.strerror}") from error
+    if bad:
+        return Unreadable(0, bad[0].problem.replace("the file was edited", "it was edited"))
+    if not points:
+        return None
+    only = points[-1]
+    return Checkpoint(only.seq, only.hash, only.at, 0, latest=True)
+
+
+def after_commit(seq: int, head: str) -> None:
+    """Once an entry has committed: the head file, and a checkpoint if one is due. A
+    failure to write either is logged: the entry itself is safe in the database."""
+    try:
+        advance_head(seq, head)
+    except OSError as error:
+        log.error("could not write the audit head to %s: %s", head_path(), error.strerror)
+    maybe_write(seq, head)
 
 
 def maybe_write(seq: int, head: str) -> None:

@@ -76,7 +76,7 @@ def record(
         event.save(force_insert=True)
         with connection.cursor() as cursor:
             cursor.execute("UPDATE audit_chainhead SET hash = %s WHERE id = 1", [event.hash])
-        transaction.on_commit(lambda: anchor.maybe_write(seq, event.hash))
+        transaction.on_commit(lambda: anchor.after_commit(seq, event.hash))
     return event
 
 
@@ -102,9 +102,12 @@ class Break:
     seq: int  # the audit entry concerned (0 for the trail as a whole)
     problem: str
     line: int = 0  # the checkpoint file's line, for a problem found there
+    place: str = ""  # "head": found by the latest head file
 
     @property
     def where(self) -> str:
+        if self.place == "head":
+            return "latest head"
         return f"checkpoint line {self.line}" if self.line else f"audit entry {self.seq}"
 
 
@@ -128,6 +131,14 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
     path = checkpoints or anchor.checkpoints_path()
     points, unreadable = anchor.read(path)
     breaks = [Break(0, f"the line {u.problem}", u.line) for u in unreadable]
+    if checkpoints is None:  # the head file is this installation's, not a copy's
+        latest = anchor.read_head(anchor.head_path(path))
+        if isinstance(latest, anchor.Unreadable):
+            breaks.append(Break(0, f"the latest head file {latest.problem}", place="head"))
+        elif latest is not None and (latest.seq, latest.hash) not in {
+            (p.seq, p.hash) for p in points
+        }:
+            points.append(latest)
     wanted: dict[int, list[anchor.Checkpoint]] = {}
     for point in points:
         wanted.setdefault(point.seq, []).append(point)
@@ -158,9 +169,10 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
                 breaks.append(
                     Break(
                         event.seq,
-                        f"is not the entry the checkpoint of {point.at} recorded: the trail "
-                        "was rewritten from here on",
+                        f"is not the entry {point.named} recorded: the trail was rewritten "
+                        "from here on",
                         point.line,
+                        "head" if point.latest else "",
                     )
                 )
         previous, expected_seq = event.hash, event.seq + 1
@@ -172,9 +184,10 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
         breaks.append(
             Break(
                 furthest.seq,
-                f"the checkpoint of {furthest.at} saw entry {furthest.seq}, but the trail "
-                f"now ends at entry {last}: {removed}",
+                f"{furthest.named} saw entry {furthest.seq}, but the trail now ends at "
+                f"entry {last}: {removed}",
                 furthest.line,
+                "head" if furthest.latest else "",
             )
         )
     head = ChainHead.objects.filter(id=1).first()
@@ -189,12 +202,13 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
     if write and checkpoints is None and not breaks and checked:
         try:
             written = anchor.write(last, previous, path)
+            anchor.advance_head(last, previous, anchor.head_path(path))
         except OSError as error:
             raise UserError(
                 f"the trail is intact, but its head could not be anchored in {path}: "
                 f"{error.strerror}"
             ) from error
-    return Verification(checked, breaks, len(points), written)
+    return Verification(checked, breaks, sum(not p.latest for p in points), written)
 
 
 def _in_order() -> Iterator[AuditEvent]:
