@@ -11,7 +11,9 @@ lines written before; the IG lead copies the file elsewhere and verifies against
 
 A line is written every ``AUDIT_CHECKPOINT_EVERY`` entries, whenever the newest line is
 older than ``AUDIT_CHECKPOINT_SECONDS``, and by every verification that finds the trail
-intact. Each line is one ``write`` to a file opened for appending, so lines from several
+intact. Beside it, the head file (``checkpoints.head``) holds the newest head alone,
+signed, replaced after every committed entry, so entries cut from the end are found
+between checkpoints as well. Each line is one ``write`` to a file opened for appending, so lines from several
 server processes never interleave.
 """
 
