@@ -185,6 +185,24 @@ def set_up(request: HttpRequest) -> HttpResponse:
 
 
 @signed_in
+def account(request: HttpRequest) -> HttpResponse:
+    """Whether this account has a second factor, how many recovery codes are left, and
+    the ways to change them."""
+    user = request.user
+    app = TOTPDevice.objects.devices_for_user(user).first()
+    codes = StaticDevice.objects.devices_for_user(user).first()
+    return render(
+        request,
+        "two_factor/account.html",
+        {
+            "app": app,
+            "codes_left": codes.token_set.count() if codes is not None else 0,
+            "required": required_for(user) if app is None else True,
+        },
+    )
+
+
+@signed_in
 @require_POST
 def new_recovery_codes(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -209,7 +227,7 @@ class SecondFactorMiddleware:
     """After the password: a second factor where one is required, and an idle time-out
     (``IDLE_TIMEOUT_MINUTES``) on top of the session's absolute limit."""
 
-    OPEN = ("two-factor", "two-factor-set-up", "sign-out")
+    OPEN = ("two-factor", "two-factor-set-up", "sign-out")  # the way through
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -36,6 +36,7 @@ urlpatterns = [
     path("sign-out/", public(auth_views.LogoutView.as_view()), name="sign-out"),
     path("two-factor/", twofactor.verify, name="two-factor"),
     path("two-factor/set-up/", twofactor.set_up, name="two-factor-set-up"),
+    path("two-factor/account/", twofactor.account, name="two-factor-account"),
     path(
         "two-factor/recovery-codes/",
         twofactor.new_recovery_codes,

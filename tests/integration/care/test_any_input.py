@@ -72,6 +72,7 @@ GET_PAGES: dict[str, list[str]] = {
     "sign-in": ["next"],
     "two-factor": ["next"],
     "two-factor-set-up": ["next"],
+    "two-factor-account": [],
     "case-finding": _fields(CaseFindingQuery),
     "profile": ["events"],
     "enrol": [],

@@ -170,3 +170,18 @@ def test_every_page_carries_a_strict_policy_with_a_fresh_nonce() -> None:
         nonces.append(nonce)
     assert nonces[0] != nonces[1]
     assert "Content-Security-Policy" in Client().get(reverse("sign-in"))
+
+
+def test_the_account_page_shows_the_second_factor_and_renews_recovery_codes() -> None:
+    factories.professional("nurse", teams=[factories.team("ZU0001")])
+    client = _sign_in("nurse")
+    before = client.get(reverse("two-factor-account"))
+    assert b"You sign in with your password alone." in before.content
+    client.get(reverse("two-factor-set-up"))
+    device = TOTPDevice.objects.get(user__username="nurse")
+    client.post(reverse("two-factor-set-up"), {"code": _code(device)})
+    after = client.get(reverse("two-factor-account"))
+    assert b"You have 10 recovery codes left." in after.content
+    renewed = client.post(reverse("two-factor-recovery-codes"))
+    assert len(re.findall(rb"<li><code>([a-z0-9]+)</code></li>", renewed.content)) == 10
+    assert AuditEvent.objects.filter(action="recovery_codes_renewed", actor="nurse").exists()
