@@ -8,7 +8,6 @@ are used by the conftest of each layer that tests the application.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,10 +88,10 @@ def audit_anchor(settings: Any, tmp_path: Path) -> Path:
     """A test's own audit key and checkpoint file: the database is emptied after every
     test, and so must its anchor be."""
     key = tmp_path / "keys" / "audit-chain.key"
-    keyfiles.ensure(key, lambda: secrets.token_hex(32))
-    settings.AUDIT_KEY_FILE = str(key)
-    settings.AUDIT_CHECKPOINTS = str(tmp_path / "audit" / "checkpoints.log")
-    return tmp_path / "audit" / "checkpoints.log"
+    keyfiles.random_key(key, "audit key")  # made here: a named key file must exist
+    checkpoints = tmp_path / "audit" / "checkpoints.log"
+    settings.AUDIT_KEY_FILE, settings.AUDIT_CHECKPOINTS = str(key), str(checkpoints)
+    return checkpoints
 
 
 @pytest.fixture(autouse=True)

@@ -107,7 +107,7 @@ def _audit_refusal(request: HttpRequest, professional: Professional | None, need
     from neighbourhood.care.audit.chain import record
 
     match = request.resolver_match
-    person_id = str((match.kwargs if match else {}).get("person_id", ""))[:40]
+    person_id = str((match.kwargs if match else {}).get("person_id", ""))
     record(
         request.user.get_username(),
         "refused_page",

@@ -7,6 +7,7 @@ Care staff also need a *care relationship* with a person to see their record
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from django.db import models
 
@@ -47,6 +48,12 @@ MATRIX: dict[str, frozenset[Permission]] = {
     Role.PARTNERSHIP_LEAD: frozenset({Permission.VIEW_TEAMS, Permission.VIEW_PLANNING}),
     Role.IG_LEAD: frozenset({Permission.VIEW_TEAMS, Permission.SEARCH_AUDIT}),
 }
+
+
+def role_of(user: Any) -> str:
+    """A user's role: their professional record's, or none for an account that is not
+    staff of a team (e.g. an admin)."""
+    return str(getattr(getattr(user, "professional", None), "role", ""))
 
 
 def allows(role: str | None, permission: Permission) -> bool:

@@ -11,7 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from neighbourhood.care.audit.chain import record
+from neighbourhood.care.audit.chain import record, record_as
 
 
 class SignInForm(AuthenticationForm):
@@ -41,8 +41,7 @@ class StaffBackend(ModelBackend):
 
 @receiver(user_logged_in)
 def _signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    role = getattr(getattr(user, "professional", None), "role", "")
-    record(user.get_username(), "sign_in", role=role)
+    record_as(user, "sign_in")
 
 
 @receiver(user_login_failed)

@@ -11,6 +11,7 @@ its users can still set up a second factor and are then asked for it.
 from __future__ import annotations
 
 import time
+from base64 import b32encode
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -33,8 +34,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from neighbourhood.care.access import PUBLIC, SIGNED_IN
-from neighbourhood.care.audit.chain import record
-from neighbourhood.care.roles import Role
+from neighbourhood.care.audit.chain import record_as
+from neighbourhood.care.roles import Role, role_of
 
 RECOVERY_CODES = 10
 NEEDS_SECOND_FACTOR = {Role.CARE_COORDINATOR, Role.CLINICIAN, Role.SPA, Role.IG_LEAD}
@@ -46,14 +47,10 @@ def signed_in(view: Any) -> Any:
     return view
 
 
-def _role(user: Any) -> str:
-    return str(getattr(getattr(user, "professional", None), "role", ""))
-
-
 def required_for(user: Any) -> bool:
-    if not getattr(settings, "TWO_FACTOR_REQUIRED", True):
+    if not settings.TWO_FACTOR_REQUIRED:
         return bool(user_has_device(user))  # set up by choice: then always asked for
-    return bool(user.is_staff or user.is_superuser or _role(user) in NEEDS_SECOND_FACTOR)
+    return bool(user.is_staff or user.is_superuser or role_of(user) in NEEDS_SECOND_FACTOR)
 
 
 HAS_DEVICE = "has_second_factor"
@@ -62,7 +59,7 @@ HAS_DEVICE = "has_second_factor"
 def _required(request: HttpRequest, user: Any) -> bool:
     """``required_for``, asking the database whether an optional second factor was set
     up once a session rather than on every page (setting one up verifies the session)."""
-    if getattr(settings, "TWO_FACTOR_REQUIRED", True):
+    if settings.TWO_FACTOR_REQUIRED:
         return required_for(user)
     if HAS_DEVICE not in request.session:
         request.session[HAS_DEVICE] = required_for(user)
@@ -88,6 +85,11 @@ class CodeForm(forms.Form):
         return code
 
 
+def _via(name: str, then: str) -> HttpResponse:
+    """To the page ``name``, and from there on to ``then``."""
+    return redirect(f"{reverse(name)}?{urlencode({'next': then})}")
+
+
 def _next(request: HttpRequest) -> str:
     wanted = request.POST.get("next") or request.GET.get("next") or ""
     allowed = url_has_allowed_host_and_scheme(
@@ -101,7 +103,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     """The second step of signing in."""
     user = request.user
     if not user_has_device(user):
-        return redirect(f"{reverse('two-factor-set-up')}?{urlencode({'next': _next(request)})}")
+        return _via("two-factor-set-up", _next(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         candidates = _devices_for(user, form.cleaned_data["code"])
@@ -110,7 +112,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             kind = "recovery code" if isinstance(device, StaticDevice) else "authenticator app"
-            record(user.get_username(), "two_factor_verified", role=_role(user), reason=kind)
+            record_as(user, "two_factor_verified", reason=kind)
             if isinstance(device, StaticDevice):
                 left = device.token_set.count()
                 messages.warning(
@@ -119,7 +121,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     "running out.",
                 )
             return redirect(_next(request))
-        record(user.get_username(), "two_factor_failed", role=_role(user))
+        record_as(user, "two_factor_failed")
         form.add_error("code", waiting or "That code is not right, or has been used. Try again.")
     return render(request, "two_factor/verify.html", {"form": form, "next": _next(request)})
 
@@ -154,7 +156,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
     """Add an authenticator app: scan the code, type what it shows."""
     user = request.user
     if user_has_device(user) and not user.is_verified():  # type: ignore[union-attr]
-        return redirect(f"{reverse('two-factor')}?{urlencode({'next': _next(request)})}")
+        return _via("two-factor", _next(request))
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
@@ -167,7 +169,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 codes = _new_recovery_codes(user)
-                record(user.get_username(), "two_factor_set_up", role=_role(user))
+                record_as(user, "two_factor_set_up")
             otp_login(request, device)
             return render(
                 request, "two_factor/recovery_codes.html", {"codes": codes, "next": _next(request)}
@@ -175,7 +177,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
         form.add_error(
             "code", waiting or "That code is not right. Check your phone's clock and try again."
         )
-    secret = device.config_url.split("secret=")[1].split("&")[0]
+    secret = b32encode(device.bin_key).decode().rstrip("=")  # as the app's URL gives it
     qr = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#212b32")
     return render(
         request,
@@ -197,7 +199,7 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "app": app,
             "codes_left": codes.token_set.count() if codes is not None else 0,
-            "required": required_for(user) if app is None else True,
+            "required": required_for(user),
         },
     )
 
@@ -209,7 +211,7 @@ def new_recovery_codes(request: HttpRequest) -> HttpResponse:
     if not user.is_verified():  # type: ignore[union-attr]
         return redirect("two-factor")
     codes = _new_recovery_codes(user)
-    record(user.get_username(), "recovery_codes_renewed", role=_role(user))
+    record_as(user, "recovery_codes_renewed")
     return render(
         request, "two_factor/recovery_codes.html", {"codes": codes, "next": reverse("home")}
     )
@@ -241,21 +243,15 @@ class SecondFactorMiddleware:
         user = request.user
         if not user.is_authenticated:
             return None
-        now = time.time()
-        seen = request.session.get(LAST_SEEN)
-        idle = 60 * float(getattr(settings, "IDLE_TIMEOUT_MINUTES", 30))
-        if isinstance(seen, (int, float)) and now - seen > idle:
-            username, role = user.get_username(), _role(user)
+        if _idle_too_long(request):
+            record_as(user, "signed_out_idle")  # while the user is still known
             logout(request)
-            record(username, "signed_out_idle", role=role)
             messages.info(
                 request,
-                f"You were signed out after {idle / 60:g} minutes without activity. "
-                "Sign in again to carry on.",
+                f"You were signed out after {settings.IDLE_TIMEOUT_MINUTES:g} minutes "
+                "without activity. Sign in again to carry on.",
             )
-            return redirect(f"{reverse('sign-in')}?{urlencode({'next': request.get_full_path()})}")
-        if not isinstance(seen, (int, float)) or now - seen > 60:  # a write a minute at most
-            request.session[LAST_SEEN] = now
+            return _via("sign-in", request.get_full_path())
         match = request.resolver_match
         if match is not None and match.url_name in self.OPEN:
             return None
@@ -265,5 +261,19 @@ class SecondFactorMiddleware:
             return None
         if _required(request, user):
             target = "two-factor" if user_has_device(user) else "two-factor-set-up"
-            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+            return _via(target, request.get_full_path())
         return None
+
+
+def _idle_too_long(request: HttpRequest) -> bool:
+    """Whether the last request of this session was longer ago than the idle limit; if
+    not, this one is noted (in the session, at most once a minute: a write each time)."""
+    now, seen = time.time(), request.session.get(LAST_SEEN)
+    if not isinstance(seen, (int, float)):
+        request.session[LAST_SEEN] = now
+        return False
+    if now - seen > 60 * settings.IDLE_TIMEOUT_MINUTES:
+        return True
+    if now - seen > 60:
+        request.session[LAST_SEEN] = now
+    return False

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django import forms
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -103,16 +103,9 @@ NOT_PAGES = {None}  # unnamed: the admin's own site, the stylesheet's icons
 ROLES = [r.value for r in Role]
 
 
-def _names(resolver: URLResolver) -> set[str | None]:
-    found: set[str | None] = set()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLPattern):
-            found.add(entry.name)
-    return found
-
-
 def test_every_page_of_the_application_is_tried() -> None:
-    named = _names(get_resolver(urls)) - NOT_PAGES
+    patterns = get_resolver(urls.__name__).url_patterns
+    named = {p.name for p in patterns if isinstance(p, URLPattern)} - NOT_PAGES
     assert named == set(GET_PAGES) | set(POST_PAGES)
 
 
@@ -159,10 +152,11 @@ def world(published_dir: Path) -> dict[str, Any]:
 
 
 def _url(name: str, args: dict[str, Any]) -> str:
-    from django.urls import get_resolver as resolver
-
-    pattern = next(p for p in resolver(urls).url_patterns if getattr(p, "name", None) == name)
-    wanted = list(pattern.pattern.converters)  # type: ignore[union-attr]
+    """The page's address, with whichever of the world's ids its pattern takes."""
+    pattern = next(
+        p for p in get_resolver(urls.__name__).url_patterns if getattr(p, "name", None) == name
+    )
+    wanted = list(pattern.pattern.converters)
     return reverse(name, kwargs={k: args[k] for k in wanted})
 
 

@@ -4,7 +4,9 @@ access outside it is stated, time-limited, on the trail and reviewed (item 3).""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -29,10 +31,8 @@ def _client(professional: Professional) -> Client:
     return client
 
 
-def _body(response: object) -> str:
-    import re
-
-    text = response.content.decode()  # type: ignore[attr-defined]
+def _body(response: Any) -> str:
+    text: str = response.content.decode()
     for fresh in (r'name="csrfmiddlewaretoken" value="[^"]+"', r'nonce="[^"]+"'):
         text = re.sub(fresh, "", text)  # drawn afresh for every answer
     return text.replace("nosuchperson", "ID")

@@ -83,8 +83,7 @@ def test_care_staff_set_up_a_second_factor_before_seeing_anyone() -> None:
 def test_planning_roles_need_no_second_factor_and_the_admin_does() -> None:
     factories.professional("analyst", role=Role.ANALYST)
     assert _sign_in("analyst").get(reverse("planning")).status_code == 200
-    admin = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
-    del admin
+    factories.UserFactory(username="root", is_staff=True, is_superuser=True)
     client = _sign_in("root")
     answer = client.get("/admin/")
     assert answer.status_code == 302 and answer["Location"].startswith(reverse("two-factor-set-up"))

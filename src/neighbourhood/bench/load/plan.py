@@ -134,7 +134,6 @@ def audit_cost(repeats: int = AUDIT_REPEATS) -> dict[str, float]:
     anchored chain, and beside it the unkeyed SHA-256 chain it replaced, in the same run
     on the same database. Each append runs in a transaction that is rolled back, so
     neither leaves an entry (nor a checkpoint, which waits for a commit)."""
-    import hashlib
     import statistics
 
     from django.db import connection, transaction
@@ -162,8 +161,7 @@ def audit_cost(repeats: int = AUDIT_REPEATS) -> dict[str, float]:
                 "reason": "bench",
                 "detail": {},
             }
-            body = json.dumps({"seq": seq, **fields}, sort_keys=True, separators=(",", ":"))
-            link = hashlib.sha256(previous.encode() + body.encode()).hexdigest()
+            link = chain.unkeyed_digest(previous, seq, fields)
             cursor.execute(
                 "INSERT INTO audit_auditevent (seq, at, actor, actor_role, action, person_id,"
                 " reason, detail, previous_hash, hash) VALUES (%s, now(), %s, %s, %s, %s, %s,"

@@ -11,10 +11,10 @@ lines written before; the IG lead copies the file elsewhere and verifies against
 
 A line is written every ``AUDIT_CHECKPOINT_EVERY`` entries, whenever the newest line is
 older than ``AUDIT_CHECKPOINT_SECONDS``, and by every verification that finds the trail
-intact. Beside it, the head file (``checkpoints.head``) holds the newest head alone,
-signed, replaced after every committed entry, so entries cut from the end are found
-between checkpoints as well. Each line is one ``write`` to a file opened for appending, so lines from several
-server processes never interleave.
+intact. Each line is one ``write`` to a file opened for appending, so lines from several
+server processes never interleave. Beside it, the head file (``checkpoints.head``) holds
+the newest head alone, signed, replaced after every committed entry, so entries cut from
+the end are found between checkpoints as well.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ log = logging.getLogger("neighbourhood.audit")
 
 
 def key_path() -> Path:
-    named = getattr(settings, "AUDIT_KEY_FILE", None)
+    named = settings.AUDIT_KEY_FILE
     return Path(named) if named else Path(settings.DATA_DIR) / "keys" / "audit-chain.key"
 
 
 def checkpoints_path() -> Path:
-    named = getattr(settings, "AUDIT_CHECKPOINTS", None)
+    named = settings.AUDIT_CHECKPOINTS
     return Path(named) if named else Path(settings.DATA_DIR) / "audit" / "checkpoints.log"
 
 
@@ -57,13 +57,18 @@ def chain_key() -> bytes:
 
 @functools.lru_cache(maxsize=4)
 def _key_at(path: Path) -> bytes:
-    named_by = "NEIGHBOURHOOD_AUDIT_KEY_FILE" if getattr(settings, "AUDIT_KEY_FILE", None) else None
+    named_by = "NEIGHBOURHOOD_AUDIT_KEY_FILE" if settings.AUDIT_KEY_FILE else None
     return keyfiles.random_key(path, "audit key", named_by, KEY_BYTES)
 
 
 def _signing_key() -> bytes:
     """Checkpoints are signed with a key of their own, derived from the chain's."""
-    return hmac.new(chain_key(), b"audit checkpoint", hashlib.sha256).digest()
+    return _derived(chain_key())
+
+
+@functools.lru_cache(maxsize=4)
+def _derived(key: bytes) -> bytes:
+    return hmac.new(key, b"audit checkpoint", hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,13 @@ class Checkpoint:
     def signature(self) -> str:
         return hmac.new(_signing_key(), self.body(), hashlib.sha256).hexdigest()
 
+    @classmethod
+    def signed_now(cls, seq: int, head: str) -> tuple[Checkpoint, bytes]:
+        """A checkpoint of this head taken now, and the signed line that records it."""
+        point = cls(seq, head, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        fields = {"seq": seq, "hash": head, "at": point.at, "signature": point.signature()}
+        return point, json.dumps(fields, sort_keys=True).encode()
+
 
 @dataclass(frozen=True)
 class Unreadable:
@@ -100,15 +112,11 @@ class Unreadable:
 def write(seq: int, head: str, path: Path | None = None) -> Checkpoint:
     """Append a signed line naming the chain's head."""
     path = path or checkpoints_path()
-    point = Checkpoint(seq, head, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    text = json.dumps(
-        {"seq": point.seq, "hash": point.hash, "at": point.at, "signature": point.signature()},
-        sort_keys=True,
-    )
+    point, line = Checkpoint.signed_now(seq, head)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # one write
     try:
-        os.write(descriptor, (text + "\n").encode())
+        os.write(descriptor, line + b"\n")
     finally:
         os.close(descriptor)
     return point
@@ -125,11 +133,7 @@ def advance_head(seq: int, head: str, path: Path | None = None) -> None:
     """Record the newest head, unless a later one is there already (two server processes
     can commit in one order and get here in the other)."""
     path = path or head_path()
-    point = Checkpoint(seq, head, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    text = json.dumps(
-        {"seq": point.seq, "hash": point.hash, "at": point.at, "signature": point.signature()},
-        sort_keys=True,
-    )
+    _, line = Checkpoint.signed_now(seq, head)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -141,7 +145,7 @@ def advance_head(seq: int, head: str, path: Path | None = None) -> None:
         if seq > seen:
             os.lseek(descriptor, 0, os.SEEK_SET)
             os.ftruncate(descriptor, 0)
-            os.write(descriptor, text.encode())
+            os.write(descriptor, line)
     finally:
         os.close(descriptor)  # and with it the lock
 
@@ -154,7 +158,7 @@ def read_head(path: Path) -> Checkpoint | Unreadable | None:
     except OSError as error:
         raise UserError(f"cannot read the audit head file {path}: {error.strerror}") from error
     if bad:
-        return Unreadable(0, bad[0].problem.replace("the file was edited", "it was edited"))
+        return bad[0]
     if not points:
         return None
     only = points[-1]
@@ -173,8 +177,7 @@ def after_commit(seq: int, head: str) -> None:
 
 def maybe_write(seq: int, head: str) -> None:
     """After an entry commits: a checkpoint if one is due."""
-    every = int(getattr(settings, "AUDIT_CHECKPOINT_EVERY", 100))
-    seconds = float(getattr(settings, "AUDIT_CHECKPOINT_SECONDS", 300))
+    every, seconds = settings.AUDIT_CHECKPOINT_EVERY, settings.AUDIT_CHECKPOINT_SECONDS
     path = checkpoints_path()
     try:
         stale = time.time() - path.stat().st_mtime >= seconds

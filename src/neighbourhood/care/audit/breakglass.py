@@ -60,7 +60,7 @@ class ReviewForm(forms.Form):
 
 
 def minutes() -> int:
-    return int(getattr(settings, "BREAK_GLASS_MINUTES", 60))
+    return int(settings.BREAK_GLASS_MINUTES)
 
 
 def active(professional: Professional, person_id: str) -> BreakGlassAccess | None:

@@ -24,19 +24,32 @@ from django.utils import timezone
 
 from neighbourhood.care.audit import anchor
 from neighbourhood.care.audit.models import AuditEvent, ChainHead
+from neighbourhood.care.roles import role_of
 from neighbourhood.errors import UserError
 
 GENESIS = "0" * 64
 
 
+def _body(previous: str, seq: int, fields: dict[str, Any]) -> bytes:
+    return (
+        previous.encode()
+        + json.dumps(
+            {"seq": seq, **fields}, sort_keys=True, separators=(",", ":"), default=str
+        ).encode()
+    )
+
+
 def digest(key: bytes, previous: str, seq: int, fields: dict[str, Any]) -> str:
-    body = json.dumps(
-        {"seq": seq, **fields}, sort_keys=True, separators=(",", ":"), default=str
-    ).encode()
-    return hmac.new(key, previous.encode() + body, hashlib.sha256).hexdigest()
+    return hmac.new(key, _body(previous, seq, fields), hashlib.sha256).hexdigest()
 
 
-def _fields(event: AuditEvent) -> dict[str, Any]:
+def unkeyed_digest(previous: str, seq: int, fields: dict[str, Any]) -> str:
+    """The link as it was before the chain was keyed: kept to re-key a trail written then
+    (migration 0004), and to measure what the key costs (``bench web``)."""
+    return hashlib.sha256(_body(previous, seq, fields)).hexdigest()
+
+
+def signed_fields(event: AuditEvent) -> dict[str, Any]:
     return {
         "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor": event.actor,
@@ -67,12 +80,12 @@ def record(
             actor=actor,
             actor_role=role,
             action=action,
-            person_id=person_id,
+            person_id=person_id[:40],  # as typed in an address: bounded like the reason
             reason=reason[:300],
             detail=detail or {},
             previous_hash=previous,
         )
-        event.hash = digest(anchor.chain_key(), previous, seq, _fields(event))
+        event.hash = digest(anchor.chain_key(), previous, seq, signed_fields(event))
         event.save(force_insert=True)
         with connection.cursor() as cursor:
             cursor.execute("UPDATE audit_chainhead SET hash = %s WHERE id = 1", [event.hash])
@@ -97,16 +110,25 @@ def record_by(professional: Any, action: str, **fields: Any) -> AuditEvent:
     return record(professional.user.get_username(), action, role=professional.role, **fields)
 
 
+def record_as(user: Any, action: str, **fields: Any) -> AuditEvent:
+    """Append one event done by a signed-in user, staff of a team or not (an admin)."""
+    return record(user.get_username(), action, role=role_of(user), **fields)
+
+
 @dataclass(frozen=True)
 class Break:
     seq: int  # the audit entry concerned (0 for the trail as a whole)
     problem: str
     line: int = 0  # the checkpoint file's line, for a problem found there
-    place: str = ""  # "head": found by the latest head file
+    at_head: bool = False  # found by the latest head file
+
+    @classmethod
+    def against(cls, point: anchor.Checkpoint, seq: int, problem: str) -> Break:
+        return cls(seq, problem, point.line, point.latest)
 
     @property
     def where(self) -> str:
-        if self.place == "head":
+        if self.at_head:
             return "latest head"
         return f"checkpoint line {self.line}" if self.line else f"audit entry {self.seq}"
 
@@ -123,10 +145,10 @@ class Verification:
         return not self.breaks
 
 
-def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verification:
+def verify(checkpoints: Path | None = None) -> Verification:
     """Walk the chain from the start and name every entry where it breaks; compare it
-    with every signed checkpoint; if all is well, anchor its head with a new checkpoint
-    (``write``). ``checkpoints`` names a copy kept elsewhere (never written to)."""
+    with every signed checkpoint and the latest head; if all is well, anchor its head
+    with a new checkpoint. ``checkpoints`` names a copy kept elsewhere (only read)."""
     key = anchor.chain_key()
     path = checkpoints or anchor.checkpoints_path()
     points, unreadable = anchor.read(path)
@@ -134,7 +156,7 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
     if checkpoints is None:  # the head file is this installation's, not a copy's
         latest = anchor.read_head(anchor.head_path(path))
         if isinstance(latest, anchor.Unreadable):
-            breaks.append(Break(0, f"the latest head file {latest.problem}", place="head"))
+            breaks.append(Break(0, f"the latest head file {latest.problem}", at_head=True))
         elif latest is not None and (latest.seq, latest.hash) not in {
             (p.seq, p.hash) for p in points
         }:
@@ -156,7 +178,7 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
             breaks.append(
                 Break(event.seq, "does not follow the entry before it (deleted or reordered)")
             )
-        if digest(key, event.previous_hash, event.seq, _fields(event)) != event.hash:
+        if digest(key, event.previous_hash, event.seq, signed_fields(event)) != event.hash:
             breaks.append(
                 Break(
                     event.seq,
@@ -167,12 +189,11 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
         for point in wanted.pop(event.seq, []):
             if point.hash != event.hash:
                 breaks.append(
-                    Break(
+                    Break.against(
+                        point,
                         event.seq,
                         f"is not the entry {point.named} recorded: the trail was rewritten "
                         "from here on",
-                        point.line,
-                        "head" if point.latest else "",
                     )
                 )
         previous, expected_seq = event.hash, event.seq + 1
@@ -182,12 +203,11 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
         furthest = max(beyond, key=lambda p: p.seq)
         removed = "the whole trail was removed" if checked == 0 else "entries were removed"
         breaks.append(
-            Break(
+            Break.against(
+                furthest,
                 furthest.seq,
                 f"{furthest.named} saw entry {furthest.seq}, but the trail now ends at "
                 f"entry {last}: {removed}",
-                furthest.line,
-                "head" if furthest.latest else "",
             )
         )
     head = ChainHead.objects.filter(id=1).first()
@@ -199,7 +219,7 @@ def verify(checkpoints: Path | None = None, *, write: bool = True) -> Verificati
             )
         )
     written = None
-    if write and checkpoints is None and not breaks and checked:
+    if checkpoints is None and not breaks and checked:
         try:
             written = anchor.write(last, previous, path)
             anchor.advance_head(last, previous, anchor.head_path(path))

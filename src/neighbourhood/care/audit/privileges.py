@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from neighbourhood.care.audit.chain import record
+from neighbourhood.care.roles import role_of
 from neighbourhood.care.teams.models import Membership, Professional
 
 SYSTEM = "system"
@@ -41,8 +42,7 @@ class AuditActorMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
-        professional = getattr(user, "professional", None)  # None for an admin-only user
-        role = getattr(professional, "role", "") or ("admin" if user.is_staff else "")
+        role = role_of(user) or ("admin" if user.is_staff else "")
         with acting_as(user.get_username(), role):
             return self.get_response(request)
 

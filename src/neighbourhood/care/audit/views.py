@@ -52,9 +52,8 @@ def break_glass_queue(request: HttpRequest) -> HttpResponse:
     grants = BreakGlassAccess.objects.select_related(
         "professional__user", "reviewed_by__user"
     ).order_by(F("reviewed_at").desc(nulls_first=True), "at")
-    if not show_all:
-        grants = grants.filter(reviewed_at__isnull=True)
-    page = Paginator(grants, 50).get_page(request.GET.get("page"))
+    waiting = grants.filter(reviewed_at__isnull=True)
+    page = Paginator(grants if show_all else waiting, 50).get_page(request.GET.get("page"))
     record_by(
         professional,
         "view_break_glass_queue",
@@ -67,8 +66,7 @@ def break_glass_queue(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "show_all": show_all,
-            "waiting": BreakGlassAccess.objects.filter(reviewed_at__isnull=True).count(),
-            "form": breakglass.ReviewForm(),
+            "waiting": waiting.count() if show_all else page.paginator.count,
         },
     )
 

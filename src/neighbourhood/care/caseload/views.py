@@ -73,7 +73,7 @@ def enrol(request: HttpRequest, person_id: str) -> HttpResponse:
     me = _me(request)
     # The relationship first: a person who does not exist has none, so both get one answer.
     if care_relationship(me, person_id) is None:
-        record_by(me, "refused_enrol", person_id=person_id[:40], reason="no care relationship")
+        record_by(me, "refused_enrol", person_id=person_id, reason="no care relationship")
         raise PermissionDenied("You can enrol only people your team has a care relationship with.")
     person = _person_or_404(person_id)
     teams = me.teams_by_name

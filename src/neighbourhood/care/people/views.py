@@ -90,27 +90,22 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
     professional = professional_of(request)
     assert professional is not None
     person = published.profile(person_id)
-    enrolments = (
-        list(
+    enrolments: list[Enrolment] = []
+    relationship = None
+    if person is not None:
+        enrolments = list(
             Enrolment.objects.filter(person_id=person_id).select_related(
                 "team", "care_coordinator__user", "care_coordinator__organisation"
             )
         )
-        if person is not None
-        else []
-    )
-    relationship = (
-        relationship_or_break_glass(professional, person_id, enrolments)
-        if person is not None
-        else None
-    )
+        relationship = relationship_or_break_glass(professional, person_id, enrolments)
     if person is None or relationship is None:
         # One answer whether the person does not exist or may not be seen, so the page
         # tells no one who is in the published refresh; the trail keeps which it was.
         record_by(
             professional,
             "refused_profile",
-            person_id=person_id[:40],
+            person_id=person_id,
             reason="no care relationship" if person is not None else "no such person",
         )
         return _not_shown(request, person_id, breakglass.BreakGlassForm())
@@ -169,7 +164,7 @@ def break_glass(request: HttpRequest, person_id: str) -> HttpResponse:
         record_by(
             professional,
             "refused_profile",
-            person_id=person_id[:40],
+            person_id=person_id,
             reason="break-glass asked for no such person",
         )
         raise Http404("There is no person with that identifier in the published refresh.")

@@ -141,6 +141,7 @@ AUDIT_KEY_FILE = os.environ.get("NEIGHBOURHOOD_AUDIT_KEY_FILE") or None
 AUDIT_CHECKPOINTS = os.environ.get("NEIGHBOURHOOD_AUDIT_CHECKPOINTS") or None
 AUDIT_CHECKPOINT_EVERY = 100  # entries
 AUDIT_CHECKPOINT_SECONDS = 300
+BREAK_GLASS_MINUTES = 60  # how long a break-glass access to one person lasts
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

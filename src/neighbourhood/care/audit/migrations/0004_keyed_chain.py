@@ -4,20 +4,11 @@ re-keyed (that would hide the break): the migration stops and says so."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from django.db import migrations
 
-from neighbourhood.care.audit.chain import GENESIS, _fields, digest
-
-
-def _unkeyed(previous: str, seq: int, fields: dict[str, Any]) -> str:
-    body = json.dumps(
-        {"seq": seq, **fields}, sort_keys=True, separators=(",", ":"), default=str
-    ).encode()
-    return hashlib.sha256(previous.encode() + body).hexdigest()
+from neighbourhood.care.audit.chain import GENESIS, digest, signed_fields, unkeyed_digest
 
 
 def rekey(apps: Any, schema_editor: Any) -> None:
@@ -31,10 +22,10 @@ def rekey(apps: Any, schema_editor: Any) -> None:
     postgresql = connection.vendor == "postgresql"
     old_previous, new_previous, rows = GENESIS, GENESIS, []
     for event in events.objects.order_by("seq").iterator(chunk_size=5000):
-        fields = _fields(event)
+        fields = signed_fields(event)
         if (
             event.previous_hash != old_previous
-            or _unkeyed(old_previous, event.seq, fields) != event.hash
+            or unkeyed_digest(old_previous, event.seq, fields) != event.hash
         ):
             raise RuntimeError(
                 f"audit entry {event.seq} breaks the chain: the trail is not re-keyed. "
