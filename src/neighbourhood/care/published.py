@@ -256,3 +256,45 @@ def planning_counts(dimension: str) -> list[dict[str, Any]]:
             "FROM planning_people GROUP BY ALL ORDER BY 1, 2",
             [],
         )
+
+
+def _of_people(sql: str, person_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of ``sql`` (which reads ``wanted``) for many people at once: the ids are
+    joined as a table, not spelt out as parameters. Not kept: a scan's answer is used once."""
+    import pyarrow as pa
+
+    if not person_ids:
+        return []
+    with cursor() as cur:
+        cur.register("wanted", pa.table({"person_id": pa.array(list(person_ids), pa.string())}))
+        try:
+            return _rows(cur, sql, [])
+        finally:
+            cur.unregister("wanted")
+
+
+def review_facts(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """What a plan's review compares with its baseline, by person id."""
+    rows = _of_people(
+        "SELECT p.person_id, p.frailty, p.conditions, p.cohort_palliative, p.complex_needs "
+        "FROM person_profiles p JOIN wanted USING (person_id)",
+        person_ids,
+    )
+    return {r["person_id"]: r for r in rows}
+
+
+def events_of(
+    person_ids: Sequence[str], activities: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """These people's events of these kinds, newest first, by person id."""
+    kinds = ", ".join(f"'{a}'" for a in activities if a.replace("_", "").isalnum())
+    rows = _of_people(
+        "SELECT t.person_id, t.start_date, t.activity, t.code FROM timeline t "
+        f"JOIN wanted USING (person_id) WHERE t.activity IN ({kinds}) "
+        "ORDER BY t.person_id, t.start_date DESC",
+        person_ids,
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["person_id"], []).append(row)
+    return found

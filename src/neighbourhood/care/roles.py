@@ -29,6 +29,12 @@ class Permission(StrEnum):
     MANAGE_CASELOAD = "manage_caseload"
     VIEW_PLANNING = "view_planning"
     SEARCH_AUDIT = "search_audit"
+    # Personalised care (assessments, what matters, the care plan, tasks, advance care plan)
+    VIEW_CARE_RECORD = "view_care_record"
+    WRITE_CARE_PLAN = "write_care_plan"
+    WORK_TASKS = "work_tasks"
+    RECORD_CPR = "record_cpr"
+    VIEW_TEAM_MEASURES = "view_team_measures"
 
 
 _DIRECT_CARE = {
@@ -36,16 +42,32 @@ _DIRECT_CARE = {
     Permission.VIEW_CASE_FINDING,
     Permission.VIEW_PERSON,
     Permission.VIEW_CASELOAD,
+    Permission.VIEW_CARE_RECORD,
+    Permission.WORK_TASKS,
 }
+_PLANNING = {Permission.VIEW_TEAMS, Permission.VIEW_PLANNING, Permission.VIEW_TEAM_MEASURES}
 
 MATRIX: dict[str, frozenset[Permission]] = {
-    Role.CARE_COORDINATOR: frozenset(_DIRECT_CARE | {Permission.MANAGE_CASELOAD}),
-    Role.CLINICIAN: frozenset(_DIRECT_CARE | {Permission.MANAGE_CASELOAD}),
-    # The single point of access finds and reads records for urgent referrals; the
-    # neighbourhood team that takes the person on enrols them.
+    Role.CARE_COORDINATOR: frozenset(
+        _DIRECT_CARE
+        | {Permission.MANAGE_CASELOAD, Permission.WRITE_CARE_PLAN, Permission.VIEW_TEAM_MEASURES}
+    ),
+    # A CPR recommendation is a clinical decision: only a clinician records one (ReSPECT).
+    Role.CLINICIAN: frozenset(
+        _DIRECT_CARE
+        | {
+            Permission.MANAGE_CASELOAD,
+            Permission.WRITE_CARE_PLAN,
+            Permission.VIEW_TEAM_MEASURES,
+            Permission.RECORD_CPR,
+        }
+    ),
+    # The single point of access finds and reads records for urgent referrals (the advance
+    # care plan first) and may be given a task; the neighbourhood team that takes the
+    # person on enrols them and writes their plan.
     Role.SPA: frozenset(_DIRECT_CARE),
-    Role.ANALYST: frozenset({Permission.VIEW_TEAMS, Permission.VIEW_PLANNING}),
-    Role.PARTNERSHIP_LEAD: frozenset({Permission.VIEW_TEAMS, Permission.VIEW_PLANNING}),
+    Role.ANALYST: frozenset(_PLANNING),
+    Role.PARTNERSHIP_LEAD: frozenset(_PLANNING),
     Role.IG_LEAD: frozenset({Permission.VIEW_TEAMS, Permission.SEARCH_AUDIT}),
 }
 

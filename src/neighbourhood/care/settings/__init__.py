@@ -13,6 +13,8 @@
   whether the roles that see identifiable data, and the admin, must sign in with a
   second factor (neighbourhood.care.twofactor).
 - ``NEIGHBOURHOOD_IDLE_MINUTES``: sign out after this long without a request (default 30).
+- ``NEIGHBOURHOOD_REVIEW_MONTHS``: months between care plan reviews by cohort, e.g.
+  ``palliative=3,severe_frailty=6,complex_needs=6,default=12`` (those are the defaults).
 - ``NEIGHBOURHOOD_AUDIT_KEY_FILE``: the key of the audit trail's MACs (default
   ``DATA/keys/audit-chain.key``, made on first use, mode 0600); keep it off the database's
   machine in production.
@@ -28,6 +30,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 
+from neighbourhood.care.plans.rules import parse_months
 from neighbourhood.care.secrets import secret_key
 from neighbourhood.config import resolve_data_dir
 from neighbourhood.errors import UserError
@@ -63,6 +66,7 @@ INSTALLED_APPS = [
     "neighbourhood.care.caseload",
     "neighbourhood.care.audit",
     "neighbourhood.care.people",
+    "neighbourhood.care.plans",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +145,8 @@ AUDIT_KEY_FILE = os.environ.get("NEIGHBOURHOOD_AUDIT_KEY_FILE") or None
 AUDIT_CHECKPOINTS = os.environ.get("NEIGHBOURHOOD_AUDIT_CHECKPOINTS") or None
 AUDIT_CHECKPOINT_EVERY = 100  # entries
 AUDIT_CHECKPOINT_SECONDS = 300
+# Months between reviews of a care plan, by cohort (neighbourhood.care.plans.reviews).
+REVIEW_MONTHS = parse_months(os.environ.get("NEIGHBOURHOOD_REVIEW_MONTHS", ""))
 BREAK_GLASS_MINUTES = 60  # how long a break-glass access to one person lasts
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
