@@ -175,9 +175,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if professional is None:
         return {"nav": [], "professional": None}
     links = [
+        (Permission.WORK_TASKS, "worklist", "Worklist"),
+        (Permission.WORK_TASKS, "my-tasks", "Tasks"),
         (Permission.VIEW_CASE_FINDING, "case-finding", "Case finding"),
         (Permission.VIEW_CASELOAD, "caseload", "Caseload"),
         (Permission.VIEW_PLANNING, "planning", "Population figures"),
+        (Permission.VIEW_TEAM_MEASURES, "team-measures", "Team measures"),
         (Permission.SEARCH_AUDIT, "audit-search", "Audit trail"),
         (Permission.SEARCH_AUDIT, "break-glass-queue", "Break-glass reviews"),
         (Permission.SEARCH_AUDIT, "lockouts", "Locked accounts"),

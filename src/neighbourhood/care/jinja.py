@@ -50,6 +50,11 @@ def date(value: Any, format_string: str) -> str:
     """Django's ``date`` filter: an aware time shown in the site's time zone."""
     if value in (None, ""):
         return ""
+    if isinstance(value, str):  # a date kept in JSON, as ISO 8601
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return str(value)
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
     return str(dateformat.format(value, format_string))

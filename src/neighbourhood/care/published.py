@@ -298,3 +298,14 @@ def events_of(
     for row in rows:
         found.setdefault(row["person_id"], []).append(row)
     return found
+
+
+def demographics(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The groups figures are broken down by, and the cohorts measures need, by person id."""
+    rows = _of_people(
+        "SELECT p.person_id, CAST(p.imd_quintile AS VARCHAR) AS imd_quintile, p.ethnic_group, "
+        "p.age_band, p.sex, p.frailty, p.cohort_palliative FROM person_profiles p "
+        "JOIN wanted USING (person_id)",
+        person_ids,
+    )
+    return {r["person_id"]: r for r in rows}

@@ -80,3 +80,9 @@ def role_of(user: Any) -> str:
 
 def allows(role: str | None, permission: Permission) -> bool:
     return role is not None and permission in MATRIX.get(role, frozenset())
+
+
+def in_urgent_care(role: str | None) -> bool:
+    """The single point of access sees what matters in an emergency first: the advance
+    care plan comes before everything else on a person's record."""
+    return role == Role.SPA

@@ -11,6 +11,7 @@ from neighbourhood.care.access import public
 from neighbourhood.care.audit import views as audit
 from neighbourhood.care.caseload import views as caseload
 from neighbourhood.care.people import views as people
+from neighbourhood.care.plans import views as plans
 from neighbourhood.care.signin import SignInForm
 from neighbourhood.care.teams import views as teams
 
@@ -46,6 +47,38 @@ urlpatterns = [
     path("people/<str:person_id>/", people.profile, name="profile"),
     path("people/<str:person_id>/enrol/", caseload.enrol, name="enrol"),
     path("people/<str:person_id>/break-glass/", people.break_glass, name="break-glass"),
+    path("people/<str:person_id>/plan/", plans.plan, name="care-plan"),
+    path("people/<str:person_id>/plan/edit/", plans.plan_edit, name="care-plan-edit"),
+    path("people/<str:person_id>/plan/versions/", plans.plan_versions, name="care-plan-versions"),
+    path("people/<str:person_id>/plan/copy/", plans.plan_print, name="care-plan-copy"),
+    path("people/<str:person_id>/plan/actions/new/", plans.task_new, name="task-new"),
+    path("people/<str:person_id>/what-matters/", plans.what_matters, name="what-matters"),
+    path("people/<str:person_id>/assessments/new/", plans.assessment_new, name="assessment-new"),
+    path(
+        "people/<str:person_id>/assessments/<int:assessment_id>/",
+        plans.assessment,
+        name="assessment",
+    ),
+    path(
+        "people/<str:person_id>/advance-care-plan/",
+        plans.advance_care_plan,
+        name="advance-care-plan",
+    ),
+    path(
+        "people/<str:person_id>/advance-care-plan/new/",
+        plans.advance_care_plan_new,
+        name="advance-care-plan-new",
+    ),
+    path(
+        "people/<str:person_id>/advance-care-plan/review/",
+        plans.advance_care_plan_review,
+        name="advance-care-plan-review",
+    ),
+    path("worklist/", plans.worklist, name="worklist"),
+    path("tasks/", plans.my_tasks, name="my-tasks"),
+    path("tasks/team/", plans.team_tasks, name="team-tasks"),
+    path("tasks/<int:task_id>/", plans.task, name="task"),
+    path("measures/", plans.team_measures, name="team-measures"),
     path("caseload/", caseload.caseload, name="caseload"),
     path("caseload/<int:enrolment_id>/", caseload.enrolment, name="enrolment"),
     path("caseload/<int:enrolment_id>/update/", caseload.update, name="enrolment-update"),

@@ -30,6 +30,24 @@ PAGES: dict[str, Permission] = {
     "teams": Permission.VIEW_TEAMS,
     "profile": Permission.VIEW_PERSON,
     "enrol": Permission.MANAGE_CASELOAD,
+    "care-plan": Permission.VIEW_CARE_RECORD,
+    "advance-care-plan": Permission.VIEW_CARE_RECORD,
+    "care-plan-edit": Permission.WRITE_CARE_PLAN,
+    "what-matters": Permission.WRITE_CARE_PLAN,
+    "advance-care-plan-new": Permission.WRITE_CARE_PLAN,
+    "worklist": Permission.WORK_TASKS,
+    "my-tasks": Permission.WORK_TASKS,
+    "team-tasks": Permission.WORK_TASKS,
+    "team-measures": Permission.VIEW_TEAM_MEASURES,
+}
+PERSON_PAGES = {
+    "profile",
+    "enrol",
+    "care-plan",
+    "advance-care-plan",
+    "care-plan-edit",
+    "what-matters",
+    "advance-care-plan-new",
 }
 
 
@@ -68,7 +86,7 @@ def _signed_in(role: str, team_codes: tuple[str, ...] = ("ZU0001",)) -> Client:
 
 
 def _url(name: str, person_id: str) -> str:
-    return reverse(name, args=[person_id]) if name in ("profile", "enrol") else reverse(name)
+    return reverse(name, args=[person_id]) if name in PERSON_PAGES else reverse(name)
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role])
@@ -76,6 +94,10 @@ def _url(name: str, person_id: str) -> str:
 def test_role_permission_matrix_pair_by_pair(role: str, page: str, published_dir: Path) -> None:
     person = listed(published_dir, "ZU0001")[0]["person_id"]
     client = _signed_in(role)
+    if page != "enrol":  # writing a care record needs the person in the team's caseload
+        team = factories.team("ZU0001")
+        nurse = factories.professional("nurse", teams=[team])
+        actions.enrol(person_id=person, team=team, coordinator=nurse, reason="x", by=nurse)
     response = client.get(_url(page, person))
     allowed = PAGES[page] in MATRIX[role]
     assert response.status_code == (200 if allowed else 403), (role, page)

@@ -26,6 +26,17 @@ from neighbourhood.care.caseload.forms import (
     UpdateForm,
 )
 from neighbourhood.care.people.forms import CaseFindingQuery
+from neighbourhood.care.plans import actions as plans
+from neighbourhood.care.plans.forms import (
+    AdvanceCarePlanForm,
+    GoalForm,
+    PlanForm,
+    ReviewNoteForm,
+    TaskForm,
+    TaskUpdateForm,
+    WhatMattersForm,
+)
+from neighbourhood.care.plans.questionnaires import shipped
 from neighbourhood.care.roles import Role
 from neighbourhood.care.signin import SignInForm
 from neighbourhood.care.twofactor import CodeForm
@@ -83,6 +94,20 @@ GET_PAGES: dict[str, list[str]] = {
     "break-glass-queue": ["show", "page"],
     "lockouts": [],
     "teams": [],
+    "care-plan": [],
+    "care-plan-edit": [],
+    "care-plan-versions": ["from", "to"],
+    "care-plan-copy": [],
+    "task-new": ["goal"],
+    "what-matters": [],
+    "assessment": [],
+    "advance-care-plan": [],
+    "advance-care-plan-new": [],
+    "worklist": [],
+    "my-tasks": ["show"],
+    "team-tasks": ["show"],
+    "task": [],
+    "team-measures": ["by"],
 }
 POST_PAGES: dict[str, list[str]] = {
     "sign-in": _fields(SignInForm),
@@ -98,6 +123,19 @@ POST_PAGES: dict[str, list[str]] = {
     "break-glass": _fields(BreakGlassForm),
     "break-glass-reviewed": _fields(ReviewForm),
     "unlock": [],
+    "care-plan-edit": [
+        *_fields(PlanForm),
+        "reconciling",
+        *[f"goal-{k}" for k in ("TOTAL_FORMS", "INITIAL_FORMS", "MAX_NUM_FORMS")],
+        *_fields(GoalForm, prefix="goal-0-"),
+    ],
+    "task-new": _fields(TaskForm),
+    "what-matters": _fields(WhatMattersForm),
+    "assessment-new": ["questionnaire"],
+    "assessment": ["version", "finish", "save", "physical.falls", "medicines.count"],
+    "advance-care-plan-new": _fields(AdvanceCarePlanForm),
+    "advance-care-plan-review": _fields(ReviewNoteForm),
+    "task": _fields(TaskUpdateForm),
 }
 NOT_PAGES = {None}  # unnamed: the admin's own site, the stylesheet's icons
 ROLES = [r.value for r in Role]
@@ -124,6 +162,20 @@ def world(published_dir: Path) -> dict[str, Any]:
     person = listed(published_dir, "ZU0001")[0]["person_id"]
     enrolment = actions.enrol(person_id=person, team=team, coordinator=nurse, reason="x", by=nurse)
     grant = breakglass.open_record(nurse, person, "referral", "a referral from the hub")
+    plan = plans.save_plan(
+        person_id=person, version=0, content={"goals": [{"text": "x"}]}, by=nurse
+    )
+    task = plans.add_task(
+        plan=plan,
+        goal_id="G1",
+        description="a call",
+        due=timezone.localdate(),
+        by=nurse,
+        owner=staff[Role.CARE_COORDINATOR],
+    )
+    assessment = plans.start_assessment(
+        person, shipped()["comprehensive-geriatric-assessment"], nurse
+    )
     attempt = AccessAttempt.objects.create(
         username="someone",
         ip_address="203.0.113.1",
@@ -147,6 +199,8 @@ def world(published_dir: Path) -> dict[str, Any]:
             "enrolment_id": enrolment.pk,
             "access_id": grant.pk,
             "attempt_id": attempt.pk,
+            "task_id": task.pk,
+            "assessment_id": assessment.pk,
         },
     }
 

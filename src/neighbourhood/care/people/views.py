@@ -20,6 +20,7 @@ from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.people.forms import CaseFindingQuery, PlanningQuery
 from neighbourhood.care.people.presenters import planning_row, publication, readable, split_reasons
+from neighbourhood.care.plans.summary import care_summary
 from neighbourhood.care.roles import Permission, allows
 from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS, condition_name
 
@@ -138,6 +139,7 @@ def profile(request: HttpRequest, person_id: str) -> HttpResponse:
             "history": history,
             "relationship": relationship,
             "can_manage": allows(professional.role, Permission.MANAGE_CASELOAD),
+            **care_summary(person_id, professional.role),
         },
     )
 

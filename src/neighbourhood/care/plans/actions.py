@@ -514,7 +514,17 @@ def record_advance_care_plan(
     enrolment = open_enrolment(person_id, by)
     cpr = fields.get("cpr") or ""
     registration = str(fields.get("cpr_registration") or "").strip()
-    if cpr and not allows(by.role, Permission.RECORD_CPR):
+    clinician = by
+    if "cpr" not in fields:
+        # A new version by someone who may not record CPR keeps the clinician's
+        # recommendation as it was, under the clinician's name: it is never dropped.
+        kept = AdvanceCarePlan.objects.filter(
+            person_id=person_id, superseded_at__isnull=True
+        ).first()
+        if kept is not None and kept.cpr:
+            cpr, registration = kept.cpr, kept.cpr_registration
+            clinician = kept.cpr_clinician  # type: ignore[assignment]
+    elif cpr and not allows(by.role, Permission.RECORD_CPR):
         raise PlanError("Only a clinician can record a CPR recommendation", "cpr")
     if cpr and not registration:
         raise PlanError(
@@ -538,7 +548,7 @@ def record_advance_care_plan(
             number=number,
             recorded_by=by,
             cpr=cpr,
-            cpr_clinician=by if cpr else None,
+            cpr_clinician=clinician if cpr else None,
             cpr_registration=registration if cpr else "",
             **{k: v for k, v in fields.items() if k not in ("cpr", "cpr_registration")},
         )
@@ -576,8 +586,10 @@ SECTIONS = (
     ("problems", "Needs from the assessment"),
     ("contingency_what", "If things go wrong: what to do"),
     ("contingency_call", "If things go wrong: whom to call"),
-    ("carer", "Unpaid carer"),
-    ("consent", "Consent to share"),
+    ("carer_name", "Unpaid carer"),
+    ("carer_contact", "Unpaid carer's contact"),
+    ("consent_share", "Consent to share"),
+    ("consent_scope", "What may be shared, and with whom"),
     ("review_date", "Review date"),
 )
 

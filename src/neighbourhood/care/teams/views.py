@@ -15,6 +15,7 @@ def home(request: HttpRequest) -> HttpResponse:
     professional = professional_of(request)
     role = professional.role if professional else None
     for permission, name in (
+        (Permission.WRITE_CARE_PLAN, "worklist"),  # care staff start from their day's work
         (Permission.VIEW_CASE_FINDING, "case-finding"),
         (Permission.VIEW_PLANNING, "planning"),
         (Permission.SEARCH_AUDIT, "audit-search"),
