@@ -106,6 +106,16 @@ def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
         cur.close()
 
 
+def close() -> None:
+    """Close this process's connection (before forking workers: none may share one)."""
+    with _lock:
+        if _state["con"] is not None:
+            _state["con"].close()
+        _state["con"], _state["file"] = None, None
+        _kept.clear()
+        _kept_rows[0] = 0
+
+
 def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
     result = cur.execute(sql, list(params))
     names = [d[0] for d in result.description or []]

@@ -52,7 +52,11 @@ def prepare(collect_static: bool = True) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     if collect_static:
         call_command("collectstatic", interactive=False, verbosity=0)
+        raise_reviews(only_if_new=True)  # a version published while the server was down
+    from neighbourhood.care import published
+
     connections.close_all()  # no connection may cross the fork into the workers
+    published.close()
 
 
 def serve(host: str, port: int, workers: int) -> None:
@@ -90,6 +94,14 @@ def checkpoints_path() -> Path:
     from neighbourhood.care.audit.anchor import checkpoints_path as path
 
     return path()
+
+
+def raise_reviews(only_if_new: bool = False) -> int | None:
+    """Raise a review task for each plan with events since its last review in the current
+    published refresh; None when ``only_if_new`` and this version was scanned already."""
+    from neighbourhood.care.plans import reviews
+
+    return reviews.scan_if_new() if only_if_new else reviews.raise_reviews()
 
 
 def setup_demo() -> list[Any]:

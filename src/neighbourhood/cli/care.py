@@ -128,6 +128,23 @@ def audit_verify(
         raise typer.Exit(1)
 
 
+def reviews_command(data: DataOption = None, as_json: JsonOption = False) -> None:
+    """Raise a review of each care plan whose person had an emergency admission or an A&E
+    attendance since their last review, moved to a worse frailty category or has a new
+    long-term condition, as the current published refresh says: a task for their care
+    coordinator, naming the event. Run it after each 'neighbourhood publish'; the web
+    application also runs it when it starts on a version not yet scanned. Each event
+    raises one review, however often this runs."""
+    server = start(resolve_data_dir(data), serving=False)
+    raised = server.raise_reviews()
+    if as_json:
+        print_json({"raised": raised})
+    else:
+        console.print(
+            f"Raised {raised:,} review{'' if raised == 1 else 's'} from the published refresh."
+        )
+
+
 def manage_command(
     context: typer.Context,
     data: DataOption = None,

@@ -374,12 +374,18 @@ def test_a_new_refresh_raises_a_review_for_events_since_the_last(published_dir: 
         last_reviewed=admitted - dt.timedelta(days=1),
         baseline={"frailty": "fit", "conditions": []},
     )
-    raised = reviews.raise_reviews()
-    tasks = list(Task.objects.filter(plan=plan, kind="review").order_by("pk"))
-    assert raised == len(tasks) >= 1
-    assert any(f"emergency admission on {admitted:%-d %B %Y}" in t.description for t in tasks)
-    assert {t.owner_id for t in tasks} == {nurse.pk}
-    assert reviews.raise_reviews() == 0  # each trigger raises one task
+    assert reviews.raise_reviews() == 1  # one review, naming what happened
+    task = Task.objects.get(plan=plan, kind="review")
+    keys = set(plan.raised.values_list("key", flat=True))
+    assert f"emergency_admission:{admitted.isoformat()}" in keys
+    assert "frailty:fit" not in keys and all(
+        k.split(":")[0] in ("emergency_admission", "ed_attendance", "frailty", "condition")
+        for k in keys
+    )
+    assert task.description.startswith("Review the plan: ") and task.owner_id == nurse.pk
+    named = task.description.removeprefix("Review the plan: ").split("; ")
+    assert len(named) == min(len(keys), reviews.SHOWN) + (len(keys) > reviews.SHOWN)
+    assert reviews.raise_reviews() == 0  # each event raises one review, once
     # The review itself closes them, and moves the baseline on.
     reviewed = actions.save_plan(
         person_id=person, version=1, content={"goals": []}, by=nurse, reviewed=True

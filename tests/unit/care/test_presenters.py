@@ -49,7 +49,14 @@ def test_dates_events_and_reasons_as_the_pages_show_them() -> None:
         "sector": "acute",
         "activity": "ed attendance",
         "code": "x",
+        "term": "",
     }
+    assert readable({"activity": "emergency_admission", "code": "183452005"})["term"] == (
+        "Emergency hospital admission"
+    )
+    assert readable({"activity": "diagnosis", "code": "44054006"})["term"] == (
+        "Type 2 diabetes mellitus"
+    )
     assert readable({"sector": None})["sector"] == ""
     assert split_reasons("dementia; 6 A&E attendances in the last 12 months;  ") == [
         "dementia",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from neighbourhood.phm.vocabulary import COHORTS
+from neighbourhood.phm.vocabulary import COHORTS, term
 from neighbourhood.standards.disclosure import protect, rate
 
 
@@ -22,9 +22,10 @@ def publication(info: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def readable(event: dict[str, Any]) -> dict[str, Any]:
     """An event of the timeline with its sector and activity as words ("acute", "ed
-    attendance")."""
+    attendance"), and its SNOMED CT code's term ("Emergency hospital admission")."""
     for key in ("sector", "activity"):
         event[key] = str(event.get(key) or "").replace("_", " ")
+    event["term"] = term(event.get("code"))
     return event
 
 

@@ -144,8 +144,6 @@ class Task(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
-    # What raised a review (an event of the published refresh), so it is raised once.
-    trigger = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["due", "pk"]
@@ -161,9 +159,6 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=~Q(status__in=NEEDS_REASON) | ~Q(status_reason=""),
                 name="task_ended_with_a_reason",
-            ),
-            models.UniqueConstraint(
-                fields=["plan", "trigger"], condition=~Q(trigger=""), name="one_review_a_trigger"
             ),
         ]
 
@@ -243,3 +238,27 @@ class AdvanceCarePlanReview(models.Model):
 
     class Meta:
         ordering = ["-reviewed_at"]
+
+
+class RaisedTrigger(models.Model):
+    """An event of the published refresh that raised a review of a plan: each is raised
+    once, however often the refresh is scanned."""
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="raised")
+    key = models.CharField(max_length=200)
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="raised_by")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "key"], name="one_review_an_event")]
+
+
+class ReviewScan(models.Model):
+    """One scan of the plans against a published version: what it raised, and when."""
+
+    published_version = models.PositiveIntegerField()
+    scanned_at = models.DateTimeField(auto_now_add=True)
+    plans = models.PositiveIntegerField()
+    raised = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-scanned_at"]

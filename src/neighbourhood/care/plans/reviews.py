@@ -103,18 +103,38 @@ def triggers(
     return found
 
 
-def raise_reviews() -> int:
-    """Scan every plan against the current published refresh; returns the tasks raised."""
-    from neighbourhood.care.caseload.models import Enrolment
-    from neighbourhood.care.plans.models import CarePlan, Task
+def scan_if_new() -> int | None:
+    """Scan once for each published version (the server does, as it starts): the tasks
+    raised, or None when this version was scanned already."""
+    from neighbourhood.care.plans.models import ReviewScan
 
-    raised = 0
+    info = published.current_info()
+    if info is None:
+        return None
+    if ReviewScan.objects.filter(published_version=int(info["version"])).exists():
+        return None
+    return raise_reviews()
+
+
+def raise_reviews() -> int:
+    """Scan every plan against the current published refresh: one review task for each
+    plan with something new since its last review, naming what; returns how many."""
+    from neighbourhood.care.caseload.models import Enrolment
+    from neighbourhood.care.plans.models import CarePlan, RaisedTrigger, ReviewScan
+
+    info = published.current_info()
+    raised = scanned = 0
     plans = CarePlan.objects.order_by("pk")
     last = 0
     while True:
         batch = list(plans.filter(pk__gt=last)[:SCAN_BATCH])
         if not batch:
+            if info is not None:
+                ReviewScan.objects.create(
+                    published_version=int(info["version"]), plans=scanned, raised=raised
+                )
             return raised
+        scanned += len(batch)
         last = batch[-1].pk
         ids = [p.person_id for p in batch]
         coordinators = dict(
@@ -122,35 +142,58 @@ def raise_reviews() -> int:
                 "person_id", "care_coordinator_id"
             )
         )
+        known: dict[int, set[str]] = {}
+        for plan_id, key in RaisedTrigger.objects.filter(plan__in=batch).values_list(
+            "plan_id", "key"
+        ):
+            known.setdefault(plan_id, set()).add(key)
         people = published.review_facts(ids)
         events = published.events_of(ids, tuple(EVENTS))
         for plan in batch:
             coordinator = coordinators.get(plan.person_id)
             if coordinator is None:  # no longer in a caseload: nobody to review with
                 continue
-            person = people.get(plan.person_id)
-            for key, what in triggers(
-                plan.baseline, plan.last_reviewed, person, events.get(plan.person_id, [])
-            ):
-                try:
-                    with transaction.atomic():
-                        task = Task.objects.create(
-                            person_id=plan.person_id,
-                            plan=plan,
-                            kind=Task.Kind.REVIEW,
-                            description=f"Review the plan: {what}",
-                            owner_id=coordinator,
-                            due=dt.date.today() + dt.timedelta(days=14),
-                            requested_by_id=coordinator,
-                            trigger=key,
-                        )
-                        record(
-                            "system",
-                            "raise_review",
-                            person_id=plan.person_id,
-                            reason="an event in the published refresh",
-                            detail={"task": task.pk, "trigger": key.split(":")[0]},
-                        )
-                except IntegrityError:
-                    continue  # raised by an earlier scan
+            found = triggers(
+                plan.baseline,
+                plan.last_reviewed,
+                people.get(plan.person_id),
+                events.get(plan.person_id, []),
+            )
+            new = [(k, what) for k, what in found if k not in known.get(plan.pk, set())]
+            if new and _raise(plan, coordinator, new):
                 raised += 1
+
+
+SHOWN = 4  # events named in a review task's description; the rest counted
+
+
+def _raise(plan: Any, coordinator: int, new: list[tuple[str, str]]) -> bool:
+    from neighbourhood.care.plans.models import RaisedTrigger, Task
+
+    named = "; ".join(what for _, what in new[:SHOWN])
+    if len(new) > SHOWN:
+        named += f"; and {len(new) - SHOWN} more"
+    try:
+        with transaction.atomic():
+            task = Task.objects.create(
+                person_id=plan.person_id,
+                plan=plan,
+                kind=Task.Kind.REVIEW,
+                description=f"Review the plan: {named}",
+                owner_id=coordinator,
+                due=dt.date.today() + dt.timedelta(days=14),
+                requested_by_id=coordinator,
+            )
+            RaisedTrigger.objects.bulk_create(
+                [RaisedTrigger(plan=plan, key=key, task=task) for key, _ in new]
+            )
+            record(
+                "system",
+                "raise_review",
+                person_id=plan.person_id,
+                reason="events in the published refresh",
+                detail={"task": task.pk, "events": sorted({k.split(":")[0] for k, _ in new})},
+            )
+    except IntegrityError:
+        return False  # another scan raised it a moment ago
+    return True

@@ -143,7 +143,15 @@ def setup_demo() -> list[DemoUser]:
                 ", ".join(t.name for t, _ in mine) or "none",
             )
         )
-    lead = Professional.objects.get(user__username="lead")
+    from neighbourhood.care.plans import demo as living
+
+    staff = {
+        p.user.username: p for p in Professional.objects.select_related("user", "organisation")
+    }
+    living.seed(
+        teams[0], staff["coordinator"], staff["clinician"], [staff["spa"], staff["social-worker"]]
+    )
+    lead = staff["lead"]
     for place in Place.objects.all():
         IntegratorPartnership.objects.update_or_create(
             place=place,
@@ -160,8 +168,8 @@ def _demo_teams(username: str, teams: list[Team]) -> list[tuple[Team, Membership
     core, extended = Membership.Kind.CORE, Membership.Kind.EXTENDED
     if username in ("coordinator", "clinician"):
         return [(teams[0], core)] + [(t, extended) for t in teams[1:2]]
-    if username == "social-worker":
-        return [(teams[-1], core)]
+    if username == "social-worker":  # and in the first team's extended team, given tasks there
+        return [(teams[-1], core)] + ([(teams[0], extended)] if len(teams) > 1 else [])
     if username == "spa":
         return [(t, extended) for t in teams]
     return []

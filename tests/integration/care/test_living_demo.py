@@ -1,0 +1,55 @@
+"""The demonstration's living caseload: a new user signs in to real work in every state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from neighbourhood.care.audit.chain import verify
+from neighbourhood.care.caseload.models import Enrolment
+from neighbourhood.care.plans.models import AdvanceCarePlan, Assessment, CarePlan, Task
+from neighbourhood.care.teams.demo import setup_demo
+from neighbourhood.care.teams.models import Professional
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_seeds_work_in_every_state_once() -> None:
+    setup_demo()
+    coordinator = Professional.objects.get(user__username="coordinator")
+    today = dt.date.today()
+    enrolled = list(Enrolment.objects.filter(care_coordinator=coordinator, ended_at__isnull=True))
+    assert len(enrolled) >= 10
+    statuses = set(Task.objects.filter(kind="action").values_list("status", flat=True))
+    assert statuses == {
+        "requested",
+        "accepted",
+        "in-progress",
+        "completed",
+        "rejected",
+        "cancelled",
+    }
+    assert Task.objects.filter(kind="action", status="requested", due__lt=today).exists()
+    assert Task.objects.filter(owner__isnull=True, owner_team__isnull=False).exists()
+    owners = set(Task.objects.values_list("owner__organisation", flat=True)) - {None}
+    assert len(owners) >= 2  # professionals of more than one organisation
+    assert CarePlan.objects.filter(review_due__lt=today).exists()
+    assert Task.objects.filter(kind="review").count() >= 1
+    assert Assessment.objects.filter(status="in-progress").exists()
+    assert AdvanceCarePlan.objects.filter(cpr="do_not_attempt").exists()
+    planned = set(CarePlan.objects.values_list("person_id", flat=True))
+    assert any(e.person_id not in planned for e in enrolled)  # waiting for a plan
+    assert verify().intact  # written through the actions, each on the trail
+    again = Task.objects.count()
+    setup_demo()  # a second run keeps the caseload it made
+    assert Task.objects.count() == again
+    # The coordinator's home page is the worklist, with each kind of work on it.
+    client = Client()
+    client.force_login(coordinator.user)
+    home = client.get(reverse("home"), follow=True)
+    assert home.request["PATH_INFO"] == reverse("worklist")
+    context = home.context
+    assert context["reviews_due"] and context["tasks"] and context["waiting"] and context["raised"]
