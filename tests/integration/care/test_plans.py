@@ -65,7 +65,7 @@ def test_the_shipped_questionnaires_are_fhir_with_a_version_and_a_source() -> No
 
 
 def test_an_assessment_saved_part_done_is_finished_by_another_professional() -> None:
-    from fhir.resources.questionnaireresponse import QuestionnaireResponse
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
     _, nurse, social = _team_of_two()
     cga = shipped()["comprehensive-geriatric-assessment"]
@@ -439,3 +439,43 @@ def test_ten_concurrent_plan_writers_on_postgresql_lose_no_update() -> None:
     assert sorted(g["text"] for g in goals) == sorted(f"goal of writer {n}" for n in range(10))
     assert len({g["id"] for g in goals}) == 10
     assert conflicts
+
+
+def test_the_records_are_fhir_r4_resources() -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    from neighbourhood.care.plans import fhir
+
+    team, nurse, social = _team_of_two()
+    plan = _plan(
+        nurse,
+        [{"text": "Walk to the shop", "target": "twice a week", "due": FUTURE}],
+        content={"what_matters": "My garden", "contingency_what": "Call", "contingency_call": "Me"},
+    )
+    mine = actions.add_task(
+        plan=plan, goal_id="G1", description="Physio", due=FUTURE, by=nurse, owner=social
+    )
+    theirs = actions.add_task(
+        plan=plan, goal_id="", description="Call", due=FUTURE, by=nurse, owner_team=team
+    )
+    actions.move_task(
+        task_id=theirs.pk, version=1, status="cancelled", reason="not needed", by=nurse
+    )
+    tasks = list(
+        Task.objects.filter(plan=plan)
+        .select_related("owner__user", "owner__organisation", "owner_team", "requested_by__user")
+        .order_by("pk")
+    )
+    bundle = fhir.care_plan(plan, tasks)
+    parsed = Bundle.model_validate(bundle)
+    kinds = [e.resource.get_resource_type() for e in parsed.entry]
+    assert kinds == ["CarePlan", "CareTeam", "Goal", "Task", "Task"]
+    goal, task = bundle["entry"][2]["resource"], bundle["entry"][3]["resource"]
+    assert (
+        goal["lifecycleStatus"] == "active" and goal["target"][0]["dueDate"] == FUTURE.isoformat()
+    )
+    assert task["reasonReference"]["reference"] == f"Goal/{goal['id']}"
+    assert task["owner"]["display"].startswith("Social Tester") and task["status"] == "requested"
+    cancelled = bundle["entry"][4]["resource"]
+    assert cancelled["status"] == "cancelled" and cancelled["statusReason"]["text"] == "not needed"
+    assert mine.pk == int(task["id"])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django import forms
-from fhir.resources.questionnaire import Questionnaire as FhirQuestionnaire
+from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
 
 from neighbourhood.errors import UserError
 
