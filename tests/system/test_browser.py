@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,3 +156,145 @@ def test_sign_in_find_enrol_and_be_refused_another_teams_person(
     first, moved = Enrolment.objects.filter(person_id=person["person_id"]).order_by("pk")
     assert first.care_coordinator == nurse and first.team == team_a and not first.is_open
     assert moved.care_coordinator == other and moved.team == team_b and moved.is_open
+
+
+def _watched(page: Page) -> list[str]:
+    """Script errors and refusals by the Content-Security-Policy on the page, as they come."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if "Content Security Policy" in message.text or re.match(r"\w*Error\b", message.text)
+            else None
+        ),
+    )
+    return problems
+
+
+def _sign_in(browser: Browser, url: str, username: str) -> tuple[Page, list[str]]:
+    page = browser.new_context().new_page()
+    problems = _watched(page)
+    page.goto(url + "/sign-in/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", factories.PASSWORD)
+    page.click("main button[type=submit]")
+    return page, problems
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assess_plan_share_tasks_reconcile_and_review(
+    live_server: Any, browser: Browser, published_dir: Path
+) -> None:
+    from neighbourhood.care.caseload import actions as caseload
+    from neighbourhood.care.plans import reviews
+    from neighbourhood.care.plans.models import CarePlan, Task
+    from neighbourhood.care.plans.questionnaires import shipped
+
+    team = factories.team("ZU0001")
+    nurse = factories.professional("nurse", teams=[team], job_title="Community matron")
+    social = factories.professional("social", job_title="Social worker")
+    social.organisation = factories.OrganisationFactory(ods_code="ZLA1", name="Ashcombe Council")
+    social.save()
+    doctor = factories.professional("gp", role="clinician", job_title="GP")
+    doctor.organisation = factories.OrganisationFactory(ods_code="ZP001", name="Mill Surgery")
+    doctor.save()
+    factories.MembershipFactory(team=team, professional=social, kind="extended")
+    factories.MembershipFactory(team=team, professional=doctor)
+    person = listed(published_dir, "ZU0001")[0]
+    pid, name = person["person_id"], f"{person['given_name']} {person['family_name']}"
+    caseload.enrol(person_id=pid, team=team, coordinator=nurse, reason="frail", by=nurse)
+    due = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    url = live_server.url
+    page, problems = _sign_in(browser, url, "nurse")
+    # The care coordinator's home page is the worklist: this person waits for a plan.
+    expect(page.locator("h1")).to_have_text("Worklist")
+    expect(page.get_by_text("no assessment, no plan")).to_be_visible()
+    assert_accessible(page)
+    # They record what matters, in the person's words.
+    page.goto(f"{url}/people/{pid}/plan/")
+    assert_accessible(page)
+    page.click("text=Record what matters to them")
+    page.fill("#id_text", "Getting to the allotment on Saturdays")
+    assert_accessible(page)
+    page.click("main button[type=submit]")
+    expect(page.get_by_text("Getting to the allotment on Saturdays")).to_be_visible()
+    # They assess: a comprehensive geriatric assessment, every question answered.
+    page.select_option("#questionnaire", value="comprehensive-geriatric-assessment")
+    page.click("button:text-is('Start')")
+    expect(page.locator("h1")).to_have_text("Comprehensive geriatric assessment")
+    assert_accessible(page)
+    for link_id, question in shipped()["comprehensive-geriatric-assessment"].questions.items():
+        if question.kind == "choice":
+            calm = next(o.code for o in question.options if not o.problem)
+            answer = "yes" if link_id == "physical.falls" else calm
+            page.check(f"input[name='{link_id}'][value='{answer}']")
+    page.click("text=Finish the assessment")
+    expect(page.get_by_text("Assessment finished")).to_be_visible()
+    # They write the plan, drawing on the problem the assessment raised.
+    page.click("text=Write the plan")
+    assert_accessible(page)
+    expect(page.get_by_label("Falls in the last year")).to_be_checked()
+    expect(page.get_by_label("Low mood")).to_have_count(0)  # raised by no answer
+    page.fill("#id_about_me", "Retired engineer; lives with his wife")
+    page.fill("#id_goal-0-text", "Dig my allotment again")
+    page.fill("#id_goal-0-target", "an hour on Saturdays")
+    page.fill("#id_contingency_what", "After a fall, use the pendant alarm")
+    page.fill("#id_contingency_call", "Community matron, 0300 000 0000")
+    page.check("#id_consent_share")
+    page.click("button:text-is('Save the plan')")
+    expect(page.get_by_text("Plan saved as a new version")).to_be_visible()
+    assert_accessible(page)
+    # Two actions, for professionals of two organisations.
+    for description, owner in (
+        ("Care Act needs assessment", social),
+        ("Medication review", doctor),
+    ):
+        page.click("text=Add an action for this goal")
+        page.fill("#id_description", description)
+        page.select_option("#id_owner", value=str(owner.pk))
+        page.fill("#id_due", due)
+        page.click("main button[type=submit]")
+        expect(page.get_by_text("Action added")).to_be_visible()
+    assert_accessible(page)
+    # The social worker, of the council, completes theirs from My tasks.
+    other, other_problems = _sign_in(browser, url, "social")
+    other.goto(f"{url}/tasks/")
+    other.click("text=Care Act needs assessment")
+    assert_accessible(other)
+    other.check("input[name=status][value=accepted]")
+    other.click("text=Update the task")
+    other.click("text=Care Act needs assessment")
+    other.check("input[name=status][value=completed]")
+    other.click("text=Update the task")
+    expect(other.get_by_text("Task updated")).to_be_visible()
+    # The coordinator changes the goal: the GP's open task must be decided first.
+    page.goto(f"{url}/people/{pid}/plan/edit/")
+    page.fill("#id_goal-0-text", "Grow vegetables in raised beds")
+    page.click("button:text-is('Save the plan')")
+    expect(page.get_by_text("Open tasks serve goals you changed or removed")).to_be_visible()
+    assert_accessible(page)
+    gp_task = Task.objects.get(description="Medication review")
+    page.check(f"input[name='task-{gp_task.pk}'][value=keep]")
+    page.click("button:text-is('Save the plan')")
+    expect(page.get_by_text("Plan saved as a new version")).to_be_visible()
+    assert CarePlan.objects.get(person_id=pid).version == 2
+    page.click("text=Every version and what changed")
+    expect(page.get_by_text("Grow vegetables in raised beds")).to_be_visible()
+    assert_accessible(page)
+    # A new refresh: events since the last review raise a review for the coordinator.
+    CarePlan.objects.filter(person_id=pid).update(
+        last_reviewed=dt.date(2020, 1, 1), baseline={"frailty": "fit", "conditions": []}
+    )
+    assert reviews.raise_reviews() == 1
+    page.goto(url + "/worklist/")
+    expect(page.locator("#raised ~ ul").get_by_text("Review the plan:")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{url}/people/{pid}/plan/copy/")
+    expect(page.locator("h1")).to_have_text("My care and support plan")
+    expect(page.get_by_text("Grow vegetables in raised beds")).to_be_visible()
+    assert name in page.content()
+    assert problems == [] and other_problems == []
+    assert Task.objects.get(description="Care Act needs assessment").status == "completed"
+    assert Task.objects.get(pk=gp_task.pk).status == "requested"
