@@ -30,13 +30,23 @@ def test_bench_web_measures_every_endpoint_and_loses_no_update(published_dir: Pa
     assert done.returncode == 0, done.stderr
     (result,) = json.loads(done.stdout)["results"]
     assert "failed" not in result, result
-    assert set(result["endpoints"]) >= {"case-finding list", "person profile", "enrol"}
+    assert set(result["endpoints"]) >= {
+        "case-finding list",
+        "person profile",
+        "enrol",
+        "worklist",
+        "care plan",
+        "care plan save",
+        "task update",
+    }
+    assert result["seeded"] == {"plans": 60, "tasks": 300, "colleagues": 0}  # 1,200 people / 20
     assert result["requests"] > 20
     assert result["errors"] == 0, result["failures"]
     assert result["lost_updates"] == 0
     assert set(result["audit_ms"]) == {"keyed", "unkeyed"}
     assert all(ms > 0 for ms in result["audit_ms"].values())
     assert result["enrolments_acknowledged"] + result["notes_acknowledged"] > 0
+    assert result["plan_saves_acknowledged"] + result["task_updates_acknowledged"] > 0
     assert result["p95_ms"] >= result["p50_ms"] > 0
     # Timed from when all 4 had signed in (a GET and a POST each), and those set aside.
     assert result["signing_in"]["requests"] >= 8 and result["signing_in"]["failures"] == 0

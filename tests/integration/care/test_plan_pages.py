@@ -122,13 +122,20 @@ def test_a_plan_is_written_used_and_changed_through_its_pages(
     assert not CarePlan.objects.filter(person_id=pid).exists()
     saved = coordinator.post(
         reverse("care-plan-edit", args=[pid]),
-        _plan_form(
-            0, [{"text": "Get to church", "lifecycle": "active", "achievement": "in-progress"}]
-        ),
+        {
+            **_plan_form(
+                0, [{"text": "Get to church", "lifecycle": "active", "achievement": "in-progress"}]
+            ),
+            "people": [str(social.pk), str(nurse.pk)],
+        },
     )
     assert saved.status_code == 302
     plan = CarePlan.objects.get(person_id=pid)
     assert plan.current().content["what_matters"] == "Getting to church on Sunday"
+    assert [(p["id"], p["kind"]) for p in plan.current().content["people"]] == [
+        (nurse.pk, "core"),
+        (social.pk, "extended"),
+    ]
     added = coordinator.post(
         reverse("task-new", args=[pid]),
         {
@@ -195,6 +202,7 @@ def test_a_plan_is_written_used_and_changed_through_its_pages(
         "update_task",
         "view_care_plan_versions",
         "view_care_plan_copy",
+        "view_care_plan_edit_form",
     } <= actions
 
 

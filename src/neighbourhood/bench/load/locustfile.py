@@ -20,6 +20,7 @@ import os
 import random
 import re
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from locust.env import Environment
 
 PLAN = json.loads(Path(os.environ["NEIGHBOURHOOD_LOAD_PLAN"]).read_text(encoding="utf-8"))
 SECONDS = float(os.environ["NEIGHBOURHOOD_LOAD_SECONDS"])
-ACKNOWLEDGED: dict[str, Any] = {"enrolled": [], "notes": []}
+ACKNOWLEDGED: dict[str, Any] = {"enrolled": [], "notes": [], "plans": [], "tasks": []}
 STARTED = time.monotonic()
 _signed_in = 0
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -142,6 +143,131 @@ class CareCoordinator(FastHttpUser):
                     continue
                 response.failure(f"edit not saved (HTTP {response.status_code})")
                 return
+
+    @task(2)
+    def worklist(self) -> None:
+        self.client.get("/worklist/", name="worklist")
+
+    @task(2)
+    def care_plan(self) -> None:
+        if self.me.get("plans"):
+            self.client.get(f"/people/{random.choice(self.me['plans'])}/plan/", name="care plan")
+
+    @task(1)
+    def save_plan(self) -> None:
+        """Add a line to 'about me' of one of my plans, as a person would: open the
+        form, change it, save; on a conflict, open it again."""
+        if not self.me.get("plans"):
+            return
+        person = random.choice(self.me["plans"][:5])  # a few plans, so colleagues' saves meet
+        self.writes += 1
+        line = f"{self.me['username']} save {self.writes}"
+        for _ in range(20):
+            page = self.client.get(f"/people/{person}/plan/edit/", name="care plan form")
+            fields = _form(_text(page))
+            if "version" not in fields:
+                return
+            fields["about_me"] = (fields.get("about_me", "").strip() + "\n" + line).strip()
+            with self.client.post(
+                f"/people/{person}/plan/edit/",
+                data=fields,
+                name="care plan save",
+                allow_redirects=False,
+                catch_response=True,
+            ) as response:
+                if response.status_code == 302:
+                    ACKNOWLEDGED["plans"].append([person, line])
+                    return
+                if "Someone else changed this plan" in _text(response):
+                    response.success()
+                    continue
+                response.failure(f"plan not saved (HTTP {response.status_code})")
+                return
+
+    @task(2)
+    def update_task(self) -> None:
+        """Move one of my open tasks a step on (accept, start, complete)."""
+        mine = self.client.get("/tasks/", name="my tasks")
+        ids = TASK_ROW.findall(_text(mine))
+        if not ids:
+            return
+        task_id = random.choice(ids[:20])
+        page = self.client.get(f"/tasks/{task_id}/", name="task")
+        fields = _form(_text(page))
+        status = TASK_STATUS.search(_text(page))
+        if "version" not in fields or status is None:
+            return
+        now = {"Requested": "requested", "Accepted": "accepted", "In progress": "in-progress"}
+        fields["status"] = STATUS_NEXT[now[status.group(1)]]
+        with self.client.post(
+            f"/tasks/{task_id}/",
+            data=fields,
+            name="task update",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                ACKNOWLEDGED["tasks"].append([task_id, fields["status"]])
+            elif "Someone else changed this task" in _text(response):
+                response.success()  # a colleague's team task, moved a moment ago
+            else:
+                response.failure(f"task not updated (HTTP {response.status_code})")
+
+
+class _Form(HTMLParser):
+    """The fields of the first POST form in a page's main content (not the header's
+    sign-out button), with the values a browser would send."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = self._done = self._in_main = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self._in_main = self._in_main or tag == "main"
+        if tag == "form" and a.get("method") == "post" and self._in_main and not self._done:
+            self._in_form = True
+        if not self._in_form:
+            return
+        if tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("radio", "checkbox") and "checked" not in a:
+                return
+            self.fields.append((a["name"], a.get("value", "on" if kind == "checkbox" else "")))
+        elif tag == "textarea":
+            self._textarea, self._text = a.get("name", ""), []
+        elif tag == "select":
+            self._select = a.get("name", "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.append((self._select, a.get("value", "")))
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea" and self._textarea is not None:
+            self.fields.append((self._textarea, "".join(self._text).lstrip("\n")))
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form" and self._in_form:
+            self._in_form, self._done = False, True
+
+
+def _form(page: str) -> dict[str, str]:
+    parser = _Form()
+    parser.feed(page)
+    return dict(parser.fields)
+
+
+STATUS_NEXT = {"requested": "accepted", "accepted": "in-progress", "in-progress": "completed"}
+TASK_ROW = re.compile(r'<a href="/tasks/(\d+)/">')
+TASK_STATUS = re.compile(r'nhsuk-tag--\w+">(Requested|Accepted|In progress)</strong>')
 
 
 def _one_more_signed_in(environment: Environment) -> None:

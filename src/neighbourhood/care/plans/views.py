@@ -49,7 +49,7 @@ from neighbourhood.care.plans.models import (
     WhatMatters,
 )
 from neighbourhood.care.roles import Permission, allows
-from neighbourhood.care.teams.models import Professional
+from neighbourhood.care.teams.models import Membership, Professional, Team
 
 NOT_SHOWN = "You cannot see this person's care record: they are not in your care, or not in the published refresh."
 
@@ -93,6 +93,13 @@ def _writer(
         raise PermissionDenied(
             "You can write care records only for people in your teams' caseloads: add them "
             "to a caseload first."
+        )
+    if request.method == "GET":  # a form shows the record as it is: a read, on the trail
+        record_by(
+            me,
+            f"view_{what}_form",
+            person_id=person_id,
+            reason=f"in the caseload of {enrolment.team.name}",
         )
     return me, person, enrolment
 
@@ -308,7 +315,7 @@ def plan_edit(request: HttpRequest, person_id: str) -> HttpResponse:
                 actions.save_plan(
                     person_id=person_id,
                     version=form.cleaned_data["version"],
-                    content=_content(form.cleaned_data, kept_goals, latest),
+                    content=_content(form.cleaned_data, kept_goals, latest, enrolment.team),
                     by=me,
                     note=form.cleaned_data["change_note"],
                     reviewed=form.cleaned_data["reviewed"],
@@ -352,8 +359,13 @@ def _rule(person: dict[str, Any]) -> str:
 
 
 def _content(
-    data: dict[str, Any], goals: list[dict[str, Any]], latest: WhatMatters | None
+    data: dict[str, Any], goals: list[dict[str, Any]], latest: WhatMatters | None, team: Team
 ) -> dict[str, Any]:
+    kinds = dict(
+        Membership.objects.filter(team=team, professional__in=data["people"]).values_list(
+            "professional_id", "kind"
+        )
+    )
     return {
         "about_me": data["about_me"].strip(),
         "what_matters": latest.text if latest else "",
@@ -367,7 +379,7 @@ def _content(
                 "name": p.display_name,
                 "role": p.job_title,
                 "organisation": p.organisation.name,
-                "kind": "team",
+                "kind": kinds.get(p.pk, Membership.Kind.EXTENDED),  # core or extended team
             }
             for p in data["people"]
         ],
