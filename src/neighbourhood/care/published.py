@@ -225,20 +225,22 @@ def medicines(person_id: str) -> list[dict[str, Any]]:
     )
 
 
+PERSON = (
+    "SELECT person_id, nhs_number, given_name, family_name, date_of_birth, age, segment, "
+    "frailty, risk, risk_band, neighbourhood FROM person_profiles WHERE person_id = ?"
+)
+
+
 def people(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Names and headline measures for a caseload, keyed by person id."""
-    if not person_ids:
-        return {}
-    marks = ", ".join("?" for _ in person_ids)
-    with cursor() as cur:
-        rows = _rows(
-            cur,
-            "SELECT person_id, nhs_number, given_name, family_name, date_of_birth, age, "
-            "segment, frailty, risk, risk_band, neighbourhood "
-            f"FROM person_profiles WHERE person_id IN ({marks})",
-            list(person_ids),
-        )
-    return {r["person_id"]: r for r in rows}
+    """Names and headline measures for a caseload or a list of tasks, keyed by person id.
+    One lookup a person, each kept: the index answers an equality at once, where a list
+    of ids would read the whole table, and a caseload is shown again and again."""
+    found: dict[str, dict[str, Any]] = {}
+    for person_id in dict.fromkeys(person_ids):
+        rows = _select(PERSON, [person_id])
+        if rows:
+            found[person_id] = rows[0]
+    return found
 
 
 def organisations() -> list[dict[str, Any]]:

@@ -104,8 +104,8 @@ GET_PAGES: dict[str, list[str]] = {
     "advance-care-plan": [],
     "advance-care-plan-new": [],
     "worklist": [],
-    "my-tasks": ["show"],
-    "team-tasks": ["show"],
+    "my-tasks": ["show", "page"],
+    "team-tasks": ["show", "page"],
     "task": [],
     "team-measures": ["by"],
 }

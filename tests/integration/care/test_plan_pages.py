@@ -345,3 +345,31 @@ def test_team_measures_for_the_team_and_disclosure_controlled_for_planning(
     assert planning.status_code == 200 and planning.context["dimension"] == "imd_quintile"
     assert [r["caseload"] for r in planning.context["table"]] == [None]  # 1 person: suppressed
     assert team_and_person["person"]["family_name"].encode() not in planning.content
+
+
+def test_my_tasks_come_a_page_at_a_time_most_urgent_first(team_and_person: dict[str, Any]) -> None:
+    from neighbourhood.care.plans import actions
+
+    nurse, pid = team_and_person["nurse"], team_and_person["person"]["person_id"]
+    plan = actions.save_plan(person_id=pid, version=0, content={"goals": [{"text": "x"}]}, by=nurse)
+    today = dt.date.today()
+    for n in range(30):
+        actions.add_task(
+            plan=plan,
+            goal_id="G1",
+            description=f"call {n:02d}",
+            due=today + dt.timedelta(days=30 - n),
+            by=nurse,
+            owner=nurse,
+        )
+    client = _client(nurse)
+    first = client.get(reverse("my-tasks"))
+    shown = [t.description for t, _ in first.context["rows"]]
+    assert shown == [f"call {n:02d}" for n in range(29, 4, -1)]  # the soonest due first
+    assert first.context["more"] and b"Next page" in first.content
+    second = client.get(reverse("my-tasks") + "?page=2")
+    assert [t.description for t, _ in second.context["rows"]] == [
+        f"call {n:02d}" for n in range(4, -1, -1)
+    ]
+    assert not second.context["more"] and b"Previous page" in second.content
+    assert client.get(reverse("my-tasks") + "?page=99").context["rows"] == []

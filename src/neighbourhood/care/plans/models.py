@@ -84,7 +84,7 @@ class CarePlan(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     def current(self) -> CarePlanVersion:
-        return self.versions.get(number=self.version)
+        return self.versions.select_related("changed_by__user").get(number=self.version)
 
 
 class CarePlanVersion(models.Model):

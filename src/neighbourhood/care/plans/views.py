@@ -582,18 +582,34 @@ def _task_rows(tasks: list[Task]) -> list[tuple[Task, dict[str, Any] | None]]:
     return [(t, people.get(t.person_id)) for t in tasks]
 
 
+TASKS_A_PAGE = 25
+
+
+def _page_number(text: str | None) -> int:
+    return (
+        int(text)
+        if text and text.isascii() and text.isdigit() and 0 < len(text) < 6 and int(text) > 0
+        else 1
+    )
+
+
 def _tasks_page(request: HttpRequest, which: str) -> HttpResponse:
     me = _me(request)
     teams = me.teams_by_name
     base = Task.objects.select_related("owner__user", "owner__organisation", "owner_team")
     show_done = request.GET.get("show") == "done"
     statuses = ["completed", "cancelled", "rejected"] if show_done else list(OPEN_TASK)
-    if which == "mine":
-        tasks = list(base.filter(owner=me, status__in=statuses).order_by("due", "pk")[:500])
-    else:
-        tasks = list(
-            base.filter(owner_team__in=teams, status__in=statuses).order_by("due", "pk")[:500]
-        )
+    found = (
+        base.filter(owner=me, status__in=statuses)
+        if which == "mine"
+        else base.filter(owner_team__in=teams, status__in=statuses)
+    )
+    # The most urgent first (finished: the latest first), a page at a time.
+    found = found.order_by("-updated_at", "-pk") if show_done else found.order_by("due", "pk")
+    page = _page_number(request.GET.get("page"))
+    tasks = list(found[(page - 1) * TASKS_A_PAGE : page * TASKS_A_PAGE + 1])
+    more = len(tasks) > TASKS_A_PAGE
+    tasks = tasks[:TASKS_A_PAGE]
     rows = _task_rows(tasks)
     record_by(
         me,
@@ -606,6 +622,8 @@ def _tasks_page(request: HttpRequest, which: str) -> HttpResponse:
         "plans/tasks.html",
         {
             "rows": rows,
+            "page": page,
+            "more": more,
             "which": which,
             "today": dt.date.today(),
             "show_done": show_done,
