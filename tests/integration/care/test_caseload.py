@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from neighbourhood.care.caseload import actions
 from neighbourhood.care.caseload.models import EndReason, Enrolment
 from tests.support import factories
+from tests.support.concurrency import writers_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -141,37 +140,17 @@ def test_ten_concurrent_writers_on_postgresql_lose_no_update() -> None:
     enrolment = actions.enrol(
         person_id="P7", team=team, coordinator=writers[0], reason="frail", by=writers[0]
     )
-    start = threading.Barrier(10)
-    conflicts: list[int] = []
-    failures: list[BaseException] = []
 
-    def write(number: int) -> None:
-        try:
-            start.wait()
-            while True:  # what a person does on a conflict: read again, make the change again
-                current = Enrolment.objects.get(pk=enrolment.pk)
-                try:
-                    actions.update(
-                        enrolment_id=current.pk,
-                        version=current.version,
-                        by=writers[number],
-                        notes=current.notes + f"note from writer {number}\n",
-                    )
-                    return
-                except actions.Conflict:
-                    conflicts.append(number)
-        except BaseException as error:  # surfaced below
-            failures.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
+    def write(number: int) -> None:  # what a person does on a conflict: read again, change again
+        current = Enrolment.objects.get(pk=enrolment.pk)
+        actions.update(
+            enrolment_id=current.pk,
+            version=current.version,
+            by=writers[number],
+            notes=current.notes + f"note from writer {number}\n",
+        )
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not failures
+    conflicts = writers_at_once(10, write, actions.Conflict)
     final = Enrolment.objects.get(pk=enrolment.pk)
     assert final.version == 1 + 10
     assert sorted(final.notes.splitlines()) == sorted(f"note from writer {n}" for n in range(10))

@@ -5,12 +5,11 @@ raised by the published refresh."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from neighbourhood.care.audit.models import AuditEvent
 from neighbourhood.care.caseload import actions as caseload
@@ -26,6 +25,7 @@ from neighbourhood.care.plans.questionnaires import shipped
 from neighbourhood.care.roles import Role
 from neighbourhood.phm.publish import open_published
 from tests.support import factories
+from tests.support.concurrency import writers_at_once
 
 pytestmark = pytest.mark.django_db
 FUTURE = dt.date.today() + dt.timedelta(days=30)
@@ -204,28 +204,24 @@ def test_a_goal_removed_or_changed_asks_for_each_open_task_to_be_reconciled() ->
         )
     assert [t.pk for t in asked.value.tasks] == [rail.pk, transport.pk]
     assert CarePlan.objects.get(pk=plan.pk).version == 1  # nothing saved
+
+    def decided(reason: str) -> dict[int, actions.Decision]:
+        return {
+            physio.pk: actions.Decision("keep"),
+            rail.pk: actions.Decision("reassign", owner=nurse),
+            transport.pk: actions.Decision("cancel", reason=reason),
+        }
+
     with pytest.raises(actions.Unreconciled):  # a cancel needs a reason
         actions.save_plan(
-            person_id="P1",
-            version=1,
-            content={"goals": changed},
-            by=nurse,
-            decisions={
-                physio.pk: actions.Decision("keep"),
-                rail.pk: actions.Decision("reassign", owner=nurse),
-                transport.pk: actions.Decision("cancel", reason=" "),
-            },
+            person_id="P1", version=1, content={"goals": changed}, by=nurse, decisions=decided(" ")
         )
     saved = actions.save_plan(
         person_id="P1",
         version=1,
         content={"goals": changed},
         by=nurse,
-        decisions={
-            physio.pk: actions.Decision("keep"),
-            rail.pk: actions.Decision("reassign", owner=nurse),
-            transport.pk: actions.Decision("cancel", reason="goal no longer wanted"),
-        },
+        decisions=decided("goal no longer wanted"),
     )
     assert saved.version == 2
     physio.refresh_from_db(), rail.refresh_from_db(), transport.refresh_from_db()
@@ -401,38 +397,15 @@ def test_ten_concurrent_plan_writers_on_postgresql_lose_no_update() -> None:
     writers = [factories.professional(f"writer{n}", teams=[team]) for n in range(10)]
     caseload.enrol(person_id="P9", team=team, coordinator=writers[0], reason="frail", by=writers[0])
     actions.save_plan(person_id="P9", version=0, content={"goals": []}, by=writers[0])
-    start = threading.Barrier(10)
-    conflicts: list[int] = []
-    failures: list[BaseException] = []
 
     def write(number: int) -> None:
-        try:
-            start.wait()
-            while True:
-                plan = CarePlan.objects.get(person_id="P9")
-                goals = [*plan.current().goals, {"text": f"goal of writer {number}"}]
-                try:
-                    actions.save_plan(
-                        person_id="P9",
-                        version=plan.version,
-                        content={"goals": goals},
-                        by=writers[number],
-                    )
-                    return
-                except actions.Conflict:
-                    conflicts.append(number)
-        except BaseException as error:
-            failures.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
+        plan = CarePlan.objects.get(person_id="P9")
+        goals = [*plan.current().goals, {"text": f"goal of writer {number}"}]
+        actions.save_plan(
+            person_id="P9", version=plan.version, content={"goals": goals}, by=writers[number]
+        )
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not failures
+    conflicts = writers_at_once(10, write, actions.Conflict)
     plan = CarePlan.objects.get(person_id="P9")
     assert plan.version == 11 and plan.versions.count() == 11
     goals = plan.current().goals

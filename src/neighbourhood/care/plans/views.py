@@ -104,6 +104,11 @@ def _writer(
     return me, person, enrolment
 
 
+def _beside(form: Any, error: actions.PlanError) -> None:
+    """A refused write's reason, beside the field it is about (or above the form)."""
+    form.add_error(error.field if error.field in form.fields else None, str(error))
+
+
 def _problems(person_id: str) -> list[str]:
     found: list[str] = []
     for assessment in Assessment.objects.filter(person_id=person_id, status="completed"):
@@ -326,7 +331,7 @@ def plan_edit(request: HttpRequest, person_id: str) -> HttpResponse:
             except actions.Unreconciled as error:
                 reconcile = ReconcileForm(None, tasks=error.tasks, team=enrolment.team)
             except actions.PlanError as error:
-                form.add_error(error.field if error.field in form.fields else None, str(error))
+                _beside(form, error)
             else:
                 messages.success(request, "Plan saved as a new version; the earlier one is kept.")
                 return redirect("care-plan", person_id=person_id)
@@ -471,7 +476,7 @@ def task_new(request: HttpRequest, person_id: str) -> HttpResponse:
                 owner_team=None if data["owner"] else enrolment.team,
             )
         except actions.PlanError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            _beside(form, error)
         else:
             messages.success(request, "Action added: it is in its owner's tasks.")
             return redirect("care-plan", person_id=person_id)
@@ -544,7 +549,7 @@ def task(request: HttpRequest, task_id: int) -> HttpResponse:
             except actions.Conflict as error:
                 conflict = error
             except actions.PlanError as error:
-                form.add_error(error.field if error.field in form.fields else None, str(error))
+                _beside(form, error)
             else:
                 messages.success(request, "Task updated.")
                 target = request.POST.get("next") or ""
@@ -729,7 +734,7 @@ def advance_care_plan_new(request: HttpRequest, person_id: str) -> HttpResponse:
         try:
             actions.record_advance_care_plan(person_id=person_id, fields=fields, by=me)
         except actions.PlanError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            _beside(form, error)
         else:
             messages.success(request, "Advance care plan recorded; the earlier version is kept.")
             return redirect("advance-care-plan", person_id=person_id)
