@@ -22,7 +22,7 @@ def test_bench_web_measures_every_endpoint_and_loses_no_update(published_dir: Pa
         "--users",
         "4",
         "--seconds",
-        "6",
+        "10",
         "--workers",
         "2",
         "--json",

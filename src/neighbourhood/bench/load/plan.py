@@ -57,7 +57,8 @@ def seed_care(plan: list[dict[str, Any]]) -> dict[str, int]:
         ]
     published.close()
     teams = {t.pk: t for t in Team.objects.all()}
-    coordinators = [(u["coordinator"], u["team"]) for u in plan for _ in range(PLANS_A_LOAD_USER)]
+    # Dealt round the load users first, so each has plans however few there are.
+    coordinators = [(u["coordinator"], u["team"]) for _ in range(PLANS_A_LOAD_USER) for u in plan]
     spare = max(0, len(ids) - len(coordinators))
     colleagues = -(-spare // PLANS_A_COLLEAGUE)
     organisation = Professional.objects.first().organisation  # type: ignore[union-attr]
