@@ -22,6 +22,7 @@ from tests.support.commands import run
         ["bench", "refresh"],
         ["report"],
         ["publish"],
+        ["reviews"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
@@ -47,6 +48,7 @@ def test_every_command_has_help(command: list[str]) -> None:
         (["refresh", "--engine", "hadoop"], "Invalid value for '--engine'"),
         (["report", "--html", "/nonexistent/dir/r.html"], "is not a directory"),
         (["frobnicate"], "No such command"),
+        (["reviews", "--data", "."], "nothing is published yet"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_code_2(

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from neighbourhood.care import published
 from neighbourhood.care.audit.chain import record
 from neighbourhood.care.plans.rules import DEFAULT_MONTHS
+from neighbourhood.errors import UserError
 from neighbourhood.phm.vocabulary import FRAILTY_CATEGORIES, condition_name
 
 EVENTS = {"emergency_admission": "an emergency admission", "ed_attendance": "an A&E attendance"}
@@ -81,7 +82,8 @@ def triggers(
     found = []
     for event in events:
         start = event["start_date"]
-        if event["activity"] in EVENTS and start > since:
+        # An event a partner sent without a date cannot be placed after the review.
+        if event["activity"] in EVENTS and start is not None and start > since:
             found.append(
                 (
                     f"{event['activity']}:{start.isoformat()}",
@@ -123,6 +125,11 @@ def raise_reviews() -> int:
     from neighbourhood.care.plans.models import CarePlan, RaisedTrigger, ReviewScan
 
     info = published.current_info()
+    if info is None:
+        raise UserError(
+            "nothing is published yet, so there is nothing to review plans against: run "
+            "'neighbourhood refresh' and 'neighbourhood publish' first"
+        )
     raised = scanned = 0
     plans = CarePlan.objects.order_by("pk")
     last = 0
