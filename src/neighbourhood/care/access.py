@@ -58,6 +58,15 @@ def professional_of(request: HttpRequest) -> Professional | None:
     return professional
 
 
+def staff_of(request: HttpRequest) -> Professional:
+    """The member of staff making a request to a view that needs a permission: the
+    middleware admits only staff with a role there, so anyone else is refused."""
+    professional = professional_of(request)
+    if professional is None:
+        raise PermissionDenied
+    return professional
+
+
 class SignInRequiredMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -366,10 +366,12 @@ def test_my_tasks_come_a_page_at_a_time_most_urgent_first(team_and_person: dict[
     first = client.get(reverse("my-tasks"))
     shown = [t.description for t, _ in first.context["rows"]]
     assert shown == [f"call {n:02d}" for n in range(29, 4, -1)]  # the soonest due first
-    assert first.context["more"] and b"Next page" in first.content
+    assert first.context["page"].has_next() and b"Next page" in first.content
     second = client.get(reverse("my-tasks") + "?page=2")
     assert [t.description for t, _ in second.context["rows"]] == [
         f"call {n:02d}" for n in range(4, -1, -1)
     ]
-    assert not second.context["more"] and b"Previous page" in second.content
-    assert client.get(reverse("my-tasks") + "?page=99").context["rows"] == []
+    assert not second.context["page"].has_next() and b"Previous page" in second.content
+    # A page beyond the last, or not a number, shows the nearest page, as the audit pages do.
+    assert client.get(reverse("my-tasks") + "?page=99").context["page"].number == 2
+    assert client.get(reverse("my-tasks") + "?page=²").context["page"].number == 1

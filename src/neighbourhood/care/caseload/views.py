@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 from neighbourhood.care import published
 from neighbourhood.care.access import (
     care_relationship,
-    professional_of,
     relationship_or_break_glass,
     requires,
+    staff_of,
 )
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload import actions
@@ -28,16 +28,9 @@ from neighbourhood.care.roles import Permission
 from neighbourhood.care.teams.models import Professional
 
 
-def _me(request: HttpRequest) -> Professional:
-    professional = professional_of(request)
-    if professional is None:  # the middleware admits only staff with a role
-        raise PermissionDenied
-    return professional
-
-
 @requires(Permission.VIEW_CASELOAD)
 def caseload(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+    me = staff_of(request)
     teams = me.teams_by_name
     enrolments = list(
         Enrolment.objects.filter(team__in=teams, ended_at__isnull=True)
@@ -70,7 +63,7 @@ def _person_or_404(person_id: str) -> dict[str, Any]:
 
 @requires(Permission.MANAGE_CASELOAD)
 def enrol(request: HttpRequest, person_id: str) -> HttpResponse:
-    me = _me(request)
+    me = staff_of(request)
     # The relationship first: a person who does not exist has none, so both get one answer.
     if care_relationship(me, person_id) is None:
         record_by(me, "refused_enrol", person_id=person_id, reason="no care relationship")
@@ -121,7 +114,7 @@ def _enrolment_for(me: Professional, enrolment_id: int) -> Enrolment:
 
 
 def _page(request: HttpRequest, enrolment_id: int) -> EnrolmentPage:
-    me = _me(request)
+    me = staff_of(request)
     current = _enrolment_for(me, enrolment_id)
     reason = f"in the caseload of {current.team.name}"
     if not current.is_open:

@@ -256,10 +256,17 @@ def tasks_to_reconcile(plan: CarePlan | None, goals: list[dict[str, Any]]) -> li
     before = plan.current().goals
     affected = changed_goals(before, _clean_goals(goals, before))
     return list(
-        plan.tasks.filter(goal_id__in=list(affected), status__in=OPEN_TASK, kind=Task.Kind.ACTION)
-        .select_related("owner__user", "owner__organisation", "owner_team")
-        .order_by("pk")
+        _open_tasks_of(plan, affected).select_related(
+            "owner__user", "owner__organisation", "owner_team"
+        )
     )
+
+
+def _open_tasks_of(plan: CarePlan, goals: dict[str, str]) -> Any:
+    """The open actions of a plan that serve these goals, oldest first."""
+    return plan.tasks.filter(
+        goal_id__in=list(goals), status__in=OPEN_TASK, kind=Task.Kind.ACTION
+    ).order_by("pk")
 
 
 def save_plan(
@@ -300,15 +307,7 @@ def save_plan(
         before = plan.current().content if plan else {}
         goals = _clean_goals(list(content.get("goals", [])), list(before.get("goals", [])))
         affected = changed_goals(list(before.get("goals", [])), goals)
-        open_tasks = list(
-            Task.objects.select_for_update()
-            .filter(
-                plan=plan, goal_id__in=list(affected), status__in=OPEN_TASK, kind=Task.Kind.ACTION
-            )
-            .order_by("pk")
-            if plan
-            else []
-        )
+        open_tasks = list(_open_tasks_of(plan, affected).select_for_update()) if plan else []
         undecided = [t for t in open_tasks if not _decided(decisions.get(t.pk))]
         if undecided:
             raise Unreconciled(undecided)
@@ -514,17 +513,7 @@ def record_advance_care_plan(
     enrolment = open_enrolment(person_id, by)
     cpr = fields.get("cpr") or ""
     registration = str(fields.get("cpr_registration") or "").strip()
-    clinician = by
-    if "cpr" not in fields:
-        # A new version by someone who may not record CPR keeps the clinician's
-        # recommendation as it was, under the clinician's name: it is never dropped.
-        kept = AdvanceCarePlan.objects.filter(
-            person_id=person_id, superseded_at__isnull=True
-        ).first()
-        if kept is not None and kept.cpr:
-            cpr, registration = kept.cpr, kept.cpr_registration
-            clinician = kept.cpr_clinician  # type: ignore[assignment]
-    elif cpr and not allows(by.role, Permission.RECORD_CPR):
+    if cpr and not allows(by.role, Permission.RECORD_CPR):
         raise PlanError("Only a clinician can record a CPR recommendation", "cpr")
     if cpr and not registration:
         raise PlanError(
@@ -532,14 +521,16 @@ def record_advance_care_plan(
             "recommendation",
             "cpr_registration",
         )
+    clinician: Professional | None = by
     with transaction.atomic():
-        current = (
-            AdvanceCarePlan.objects.select_for_update()
-            .filter(person_id=person_id, superseded_at__isnull=True)
-            .first()
-        )
+        current = AdvanceCarePlan.in_force(person_id).select_for_update().first()
         number = 1
         if current is not None:
+            if "cpr" not in fields and current.cpr:
+                # A new version by someone who may not record CPR keeps the clinician's
+                # recommendation as it was, under the clinician's name: never dropped.
+                cpr, registration = current.cpr, current.cpr_registration
+                clinician = current.cpr_clinician
             number = current.number + 1
             current.superseded_at = timezone.now()
             current.save(update_fields=["superseded_at"])

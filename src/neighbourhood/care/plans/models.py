@@ -227,6 +227,11 @@ class AdvanceCarePlan(models.Model):
             ),
         ]
 
+    @classmethod
+    def in_force(cls, person_id: str) -> models.QuerySet[AdvanceCarePlan]:
+        """The version in force for this person (at most one: the database says so)."""
+        return cls.objects.filter(person_id=person_id, superseded_at__isnull=True)
+
 
 class AdvanceCarePlanReview(models.Model):
     plan = models.ForeignKey(AdvanceCarePlan, on_delete=models.PROTECT, related_name="reviews")

@@ -20,8 +20,6 @@ def care_summary(person_id: str, role: str) -> dict[str, Any]:
         .first(),
         "care_plan": CarePlan.objects.filter(person_id=person_id).first(),
         "open_tasks": Task.objects.filter(person_id=person_id, status__in=OPEN_TASK).count(),
-        "acp": AdvanceCarePlan.objects.filter(person_id=person_id, superseded_at__isnull=True)
-        .select_related("cpr_clinician__user")
-        .first(),
+        "acp": AdvanceCarePlan.in_force(person_id).select_related("cpr_clinician__user").first(),
         "acp_first": in_urgent_care(role),
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,9 +23,9 @@ from django.views.decorators.http import require_POST
 from neighbourhood.care import published
 from neighbourhood.care.access import (
     Relationship,
-    professional_of,
     relationship_or_break_glass,
     requires,
+    staff_of,
 )
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
@@ -54,19 +55,12 @@ from neighbourhood.care.teams.models import Membership, Professional, Team
 NOT_SHOWN = "You cannot see this person's care record: they are not in your care, or not in the published refresh."
 
 
-def _me(request: HttpRequest) -> Professional:
-    professional = professional_of(request)
-    if professional is None:
-        raise PermissionDenied
-    return professional
-
-
 def _reader(
     request: HttpRequest, person_id: str, what: str
 ) -> tuple[Professional, dict[str, Any], Relationship]:
     """The person, if this member of staff may read their care record; the trail keeps
     the read or the refusal. One answer for a person who does not exist or may not be seen."""
-    me = _me(request)
+    me = staff_of(request)
     person = published.profile(person_id)
     relationship = relationship_or_break_glass(me, person_id) if person is not None else None
     if person is None or relationship is None:
@@ -80,7 +74,7 @@ def _writer(
     request: HttpRequest, person_id: str, what: str
 ) -> tuple[Professional, dict[str, Any], Enrolment]:
     """The person and their enrolment in one of this member of staff's teams, to write."""
-    me = _me(request)
+    me = staff_of(request)
     person = published.profile(person_id)
     try:
         enrolment = actions.open_enrolment(person_id, me) if person is not None else None
@@ -144,7 +138,7 @@ def plan(request: HttpRequest, person_id: str) -> HttpResponse:
             "goals": [(g, by_goal.get(g["id"], [])) for g in goals],
             "other_tasks": [t for t in tasks if t.kind == "review" or t.goal_id not in by_goal],
             "assessments": _assessments(person_id),
-            "acp": AdvanceCarePlan.objects.filter(person_id=person_id, superseded_at__isnull=True)
+            "acp": AdvanceCarePlan.in_force(person_id)
             .select_related("recorded_by__user", "cpr_clinician__user")
             .first(),
             "can_write": allows(me.role, Permission.WRITE_CARE_PLAN),
@@ -442,9 +436,7 @@ def plan_print(request: HttpRequest, person_id: str) -> HttpResponse:
             "tasks": list(tasks),
             "lifecycle": actions.GOAL_LIFECYCLE,
             "achievement": actions.GOAL_ACHIEVEMENT,
-            "acp": AdvanceCarePlan.objects.filter(
-                person_id=person_id, superseded_at__isnull=True
-            ).first(),
+            "acp": AdvanceCarePlan.in_force(person_id).first(),
         },
     )
 
@@ -517,7 +509,7 @@ def _task_for(me: Professional, task_id: int) -> Task:
 
 @requires(Permission.WORK_TASKS)
 def task(request: HttpRequest, task_id: int) -> HttpResponse:
-    me = _me(request)
+    me = staff_of(request)
     found = _task_for(me, task_id)
     allowed = tuple(
         s
@@ -590,16 +582,8 @@ def _task_rows(tasks: list[Task]) -> list[tuple[Task, dict[str, Any] | None]]:
 TASKS_A_PAGE = 25
 
 
-def _page_number(text: str | None) -> int:
-    return (
-        int(text)
-        if text and text.isascii() and text.isdigit() and 0 < len(text) < 6 and int(text) > 0
-        else 1
-    )
-
-
 def _tasks_page(request: HttpRequest, which: str) -> HttpResponse:
-    me = _me(request)
+    me = staff_of(request)
     teams = me.teams_by_name
     base = Task.objects.select_related("owner__user", "owner__organisation", "owner_team")
     show_done = request.GET.get("show") == "done"
@@ -611,10 +595,8 @@ def _tasks_page(request: HttpRequest, which: str) -> HttpResponse:
     )
     # The most urgent first (finished: the latest first), a page at a time.
     found = found.order_by("-updated_at", "-pk") if show_done else found.order_by("due", "pk")
-    page = _page_number(request.GET.get("page"))
-    tasks = list(found[(page - 1) * TASKS_A_PAGE : page * TASKS_A_PAGE + 1])
-    more = len(tasks) > TASKS_A_PAGE
-    tasks = tasks[:TASKS_A_PAGE]
+    page = Paginator(found, TASKS_A_PAGE).get_page(request.GET.get("page"))
+    tasks = list(page)
     rows = _task_rows(tasks)
     record_by(
         me,
@@ -628,7 +610,6 @@ def _tasks_page(request: HttpRequest, which: str) -> HttpResponse:
         {
             "rows": rows,
             "page": page,
-            "more": more,
             "which": which,
             "today": dt.date.today(),
             "show_done": show_done,
@@ -651,7 +632,7 @@ def team_tasks(request: HttpRequest) -> HttpResponse:
 def worklist(request: HttpRequest) -> HttpResponse:
     """The care coordinator's day: reviews due, tasks due, people waiting for an
     assessment or a plan, and events since the last review, each a link to act."""
-    me = _me(request)
+    me = staff_of(request)
     today = dt.date.today()
     soon = today + dt.timedelta(days=14)
     enrolments = list(
@@ -719,9 +700,7 @@ def advance_care_plan(request: HttpRequest, person_id: str) -> HttpResponse:
 @requires(Permission.WRITE_CARE_PLAN)
 def advance_care_plan_new(request: HttpRequest, person_id: str) -> HttpResponse:
     me, person, _ = _writer(request, person_id, "advance_care_plan")
-    current = AdvanceCarePlan.objects.filter(
-        person_id=person_id, superseded_at__isnull=True
-    ).first()
+    current = AdvanceCarePlan.in_force(person_id).first()
     may_cpr = allows(me.role, Permission.RECORD_CPR)
     initial: dict[str, Any] = {}
     if current is not None:
@@ -749,9 +728,7 @@ def advance_care_plan_new(request: HttpRequest, person_id: str) -> HttpResponse:
 @require_POST
 def advance_care_plan_review(request: HttpRequest, person_id: str) -> HttpResponse:
     me, _, _ = _writer(request, person_id, "advance_care_plan")
-    current = AdvanceCarePlan.objects.filter(
-        person_id=person_id, superseded_at__isnull=True
-    ).first()
+    current = AdvanceCarePlan.in_force(person_id).first()
     if current is None:
         raise Http404("This person has no advance care plan to review.")
     form = ReviewNoteForm(request.POST)
@@ -765,7 +742,7 @@ def advance_care_plan_review(request: HttpRequest, person_id: str) -> HttpRespon
 
 @requires(Permission.VIEW_TEAM_MEASURES)
 def team_measures(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+    me = staff_of(request)
     planning = allows(me.role, Permission.VIEW_PLANNING)
     dimension = request.GET.get("by", "imd_quintile")
     if dimension not in measures.DIMENSIONS:
