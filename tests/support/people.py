@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +45,18 @@ def scalar(data_dir: Path, sql: str) -> int:
         return count(con, sql)
     finally:
         con.close()
+
+
+def admitted(data_dir: Path) -> tuple[str, dt.date]:
+    """Someone on ZU0001's list with an emergency admission, and its latest date."""
+    con = open_published(data_dir)
+    try:
+        row = con.execute(
+            "SELECT t.person_id, max(t.start_date) FROM timeline t JOIN case_finding c "
+            "USING (person_id) WHERE c.neighbourhood = 'ZU0001' AND t.activity = "
+            "'emergency_admission' GROUP BY 1 ORDER BY 1 LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return str(row[0]), row[1]

@@ -116,7 +116,12 @@ def close() -> None:
         _kept_rows[0] = 0
 
 
+# Queries this process has put to the published refresh: what a page or a job costs it.
+QUERIES = [0]
+
+
 def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    QUERIES[0] += 1
     result = cur.execute(sql, list(params))
     names = [d[0] for d in result.description or []]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
@@ -227,7 +232,7 @@ def medicines(person_id: str) -> list[dict[str, Any]]:
 
 PERSON = (
     "SELECT person_id, nhs_number, given_name, family_name, date_of_birth, age, segment, "
-    "frailty, risk, risk_band, neighbourhood FROM person_profiles WHERE person_id = ?"
+    "frailty, risk, risk_band, neighbourhood, practice FROM person_profiles WHERE person_id = ?"
 )
 
 
@@ -318,6 +323,31 @@ def demographics(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         "SELECT p.person_id, CAST(p.imd_quintile AS VARCHAR) AS imd_quintile, p.ethnic_group, "
         "p.age_band, p.sex, p.frailty, p.cohort_palliative FROM person_profiles p "
         "JOIN wanted USING (person_id)",
+        person_ids,
+    )
+    return {r["person_id"]: r for r in rows}
+
+
+def listed(neighbourhood: str) -> list[dict[str, Any]]:
+    """Everyone on one neighbourhood's case-finding list, in rank order: id, rank, risk."""
+    return _select(
+        "SELECT person_id, rank, risk FROM case_finding WHERE neighbourhood = ? ORDER BY rank",
+        [neighbourhood],
+    )
+
+
+def agenda_facts(person_ids: Sequence[str], activities: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """What an MDT agenda weighs for each of a caseload, in one read of the refresh: the
+    facts a review compares, the risk the agenda is ordered by, and the events of these
+    kinds (newest first)."""
+    kinds = ", ".join(f"'{a}'" for a in activities if a.replace("_", "").isalnum())
+    rows = _of_people(
+        "WITH ev AS (SELECT t.person_id, list(struct_pack(start_date := t.start_date, "
+        "activity := t.activity) ORDER BY t.start_date DESC) AS events FROM timeline t "
+        f"JOIN wanted USING (person_id) WHERE t.activity IN ({kinds}) GROUP BY 1) "
+        "SELECT p.person_id, p.frailty, p.conditions, p.cohort_palliative, p.complex_needs, "
+        "p.risk, ev.events FROM person_profiles p JOIN wanted USING (person_id) "
+        "LEFT JOIN ev USING (person_id)",
         person_ids,
     )
     return {r["person_id"]: r for r in rows}

@@ -19,6 +19,8 @@ class Role(models.TextChoices):
     ANALYST = "analyst", "ICB analyst"
     PARTNERSHIP_LEAD = "partnership_lead", "Integrator partnership lead"
     IG_LEAD = "ig_lead", "Information governance lead"
+    LINK_WORKER = "link_worker", "Social prescribing link worker"
+    VCFSE_WORKER = "vcfse_worker", "Voluntary sector worker"
 
 
 class Permission(StrEnum):
@@ -35,6 +37,14 @@ class Permission(StrEnum):
     WORK_TASKS = "work_tasks"
     RECORD_CPR = "record_cpr"
     VIEW_TEAM_MEASURES = "view_team_measures"
+    # Coordination: MDT meetings, referrals and the directory of services, social prescribing
+    VIEW_MEETINGS = "view_meetings"
+    RUN_MEETINGS = "run_meetings"
+    VIEW_DIRECTORY = "view_directory"
+    REFER = "refer"
+    RECEIVE_REFERRALS = "receive_referrals"
+    SOCIAL_PRESCRIBING = "social_prescribing"
+    PRACTICE_INBOX = "practice_inbox"
 
 
 _DIRECT_CARE = {
@@ -44,13 +54,28 @@ _DIRECT_CARE = {
     Permission.VIEW_CASELOAD,
     Permission.VIEW_CARE_RECORD,
     Permission.WORK_TASKS,
+    Permission.VIEW_MEETINGS,
+    Permission.VIEW_DIRECTORY,
+    Permission.REFER,
+    Permission.RECEIVE_REFERRALS,
+    Permission.PRACTICE_INBOX,
 }
-_PLANNING = {Permission.VIEW_TEAMS, Permission.VIEW_PLANNING, Permission.VIEW_TEAM_MEASURES}
+_PLANNING = {
+    Permission.VIEW_TEAMS,
+    Permission.VIEW_PLANNING,
+    Permission.VIEW_TEAM_MEASURES,
+    Permission.VIEW_DIRECTORY,
+}
 
 MATRIX: dict[str, frozenset[Permission]] = {
     Role.CARE_COORDINATOR: frozenset(
         _DIRECT_CARE
-        | {Permission.MANAGE_CASELOAD, Permission.WRITE_CARE_PLAN, Permission.VIEW_TEAM_MEASURES}
+        | {
+            Permission.MANAGE_CASELOAD,
+            Permission.WRITE_CARE_PLAN,
+            Permission.VIEW_TEAM_MEASURES,
+            Permission.RUN_MEETINGS,
+        }
     ),
     # A CPR recommendation is a clinical decision: only a clinician records one (ReSPECT).
     Role.CLINICIAN: frozenset(
@@ -60,6 +85,7 @@ MATRIX: dict[str, frozenset[Permission]] = {
             Permission.WRITE_CARE_PLAN,
             Permission.VIEW_TEAM_MEASURES,
             Permission.RECORD_CPR,
+            Permission.RUN_MEETINGS,
         }
     ),
     # The single point of access finds and reads records for urgent referrals (the advance
@@ -69,6 +95,12 @@ MATRIX: dict[str, frozenset[Permission]] = {
     Role.ANALYST: frozenset(_PLANNING),
     Role.PARTNERSHIP_LEAD: frozenset(_PLANNING),
     Role.IG_LEAD: frozenset({Permission.VIEW_TEAMS, Permission.SEARCH_AUDIT}),
+    # A link worker is in the extended team: reads the record of the people referred to
+    # them, offers activities and VCFSE organisations, and measures wellbeing.
+    Role.LINK_WORKER: frozenset(_DIRECT_CARE | {Permission.SOCIAL_PRESCRIBING}),
+    # A voluntary sector worker sees only the people referred to their organisation
+    # (their inbox) and confirms contact and attendance: nothing else.
+    Role.VCFSE_WORKER: frozenset({Permission.RECEIVE_REFERRALS}),
 }
 
 

@@ -114,3 +114,16 @@ def manage(arguments: list[str]) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["neighbourhood manage", *arguments])
+
+
+def import_directory(path: Path, options: Any) -> Any:
+    """Import an Open Referral UK file into the directory of services (all or nothing)."""
+    from neighbourhood.care.referrals import directory
+
+    return directory.import_file(path, options)
+
+
+def directory_options(**given: Any) -> Any:
+    from neighbourhood.care.referrals import directory
+
+    return directory.Options(**given)

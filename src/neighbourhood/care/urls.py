@@ -10,8 +10,10 @@ from neighbourhood.care import lockout, twofactor
 from neighbourhood.care.access import public
 from neighbourhood.care.audit import views as audit
 from neighbourhood.care.caseload import views as caseload
+from neighbourhood.care.meetings import views as meetings
 from neighbourhood.care.people import views as people
 from neighbourhood.care.plans import views as plans
+from neighbourhood.care.referrals import views as referrals
 from neighbourhood.care.signin import SignInForm
 from neighbourhood.care.teams import views as teams
 
@@ -73,6 +75,35 @@ urlpatterns = [
         "people/<str:person_id>/advance-care-plan/review/",
         plans.advance_care_plan_review,
         name="advance-care-plan-review",
+    ),
+    path("people/<str:person_id>/refer/", referrals.refer, name="refer"),
+    path("people/<str:person_id>/flag/", meetings.flag, name="flag"),
+    path("directory/", referrals.directory, name="directory"),
+    path("referrals/", referrals.inbox, name="referrals"),
+    path("referrals/measures/", referrals.referral_measures, name="referral-measures"),
+    path("referrals/<int:referral_id>/", referrals.referral, name="referral"),
+    path("meetings/", meetings.meetings, name="meetings"),
+    path("meetings/new/", meetings.meeting_new, name="meeting-new"),
+    path("meetings/<int:meeting_id>/", meetings.meeting, name="meeting"),
+    path("meetings/<int:meeting_id>/adjust/", meetings.meeting_adjust, name="meeting-adjust"),
+    path("meetings/<int:meeting_id>/add/", meetings.meeting_add, name="meeting-add"),
+    path("meetings/<int:meeting_id>/rebuild/", meetings.meeting_rebuild, name="meeting-rebuild"),
+    path(
+        "meetings/<int:meeting_id>/attendance/",
+        meetings.meeting_attendance,
+        name="meeting-attendance",
+    ),
+    path("meetings/<int:meeting_id>/close/", meetings.meeting_close, name="meeting-close"),
+    path(
+        "meetings/<int:meeting_id>/people/<int:item_id>/",
+        meetings.meeting_item,
+        name="meeting-item",
+    ),
+    path("practice-inbox/", meetings.practice_inbox, name="practice-inbox"),
+    path(
+        "practice-inbox/<int:message_id>/read/",
+        meetings.practice_message_read,
+        name="practice-message-read",
     ),
     path("worklist/", plans.worklist, name="worklist"),
     path("tasks/", plans.my_tasks, name="my-tasks"),

@@ -157,3 +157,57 @@ def manage_command(
 
     server.configure(resolve_data_dir(data).resolve(), production)
     server.manage(list(context.args))
+
+
+directory_app = typer.Typer(help="The directory of services referrals go to.", no_args_is_help=True)
+
+
+@directory_app.command("import")
+def directory_import_command(
+    file: Annotated[Path, typer.Argument(help="An Open Referral UK (HSDS) JSON file.")],
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Every service of this kind (e.g. vcfse, reablement); by default from each "
+            "service's taxonomy terms, else vcfse.",
+            show_default=False,
+        ),
+    ] = None,
+    catchment: Annotated[
+        str,
+        typer.Option(
+            "--catchment", help="Neighbourhood codes served, comma-separated (default: all)."
+        ),
+    ] = "",
+    respond_hours: Annotated[
+        int | None,
+        typer.Option("--respond-hours", min=1, help="Hours promised from receipt to a decision."),
+    ] = None,
+    contact_hours: Annotated[
+        int | None,
+        typer.Option("--contact-hours", min=1, help="Hours promised from acceptance to contact."),
+    ] = None,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import services from an Open Referral UK file (either profile; a service, a list or a
+    page of them). Services are matched by their id, so importing again updates them. One
+    bad service and nothing is imported: every problem is named by its place in the file."""
+    server = start(resolve_data_dir(data), serving=False)
+    options = server.directory_options(
+        kind=kind,
+        catchment=tuple(c.strip() for c in catchment.split(",") if c.strip()),
+        respond_hours=respond_hours,
+        contact_hours=contact_hours,
+    )
+    made = server.import_directory(file, options)
+    if as_json:
+        print_json(
+            {"created": made.created, "updated": made.updated, "organisations": made.organisations}
+        )
+    else:
+        console.print(
+            f"Imported {made.created:,} new and {made.updated:,} updated services; "
+            f"{made.organisations:,} new organisations."
+        )

@@ -39,8 +39,18 @@ PAGES: dict[str, Permission] = {
     "my-tasks": Permission.WORK_TASKS,
     "team-tasks": Permission.WORK_TASKS,
     "team-measures": Permission.VIEW_TEAM_MEASURES,
+    "meetings": Permission.VIEW_MEETINGS,
+    "meeting-new": Permission.RUN_MEETINGS,
+    "referrals": Permission.RECEIVE_REFERRALS,
+    "directory": Permission.VIEW_DIRECTORY,
+    "referral-measures": Permission.VIEW_TEAM_MEASURES,
+    "practice-inbox": Permission.PRACTICE_INBOX,
+    "refer": Permission.REFER,
+    "flag": Permission.VIEW_MEETINGS,
 }
 PERSON_PAGES = {
+    "refer",
+    "flag",
     "profile",
     "enrol",
     "care-plan",

@@ -4,6 +4,7 @@ every role, on PostgreSQL. A page added without being listed here fails the firs
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ from neighbourhood.care.caseload.forms import (
     TransferTeamForm,
     UpdateForm,
 )
+from neighbourhood.care.meetings import actions as meetings
+from neighbourhood.care.meetings.forms import AddPersonForm, FlagForm, ScheduleForm
+from neighbourhood.care.meetings.models import Outcome, PracticeMessage
 from neighbourhood.care.people.forms import CaseFindingQuery
 from neighbourhood.care.plans import actions as plans
 from neighbourhood.care.plans.forms import (
@@ -37,6 +41,15 @@ from neighbourhood.care.plans.forms import (
     WhatMattersForm,
 )
 from neighbourhood.care.plans.questionnaires import shipped
+from neighbourhood.care.referrals import actions as refer
+from neighbourhood.care.referrals.forms import (
+    AttendanceForm,
+    MoveForm,
+    OnwardForm,
+    ReferralForm,
+    WellbeingForm,
+)
+from neighbourhood.care.referrals.models import Service
 from neighbourhood.care.roles import Role
 from neighbourhood.care.signin import SignInForm
 from neighbourhood.care.twofactor import CodeForm
@@ -108,6 +121,17 @@ GET_PAGES: dict[str, list[str]] = {
     "team-tasks": ["show", "page"],
     "task": [],
     "team-measures": ["by"],
+    "refer": [],
+    "flag": [],
+    "directory": ["kind", "page"],
+    "referrals": ["show", "page"],
+    "referral-measures": ["by"],
+    "referral": [],
+    "meetings": ["page"],
+    "meeting-new": [],
+    "meeting": [],
+    "meeting-item": [],
+    "practice-inbox": ["show", "page"],
 }
 POST_PAGES: dict[str, list[str]] = {
     "sign-in": _fields(SignInForm),
@@ -136,6 +160,25 @@ POST_PAGES: dict[str, list[str]] = {
     "advance-care-plan-new": _fields(AdvanceCarePlanForm),
     "advance-care-plan-review": _fields(ReviewNoteForm),
     "task": _fields(TaskUpdateForm),
+    "refer": [*_fields(ReferralForm), "send"],
+    "flag": _fields(FlagForm),
+    "referral": [
+        "action",
+        *_fields(MoveForm, AttendanceForm, WellbeingForm, OnwardForm),
+    ],
+    "meeting-new": _fields(ScheduleForm),
+    "meeting-adjust": ["item", "how", "note"],
+    "meeting-add": _fields(AddPersonForm),
+    "meeting-rebuild": [],
+    "meeting-attendance": ["version", "attended", "guest_name", "guest_role", "guest_organisation"],
+    "meeting-item": [
+        "version",
+        "discussion",
+        "decisions",
+        *[f"{k}_{n}" for n in range(3) for k in ("action", "owner", "due")],
+    ],
+    "meeting-close": [],
+    "practice-message-read": [],
 }
 NOT_PAGES = {None}  # unnamed: the admin's own site, the stylesheet's icons
 ROLES = [r.value for r in Role]
@@ -187,6 +230,35 @@ def world(published_dir: Path) -> dict[str, Any]:
         http_accept="",
         path_info="/sign-in/",
     )
+    service = Service.objects.create(
+        name="Reablement",
+        kind="reablement",
+        organisation=staff[Role.VCFSE_WORKER].organisation,
+        respond_hours=24,
+        contact_hours=72,
+    )
+    referral = refer.refer(
+        person_id=person,
+        person={"neighbourhood": "ZU0001", "age": 80},
+        by=nurse,
+        team=team,
+        request=refer.Request(service=service, pathway="step-up", reason="falls"),
+    )
+    meeting = meetings.schedule(
+        team=team,
+        starts_at=timezone.now() + dt.timedelta(days=1),
+        place="Room 1",
+        online_link="",
+        expected=[nurse],
+        by=nurse,
+    )
+    item = meeting.items.first() or meetings.add_person(
+        meeting=meeting, person_id=person, reason="x", by=nurse
+    )
+    outcome = Outcome.objects.create(item=item, person_id=person, summary="Decided: x")
+    message = PracticeMessage.objects.create(
+        practice=staff[Role.CLINICIAN].organisation, outcome=outcome, person_id=person
+    )
     clients = {}
     for role, professional in staff.items():
         client = Client()
@@ -201,6 +273,10 @@ def world(published_dir: Path) -> dict[str, Any]:
             "attempt_id": attempt.pk,
             "task_id": task.pk,
             "assessment_id": assessment.pk,
+            "referral_id": referral.pk,
+            "meeting_id": meeting.pk,
+            "item_id": item.pk,
+            "message_id": message.pk,
         },
     }
 

@@ -23,9 +23,9 @@ from neighbourhood.care.plans.models import (
 )
 from neighbourhood.care.plans.questionnaires import shipped
 from neighbourhood.care.roles import Role
-from neighbourhood.phm.publish import open_published
 from tests.support import factories
 from tests.support.concurrency import writers_at_once
+from tests.support.people import admitted as _admitted
 
 pytestmark = pytest.mark.django_db
 FUTURE = dt.date.today() + dt.timedelta(days=30)
@@ -343,20 +343,6 @@ def test_review_interval_by_cohort_and_configuration(settings: Any) -> None:
     for bad in ("palliative=0", "frail=3", "default=x", "default"):
         with pytest.raises(UserError, match="NEIGHBOURHOOD_REVIEW_MONTHS"):
             parse_months(bad)
-
-
-def _admitted(published_dir: Path) -> tuple[str, dt.date]:
-    con = open_published(published_dir)
-    try:
-        row = con.execute(
-            "SELECT t.person_id, max(t.start_date) FROM timeline t JOIN case_finding c "
-            "USING (person_id) WHERE c.neighbourhood = 'ZU0001' AND t.activity = "
-            "'emergency_admission' GROUP BY 1 ORDER BY 1 LIMIT 1"
-        ).fetchone()
-    finally:
-        con.close()
-    assert row is not None
-    return str(row[0]), row[1]
 
 
 def test_a_new_refresh_raises_a_review_for_events_since_the_last(published_dir: Path) -> None:

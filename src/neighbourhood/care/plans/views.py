@@ -9,6 +9,7 @@ read and every write is on the audit trail; every refusal too.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -29,6 +30,7 @@ from neighbourhood.care.access import (
 )
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
+from neighbourhood.care.meetings.models import Outcome
 from neighbourhood.care.plans import actions, measures, questionnaires
 from neighbourhood.care.plans.forms import (
     AdvanceCarePlanForm,
@@ -49,13 +51,14 @@ from neighbourhood.care.plans.models import (
     Task,
     WhatMatters,
 )
+from neighbourhood.care.referrals.models import Referral
 from neighbourhood.care.roles import Permission, allows
 from neighbourhood.care.teams.models import Membership, Professional, Team
 
 NOT_SHOWN = "You cannot see this person's care record: they are not in your care, or not in the published refresh."
 
 
-def _reader(
+def reader(
     request: HttpRequest, person_id: str, what: str
 ) -> tuple[Professional, dict[str, Any], Relationship]:
     """The person, if this member of staff may read their care record; the trail keeps
@@ -70,7 +73,7 @@ def _reader(
     return me, person, relationship
 
 
-def _writer(
+def writer(
     request: HttpRequest, person_id: str, what: str
 ) -> tuple[Professional, dict[str, Any], Enrolment]:
     """The person and their enrolment in one of this member of staff's teams, to write."""
@@ -98,7 +101,7 @@ def _writer(
     return me, person, enrolment
 
 
-def _beside(form: Any, error: actions.PlanError) -> None:
+def beside(form: Any, error: actions.PlanError) -> None:
     """A refused write's reason, beside the field it is about (or above the form)."""
     form.add_error(error.field if error.field in form.fields else None, str(error))
 
@@ -112,7 +115,7 @@ def _problems(person_id: str) -> list[str]:
 
 @requires(Permission.VIEW_CARE_RECORD)
 def plan(request: HttpRequest, person_id: str) -> HttpResponse:
-    me, person, relationship = _reader(request, person_id, "care_plan")
+    me, person, relationship = reader(request, person_id, "care_plan")
     care_plan = CarePlan.objects.filter(person_id=person_id).first()
     current = care_plan.current() if care_plan else None
     tasks = list(
@@ -142,6 +145,12 @@ def plan(request: HttpRequest, person_id: str) -> HttpResponse:
             .select_related("recorded_by__user", "cpr_clinician__user")
             .first(),
             "can_write": allows(me.role, Permission.WRITE_CARE_PLAN),
+            "can_refer": allows(me.role, Permission.REFER),
+            "can_flag": allows(me.role, Permission.VIEW_MEETINGS),
+            "referrals": Referral.objects.filter(person_id=person_id).select_related("service")[
+                :20
+            ],
+            "outcomes": Outcome.objects.filter(person_id=person_id)[:5],
             "questionnaires": questionnaires.shipped(),
             "today": dt.date.today(),
             "lifecycle": actions.GOAL_LIFECYCLE,
@@ -160,7 +169,7 @@ def _assessments(person_id: str) -> list[tuple[Assessment, str]]:
 
 @requires(Permission.WRITE_CARE_PLAN)
 def what_matters(request: HttpRequest, person_id: str) -> HttpResponse:
-    me, person, _ = _writer(request, person_id, "what_matters")
+    me, person, _ = writer(request, person_id, "what_matters")
     form = WhatMattersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -183,7 +192,7 @@ def what_matters(request: HttpRequest, person_id: str) -> HttpResponse:
 @requires(Permission.WRITE_CARE_PLAN)
 @require_POST
 def assessment_new(request: HttpRequest, person_id: str) -> HttpResponse:
-    me, _, _ = _writer(request, person_id, "assessment")
+    me, _, _ = writer(request, person_id, "assessment")
     questionnaire = questionnaires.shipped().get(request.POST.get("questionnaire", ""))
     if questionnaire is None:
         messages.error(request, "Choose one of the assessments offered.")
@@ -200,11 +209,11 @@ def assessment(request: HttpRequest, person_id: str, assessment_id: int) -> Http
         .first()
     )
     if request.method == "POST":
-        me, person, _ = _writer(request, person_id, "assessment")
+        me, person, _ = writer(request, person_id, "assessment")
         if not allows(me.role, Permission.WRITE_CARE_PLAN):
             raise PermissionDenied("Your role does not give access to this page.")
     else:
-        me, person, _ = _reader(request, person_id, "assessment")
+        me, person, _ = reader(request, person_id, "assessment")
     if found is None:
         raise Http404("There is no assessment with that number in this person's record.")
     questionnaire = questionnaires.by_url(found.questionnaire)
@@ -268,7 +277,7 @@ def assessment(request: HttpRequest, person_id: str, assessment_id: int) -> Http
 
 @requires(Permission.WRITE_CARE_PLAN)
 def plan_edit(request: HttpRequest, person_id: str) -> HttpResponse:
-    me, person, enrolment = _writer(request, person_id, "care_plan_edit")
+    me, person, enrolment = writer(request, person_id, "care_plan_edit")
     care_plan = CarePlan.objects.filter(person_id=person_id).first()
     content = care_plan.current().content if care_plan else {}
     latest = WhatMatters.objects.filter(person_id=person_id).first()
@@ -325,7 +334,7 @@ def plan_edit(request: HttpRequest, person_id: str) -> HttpResponse:
             except actions.Unreconciled as error:
                 reconcile = ReconcileForm(None, tasks=error.tasks, team=enrolment.team)
             except actions.PlanError as error:
-                _beside(form, error)
+                beside(form, error)
             else:
                 messages.success(request, "Plan saved as a new version; the earlier one is kept.")
                 return redirect("care-plan", person_id=person_id)
@@ -392,7 +401,7 @@ def _content(
 
 @requires(Permission.VIEW_CARE_RECORD)
 def plan_versions(request: HttpRequest, person_id: str) -> HttpResponse:
-    _, person, _ = _reader(request, person_id, "care_plan_versions")
+    _, person, _ = reader(request, person_id, "care_plan_versions")
     care_plan = CarePlan.objects.filter(person_id=person_id).first()
     if care_plan is None:
         raise Http404("This person has no care plan yet.")
@@ -417,7 +426,7 @@ def plan_versions(request: HttpRequest, person_id: str) -> HttpResponse:
 
 @requires(Permission.VIEW_CARE_RECORD)
 def plan_print(request: HttpRequest, person_id: str) -> HttpResponse:
-    _, person, _ = _reader(request, person_id, "care_plan_copy")
+    _, person, _ = reader(request, person_id, "care_plan_copy")
     care_plan = CarePlan.objects.filter(person_id=person_id).first()
     if care_plan is None:
         raise Http404("This person has no care plan yet.")
@@ -443,7 +452,7 @@ def plan_print(request: HttpRequest, person_id: str) -> HttpResponse:
 
 @requires(Permission.WRITE_CARE_PLAN)
 def task_new(request: HttpRequest, person_id: str) -> HttpResponse:
-    me, person, enrolment = _writer(request, person_id, "task")
+    me, person, enrolment = writer(request, person_id, "task")
     care_plan = CarePlan.objects.filter(person_id=person_id).first()
     if care_plan is None:
         messages.error(request, "Write the plan first: an action serves one of its goals.")
@@ -468,7 +477,7 @@ def task_new(request: HttpRequest, person_id: str) -> HttpResponse:
                 owner_team=None if data["owner"] else enrolment.team,
             )
         except actions.PlanError as error:
-            _beside(form, error)
+            beside(form, error)
         else:
             messages.success(request, "Action added: it is in its owner's tasks.")
             return redirect("care-plan", person_id=person_id)
@@ -541,7 +550,7 @@ def task(request: HttpRequest, task_id: int) -> HttpResponse:
             except actions.Conflict as error:
                 conflict = error
             except actions.PlanError as error:
-                _beside(form, error)
+                beside(form, error)
             else:
                 messages.success(request, "Task updated.")
                 target = request.POST.get("next") or ""
@@ -679,7 +688,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.VIEW_CARE_RECORD)
 def advance_care_plan(request: HttpRequest, person_id: str) -> HttpResponse:
-    me, person, _ = _reader(request, person_id, "advance_care_plan")
+    me, person, _ = reader(request, person_id, "advance_care_plan")
     plans = list(
         AdvanceCarePlan.objects.filter(person_id=person_id)
         .select_related("recorded_by__user", "cpr_clinician__user")
@@ -699,7 +708,7 @@ def advance_care_plan(request: HttpRequest, person_id: str) -> HttpResponse:
 
 @requires(Permission.WRITE_CARE_PLAN)
 def advance_care_plan_new(request: HttpRequest, person_id: str) -> HttpResponse:
-    me, person, _ = _writer(request, person_id, "advance_care_plan")
+    me, person, _ = writer(request, person_id, "advance_care_plan")
     current = AdvanceCarePlan.in_force(person_id).first()
     may_cpr = allows(me.role, Permission.RECORD_CPR)
     initial: dict[str, Any] = {}
@@ -713,7 +722,7 @@ def advance_care_plan_new(request: HttpRequest, person_id: str) -> HttpResponse:
         try:
             actions.record_advance_care_plan(person_id=person_id, fields=fields, by=me)
         except actions.PlanError as error:
-            _beside(form, error)
+            beside(form, error)
         else:
             messages.success(request, "Advance care plan recorded; the earlier version is kept.")
             return redirect("advance-care-plan", person_id=person_id)
@@ -727,7 +736,7 @@ def advance_care_plan_new(request: HttpRequest, person_id: str) -> HttpResponse:
 @requires(Permission.WRITE_CARE_PLAN)
 @require_POST
 def advance_care_plan_review(request: HttpRequest, person_id: str) -> HttpResponse:
-    me, _, _ = _writer(request, person_id, "advance_care_plan")
+    me, _, _ = writer(request, person_id, "advance_care_plan")
     current = AdvanceCarePlan.in_force(person_id).first()
     if current is None:
         raise Http404("This person has no advance care plan to review.")
@@ -740,21 +749,38 @@ def advance_care_plan_review(request: HttpRequest, person_id: str) -> HttpRespon
     return redirect("advance-care-plan", person_id=person_id)
 
 
-@requires(Permission.VIEW_TEAM_MEASURES)
-def team_measures(request: HttpRequest) -> HttpResponse:
+@dataclass(frozen=True)
+class MeasuresScope:
+    """Whose figures a measures page shows, broken down how: a planning role sees every
+    team's, disclosure-controlled; INT staff their own teams', as counted."""
+
+    me: Professional
+    planning: bool
+    dimension: str
+    teams: list[Team] | None
+
+
+def measures_scope(request: HttpRequest, page: str) -> MeasuresScope:
+    """The scope of a measures page, its read on the audit trail."""
     me = staff_of(request)
     planning = allows(me.role, Permission.VIEW_PLANNING)
     dimension = request.GET.get("by", "imd_quintile")
     if dimension not in measures.DIMENSIONS:
         dimension = "imd_quintile"
-    teams = None if planning else me.teams_by_name
-    table = measures.table(teams, dimension, disclosure_control=planning)
     record_by(
         me,
-        "view_team_measures",
-        reason="team measures",
+        f"view_{page}",
+        reason=page.replace("_", " "),
         detail={"by": dimension, "planning": planning},
     )
+    return MeasuresScope(me, planning, dimension, None if planning else me.teams_by_name)
+
+
+@requires(Permission.VIEW_TEAM_MEASURES)
+def team_measures(request: HttpRequest) -> HttpResponse:
+    scope = measures_scope(request, "team_measures")
+    planning, dimension = scope.planning, scope.dimension
+    table = measures.table(scope.teams, dimension, disclosure_control=planning)
     return render(
         request,
         "plans/measures.html",

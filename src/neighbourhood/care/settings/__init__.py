@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "neighbourhood.care.audit",
     "neighbourhood.care.people",
     "neighbourhood.care.plans",
+    "neighbourhood.care.referrals",
+    "neighbourhood.care.meetings",
 ]
 
 MIDDLEWARE = [

@@ -117,6 +117,22 @@ def setup_demo() -> list[DemoUser]:
             community,
         ),
         ("ig-lead", "Dan", "Hughes", Role.IG_LEAD, "Information governance lead", icb),
+        (
+            "link-worker",
+            "Maya",
+            "Patel",
+            Role.LINK_WORKER,
+            "Social prescribing link worker",
+            Organisation.objects.get(ods_code=teams[0].neighbourhood.code),
+        ),
+        (
+            "vcfse",
+            "Joe",
+            "Miller",
+            Role.VCFSE_WORKER,
+            "Community connector",
+            _first("vcfse", first_place.code),
+        ),
     ]
     made: list[DemoUser] = []
     users = get_user_model()
@@ -151,6 +167,11 @@ def setup_demo() -> list[DemoUser]:
     living.seed(
         teams[0], staff["coordinator"], staff["clinician"], [staff["spa"], staff["social-worker"]]
     )
+    from neighbourhood.care.referrals import demo as coordination
+
+    coordination.seed(
+        teams[0], staff["coordinator"], staff["clinician"], staff["link-worker"], staff["vcfse"]
+    )
     lead = staff["lead"]
     for place in Place.objects.all():
         IntegratorPartnership.objects.update_or_create(
@@ -170,6 +191,8 @@ def _demo_teams(username: str, teams: list[Team]) -> list[tuple[Team, Membership
         return [(teams[0], core)] + [(t, extended) for t in teams[1:2]]
     if username == "social-worker":  # and in the first team's extended team, given tasks there
         return [(teams[-1], core)] + ([(teams[0], extended)] if len(teams) > 1 else [])
+    if username == "link-worker":  # in the extended team, as link workers are
+        return [(teams[0], extended)]
     if username == "spa":
         return [(t, extended) for t in teams]
     return []

@@ -16,9 +16,11 @@ def home(request: HttpRequest) -> HttpResponse:
     role = professional.role if professional else None
     for permission, name in (
         (Permission.WRITE_CARE_PLAN, "worklist"),  # care staff start from their day's work
+        (Permission.SOCIAL_PRESCRIBING, "referrals"),  # link workers, from their referrals
         (Permission.VIEW_CASE_FINDING, "case-finding"),
         (Permission.VIEW_PLANNING, "planning"),
         (Permission.SEARCH_AUDIT, "audit-search"),
+        (Permission.RECEIVE_REFERRALS, "referrals"),  # a voluntary sector worker's one page
     ):
         if allows(role, permission):
             return redirect(name)
