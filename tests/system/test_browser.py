@@ -298,3 +298,139 @@ def test_assess_plan_share_tasks_reconcile_and_review(
     assert problems == [] and other_problems == []
     assert Task.objects.get(description="Care Act needs assessment").status == "completed"
     assert Task.objects.get(pk=gp_task.pk).status == "requested"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_meeting_from_agenda_to_actions_and_a_referral_to_attendance(
+    live_server: Any, browser: Browser, published_dir: Path
+) -> None:
+    from neighbourhood.care.caseload import actions as caseload
+    from neighbourhood.care.meetings.models import Outcome
+    from neighbourhood.care.plans.models import Task
+    from neighbourhood.care.referrals.models import Referral, Service
+
+    team = factories.team("ZU0001")
+    nurse = factories.professional("nurse", teams=[team], job_title="Community matron")
+    gp = factories.professional("gp", role="clinician", teams=[team], job_title="GP")
+    link = factories.professional("link", role="link_worker", teams=[team], job_title="Link worker")
+    charity = factories.OrganisationFactory(
+        ods_code="ZV099", name="Friends of Ashcombe", sector="vcfse"
+    )
+    vcfse = factories.professional("vcfse", role="vcfse_worker", job_title="Connector")
+    vcfse.organisation = charity
+    vcfse.save()
+    Service.objects.create(
+        name="Social prescribing",
+        kind="social_prescribing",
+        organisation=link.organisation,
+        respond_hours=72,
+        contact_hours=336,
+    )
+    Service.objects.create(
+        name="Friends lunch club",
+        kind="vcfse",
+        organisation=charity,
+        respond_hours=120,
+        contact_hours=336,
+        activities=["Lunch club"],
+    )
+    person = listed(published_dir, "ZU0001")[0]
+    pid, name = person["person_id"], f"{person['given_name']} {person['family_name']}"
+    caseload.enrol(person_id=pid, team=team, coordinator=nurse, reason="frail", by=nurse)
+    url = live_server.url
+    page, problems = _sign_in(browser, url, "nurse")
+    # The coordinator flags the person, then schedules the meeting: the agenda builds itself.
+    page.goto(f"{url}/people/{pid}/flag/")
+    assert_accessible(page)
+    page.click("main button[type=submit]")
+    expect(page.get_by_text("Say why the team should discuss them").first).to_be_visible()
+    page.fill("#id_reason", "Carer at breaking point")
+    page.click("main button[type=submit]")
+    expect(page.get_by_text("they will be on the next agenda")).to_be_visible()
+    page.goto(f"{url}/meetings/new/")
+    assert_accessible(page)
+    when = (dt.datetime.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    page.fill("#id_starts_at", when)
+    page.fill("#id_place", "Surgery meeting room")
+    page.check(f"text={gp.display_name}, GP")
+    page.click("main button[type=submit]")
+    expect(page.get_by_text("Meeting scheduled; its agenda has")).to_be_visible()
+    assert_accessible(page)
+    first = page.locator("main ol li").first
+    expect(first).to_contain_text(name)
+    expect(first).to_contain_text(f"Flagged by {nurse.display_name}: Carer at breaking point")
+    # In the meeting: the case, its decisions and an action that becomes the GP's task.
+    first.get_by_role("link", name=name).click()
+    assert_accessible(page)
+    page.fill("#id_discussion", "Wife is exhausted; two falls")
+    page.fill("#id_decisions", "Carer's assessment; medicines review")
+    page.fill("#id_action_0", "Medicines review")
+    page.select_option("#id_owner_0", label=f"{gp.display_name} ({gp.organisation.name})")
+    page.fill("#id_due_0", (dt.date.today() + dt.timedelta(days=7)).isoformat())
+    page.click("button:text-is('Save the case')")
+    expect(page.get_by_text("Recorded.")).to_be_visible()
+    page.check(f"label:has-text('{gp.display_name}, GP (')")
+    page.click("button:text-is('Record attendance')")
+    expect(page.get_by_text("Attendance recorded.")).to_be_visible()
+    page.click("button:text-is('Close the meeting and send outcomes')")
+    expect(page.get_by_text("Meeting closed: 1 outcome on people's records")).to_be_visible()
+    task = Task.objects.get(person_id=pid, description="Medicines review")
+    assert task.owner == gp and Outcome.objects.filter(person_id=pid).count() == 1
+    # The GP refers to social prescribing from the plan page.
+    page, problems_gp = _sign_in(browser, url, "gp")
+    page.goto(f"{url}/people/{pid}/plan/")
+    expect(page.get_by_text("Decided: Carer's assessment; medicines review")).to_be_visible()
+    page.click("text=Make a referral")
+    assert_accessible(page)
+    page.select_option(
+        "#id_service", label=f"Social prescribing: Social prescribing ({link.organisation.name})"
+    )
+    page.check("#id_pathway-3")  # community referral
+    page.fill("#id_reason", "Isolated; carer strain")
+    page.click("button:text-is('Send the referral')")
+    expect(page.get_by_text("sent to Social prescribing")).to_be_visible()
+    expect(page.get_by_text("SNOMED CT 871731000000106")).to_be_visible()
+    # The link worker accepts, measures wellbeing and refers on to the charity.
+    page, problems_link = _sign_in(browser, url, "link")
+    expect(page.locator("h1")).to_have_text("Referrals")
+    page.click("main table a")
+    assert_accessible(page)
+    page.check("input[name=status][value=accepted]")
+    page.click("button:text-is('Update the referral')")
+    expect(page.get_by_text("is now accepted")).to_be_visible()
+    page.check("input[name=when][value=before]")
+    for field, score in (
+        ("life_satisfaction", "3"),
+        ("worthwhile", "4"),
+        ("happiness", "3"),
+        ("anxiety", "8"),
+    ):
+        page.fill(f"#id_{field}", score)
+    page.click("button:text-is('Record wellbeing')")
+    expect(page.get_by_text("Wellbeing before support recorded.")).to_be_visible()
+    page.select_option(
+        "#id_service",
+        label="Friends lunch club: Voluntary, community, faith and social enterprise (Friends of Ashcombe)",
+    )
+    page.fill("#id_activities", "Lunch club")
+    page.fill("form:has(button:text-is('Refer on')) #id_reason", "Company once a week")
+    page.click("button:text-is('Refer on')")
+    expect(page.get_by_text("Referred on to Friends lunch club")).to_be_visible()
+    # The voluntary sector worker sees only that referral, and closes the loop in clicks.
+    page, problems_vcfse = _sign_in(browser, url, "vcfse")
+    expect(page.locator("h1")).to_have_text("Referrals")
+    assert_accessible(page)
+    expect(page.locator("main table tbody tr")).to_have_count(1)
+    page.click("main table a")
+    page.check("input[name=status][value=accepted]")
+    page.click("button:text-is('Update the referral')")
+    page.check("input[name=attended][value=yes]")
+    page.click("button:text-is('Record attendance')")
+    expect(page.get_by_text("Attendance recorded.")).to_be_visible()
+    assert_accessible(page)
+    for closed in ("/case-finding/", f"/people/{pid}/", f"/people/{pid}/plan/", "/meetings/"):
+        assert page.goto(f"{url}{closed}").status == 403
+    onward = Referral.objects.get(service__name="Friends lunch club")
+    assert onward.status == "in-progress" and onward.parent is not None
+    assert list(onward.events.values_list("kind", flat=True))[-2:] == ["contact", "attended"]
+    assert problems + problems_gp + problems_link + problems_vcfse == []

@@ -38,7 +38,14 @@ from neighbourhood.care.audit.chain import record_as
 from neighbourhood.care.roles import Role, role_of
 
 RECOVERY_CODES = 10
-NEEDS_SECOND_FACTOR = {Role.CARE_COORDINATOR, Role.CLINICIAN, Role.SPA, Role.IG_LEAD}
+NEEDS_SECOND_FACTOR = {
+    Role.CARE_COORDINATOR,
+    Role.CLINICIAN,
+    Role.SPA,
+    Role.IG_LEAD,
+    Role.LINK_WORKER,
+    Role.VCFSE_WORKER,
+}
 LAST_SEEN = "last_seen"
 
 

@@ -127,7 +127,12 @@ def candidates(meeting: Meeting) -> tuple[dict[str, dict[str, Any]], list[str]]:
             AgendaItem.Reason.FLAGGED,
             f"flagged by {flag.flagged_by.display_name}: {flag.reason}",
         )
-    # Risk for those known only by a flag: from the same read where we have it.
+    # Risk for those known only by a flag (a few): from the caseload's read, or looked up.
+    unknown = [pid for pid, entry in found.items() if not entry["risk"] and pid not in facts]
+    looked_up = published.people(unknown)
+    for person_id, entry in found.items():
+        known = facts.get(person_id) or looked_up.get(person_id) or {}
+        entry["risk"] = entry["risk"] or float(known.get("risk") or 0.0)
     return found, listed_ids
 
 

@@ -8,9 +8,10 @@ from django.shortcuts import redirect, render
 from neighbourhood.care.access import professional_of, requires
 from neighbourhood.care.roles import Permission, allows
 from neighbourhood.care.teams.models import IntegratorPartnership, Team
+from neighbourhood.care.twofactor import signed_in
 
 
-@requires(Permission.VIEW_TEAMS)
+@signed_in  # a front door for every role; it only sends each to their first page
 def home(request: HttpRequest) -> HttpResponse:
     professional = professional_of(request)
     role = professional.role if professional else None
