@@ -38,8 +38,19 @@ def test_bench_web_measures_every_endpoint_and_loses_no_update(published_dir: Pa
         "care plan",
         "care plan save",
         "task update",
+        "agenda",
+        "meeting case",
+        "referral inbox",
+        "referral",
     }
-    assert result["seeded"] == {"plans": 60, "tasks": 300, "colleagues": 0}  # 1,200 people / 20
+    seeded = result["seeded"]
+    assert {k: seeded[k] for k in ("plans", "tasks", "colleagues", "referrals")} == {
+        "plans": 60,  # 1,200 people / 20
+        "tasks": 300,
+        "colleagues": 0,
+        "referrals": 60,  # one for each seeded plan's person, waiting in the inbox
+    }
+    assert seeded["meetings"] >= 1 and seeded["agenda_items"] > 0
     assert result["requests"] > 20
     assert result["errors"] == 0, result["failures"]
     assert result["lost_updates"] == 0

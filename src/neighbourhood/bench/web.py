@@ -46,6 +46,11 @@ ENDPOINTS = (
     "care plan",
     "care plan save",
     "task update",
+    "agenda",
+    "meeting case",
+    "referral inbox",
+    "referral",
+    "referral status change",
 )
 SIGN_IN_LIMIT = 300  # seconds for every user to sign in before the measured period
 LOCUSTFILE = Path(__file__).resolve().parent / "load" / "locustfile.py"
@@ -279,7 +284,7 @@ def _stats(prefix: Path) -> dict[str, Any]:
 def _writes(result: dict[str, Any]) -> int:
     return sum(
         int(result.get(f"{kind}_acknowledged", 0))
-        for kind in ("enrolments", "notes", "plan_saves", "task_updates")
+        for kind in ("enrolments", "notes", "plan_saves", "task_updates", "referral_moves")
     )
 
 

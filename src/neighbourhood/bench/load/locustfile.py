@@ -31,7 +31,15 @@ from locust.env import Environment
 
 PLAN = json.loads(Path(os.environ["NEIGHBOURHOOD_LOAD_PLAN"]).read_text(encoding="utf-8"))
 SECONDS = float(os.environ["NEIGHBOURHOOD_LOAD_SECONDS"])
-ACKNOWLEDGED: dict[str, Any] = {"enrolled": [], "notes": [], "plans": [], "tasks": []}
+ACKNOWLEDGED: dict[str, Any] = {
+    "enrolled": [],
+    "notes": [],
+    "plans": [],
+    "tasks": [],
+    "referrals": [],
+}
+REFERRAL_ROW = re.compile(r'href="/referrals/(\d+)/"')
+VERSION = re.compile(r'name="version" value="(\d+)"')
 STARTED = time.monotonic()
 _signed_in = 0
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -212,6 +220,60 @@ class CareCoordinator(FastHttpUser):
                 response.success()  # a colleague's team task, moved a moment ago
             else:
                 response.failure(f"task not updated (HTTP {response.status_code})")
+
+    @task(2)
+    def agenda(self) -> None:
+        if self.me.get("meeting"):
+            self.client.get(f"/meetings/{self.me['meeting']}/", name="agenda")
+
+    @task(1)
+    def meeting_case(self) -> None:
+        if self.me.get("items"):
+            item = random.choice(self.me["items"])
+            self.client.get(f"/meetings/{self.me['meeting']}/people/{item}/", name="meeting case")
+
+    @task(2)
+    def referral_inbox(self) -> None:
+        self.client.get(f"/referrals/?page={random.randint(1, 40)}", name="referral inbox")
+
+    @task(1)
+    def referral_status(self) -> None:
+        """Accept a waiting referral from the inbox, as the receiving service does."""
+        inbox = self.client.get(f"/referrals/?page={random.randint(1, 40)}", name="referral inbox")
+        ids = REFERRAL_ROW.findall(_text(inbox))
+        if not ids:
+            return
+        referral = random.choice(ids)
+        page = _text(self.client.get(f"/referrals/{referral}/", name="referral"))
+        version = VERSION.search(page)
+        if version is None or 'value="accepted"' not in page:
+            return  # accepted by a colleague a moment ago
+        with self.client.post(
+            f"/referrals/{referral}/",
+            data={
+                "action": "move",
+                "version": version.group(1),
+                "status": "accepted",
+                "reason": "",
+                "csrfmiddlewaretoken": self._token(page),
+            },
+            name="referral status change",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                ACKNOWLEDGED["referrals"].append([referral, "accepted"])
+            elif any(
+                said in _text(response)
+                for said in (
+                    "Someone else changed this referral",
+                    "cannot become accepted",
+                    "is not one of the available choices",
+                )
+            ):
+                response.success()  # a colleague accepted it first: the right answer
+            else:
+                response.failure(f"referral not moved (HTTP {response.status_code})")
 
 
 class _Form(HTMLParser):

@@ -184,6 +184,75 @@ def seed_care(plan: list[dict[str, Any]]) -> dict[str, int]:
     return {"plans": len(plans), "tasks": len(tasks), "colleagues": colleagues}
 
 
+REFERRALS_AT_MOST = 5_000
+
+
+def seed_coordination(plan: list[dict[str, Any]], organisation: Any) -> dict[str, int]:
+    """Each load user's team has a meeting tomorrow with its agenda built (as scheduling
+    builds it, reading the refresh once a team); the load users' organisation runs a
+    service with referrals of the seeded plans' people waiting in its inbox."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from neighbourhood.care import published
+    from neighbourhood.care.meetings import agenda
+    from neighbourhood.care.meetings.models import Meeting
+    from neighbourhood.care.referrals.models import Referral, ReferralEvent, Service
+    from neighbourhood.care.teams.models import Team
+
+    items = 0
+    for team_id in sorted({u["team"] for u in plan}):
+        members = [u for u in plan if u["team"] == team_id]
+        meeting = Meeting.objects.create(
+            team=Team.objects.get(pk=team_id),
+            starts_at=timezone.now() + dt.timedelta(days=1),
+            place="Bench room",
+            created_by_id=members[0]["coordinator"],
+        )
+        agenda.build(meeting)
+        ids = list(meeting.items.values_list("pk", flat=True))
+        items += len(ids)
+        for entry in members:
+            entry["meeting"], entry["items"] = meeting.pk, ids[:50]
+    published.close()
+    people = [(pid, u) for u in plan for pid in u.get("plans", [])][:REFERRALS_AT_MOST]
+    with transaction.atomic():
+        service = Service.objects.create(
+            name="Bench reablement",
+            kind="reablement",
+            organisation=organisation,
+            respond_hours=24,
+            contact_hours=72,
+        )
+        made = Referral.objects.bulk_create(
+            [
+                Referral(
+                    person_id=pid,
+                    service=service,
+                    pathway="step-up",
+                    reason="seeded",
+                    status="requested",
+                    referred_by_id=u["coordinator"],
+                    team_id=u["team"],
+                )
+                for pid, u in people
+            ],
+            batch_size=5000,
+        )
+        now = timezone.now()
+        ReferralEvent.objects.bulk_create(
+            [ReferralEvent(referral=r, kind="status", status="requested", at=now) for r in made],
+            batch_size=5000,
+        )
+    return {
+        "meetings": len({u["team"] for u in plan}),
+        "agenda_items": items,
+        "referrals": len(made),
+    }
+
+
 def make(users: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -262,6 +331,7 @@ def make(users: int) -> dict[str, Any]:
             entry["profiles"] = people[: 2 * published.PAGE_SIZE]  # the top of the list
             entry["enrol"] = enrollable[index :: len(members)]
     seeded = seed_care(plan)
+    seeded |= seed_coordination(plan, organisation)
     return {"users": plan, "seeded": seeded}
 
 
@@ -285,12 +355,14 @@ def check(plan: dict[str, Any], acknowledged: dict[str, Any]) -> dict[str, int]:
     )
     lost_plans = _lost_plan_lines(acknowledged.get("plans", []))
     lost_tasks = _lost_task_moves(acknowledged.get("tasks", []))
+    lost_referrals = _lost_referral_moves(acknowledged.get("referrals", []))
     return {
+        "referral_moves_acknowledged": len(acknowledged.get("referrals", [])),
         "enrolments_acknowledged": len(acknowledged.get("enrolled", [])),
         "notes_acknowledged": len(acknowledged.get("notes", [])),
         "plan_saves_acknowledged": len(acknowledged.get("plans", [])),
         "task_updates_acknowledged": len(acknowledged.get("tasks", [])),
-        "lost_updates": lost_enrolments + lost_notes + lost_plans + lost_tasks,
+        "lost_updates": lost_enrolments + lost_notes + lost_plans + lost_tasks + lost_referrals,
     }
 
 
@@ -379,6 +451,19 @@ def audit_cost(repeats: int = AUDIT_REPEATS) -> dict[str, float]:
                 pass
             timings[name].append((time.perf_counter() - began) * 1000)
     return {name: round(statistics.median(ms), 3) for name, ms in timings.items()}
+
+
+REFERRAL_ORDER = {"requested": 0, "accepted": 1, "in-progress": 2, "completed": 3}
+
+
+def _lost_referral_moves(moved: list[list[Any]]) -> int:
+    """A referral moved on, as the load was told: it is at that status or beyond."""
+    from neighbourhood.care.referrals.models import Referral
+
+    now = dict(Referral.objects.filter(pk__in={r for r, _ in moved}).values_list("pk", "status"))
+    return sum(
+        REFERRAL_ORDER.get(now.get(int(r), ""), -1) < REFERRAL_ORDER[status] for r, status in moved
+    )
 
 
 def main() -> None:
