@@ -53,3 +53,39 @@ def test_the_demo_seeds_work_in_every_state_once() -> None:
     assert home.request["PATH_INFO"] == reverse("worklist")
     context = home.context
     assert context["reviews_due"] and context["tasks"] and context["waiting"] and context["raised"]
+
+
+def test_the_demo_seeds_meetings_referrals_and_the_voluntary_sector() -> None:
+    from neighbourhood.care.meetings.models import Meeting, PracticeMessage
+    from neighbourhood.care.referrals.models import Referral, Service, Wellbeing
+
+    setup_demo()
+    kinds = set(Service.objects.values_list("kind", flat=True))
+    assert {"home_based", "bed_based", "reablement", "social_prescribing", "vcfse"} <= kinds
+    statuses = set(Referral.objects.values_list("status", flat=True))
+    assert {"requested", "accepted", "cancelled"} <= statuses
+    assert Referral.objects.filter(pathway="step-down", discharge_pathway=2, home_first=False)
+    assert Referral.objects.filter(code="871711000000103").exists()  # declined, coded
+    assert Wellbeing.objects.filter(when="before").exists()
+    closed, upcoming = Meeting.objects.order_by("starts_at")
+    assert closed.status == "closed" and upcoming.status == "scheduled"
+    assert upcoming.items.exists()
+    clinician = Professional.objects.get(user__username="clinician")
+    assert PracticeMessage.objects.filter(practice=clinician.organisation).exists()
+    # Each role starts where its work is; the voluntary sector worker sees one referral.
+    for username, page in [("vcfse", "referrals"), ("link-worker", "referrals")]:
+        client = Client()
+        client.force_login(Professional.objects.get(user__username=username).user)
+        home = client.get(reverse("home"), follow=True)
+        assert home.request["PATH_INFO"] == reverse(page), username
+    vcfse = Professional.objects.get(user__username="vcfse")
+    waiting = Referral.objects.filter(service__organisation=vcfse.organisation, status="requested")
+    assert waiting.count() == 1 and waiting.get().parent is not None
+    client = Client()
+    client.force_login(clinician.user)
+    inbox = client.get(reverse("practice-inbox"))
+    assert inbox.status_code == 200 and b"Decided: " in inbox.content
+    agenda = client.get(reverse("meeting", args=[closed.pk]))
+    assert b"Discussed" in agenda.content and b"Ann Lee" in agenda.content  # a guest came
+    following = client.get(reverse("meeting", args=[upcoming.pk]))
+    assert b"Not done: overdue" in following.content and b"Done on time" in following.content

@@ -438,3 +438,142 @@ def test_ten_writers_on_one_referral_and_ten_referrers_at_once_lose_nothing() ->
     writers_at_once(10, refer, actions.Conflict)
     assert Referral.objects.filter(person_id="P7").count() == 1
     assert len(refused) == 9 and all("is already open for this person" in r for r in refused)
+
+
+def test_a_referral_is_a_fhir_service_request_with_its_task_and_service() -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    from neighbourhood.care.referrals import fhir
+
+    team, nurse, receiver, service = _sides()
+    made = _refer(
+        nurse,
+        team,
+        service,
+        pathway="step-down",
+        discharge_pathway=1,
+        urgent=True,
+        what_matters="My dog",
+    )
+    actions.move(referral_id=made.pk, version=1, status="accepted", reason="", by=receiver)
+    started = actions.move(
+        referral_id=made.pk, version=2, status="in-progress", reason="", by=receiver
+    )
+    bundle = fhir.referral_bundle(
+        Referral.objects.select_related("service__organisation", "referred_by__user").get(
+            pk=started.pk
+        )
+    )
+    parsed = Bundle.model_validate(bundle)
+    assert [e.resource.get_resource_type() for e in parsed.entry] == [
+        "ServiceRequest",
+        "Task",
+        "HealthcareService",
+    ]
+    request, task, offered = (e["resource"] for e in bundle["entry"])
+    assert (request["status"], request["priority"], request["intent"]) == (
+        "active",
+        "urgent",
+        "order",
+    )
+    assert [c["coding"][0]["code"] for c in request["category"]] == ["step-down", "1"]
+    assert {"text": "What matters to them: My dog"} in request["note"]
+    assert {"text": "Home First"} in request["note"]
+    assert task["status"] == "in-progress" and "start" in task["executionPeriod"]
+    assert task["focus"]["reference"] == f"ServiceRequest/{made.pk}"
+    assert offered["providedBy"]["identifier"]["value"] == "ZRB1"
+    # A social prescribing referral carries the national code; declined, the other one.
+    link = factories.professional("link", role=Role.LINK_WORKER, teams=[team])
+    sp = Service.objects.create(
+        name="SP",
+        kind="social_prescribing",
+        organisation=link.organisation,
+        respond_hours=72,
+        contact_hours=336,
+    )
+    coded = actions.refer(
+        person_id="P3",
+        person=PERSON,
+        by=nurse,
+        team=team,
+        request=actions.Request(service=sp, pathway="community", reason="lonely"),
+    )
+    ended = actions.move(
+        referral_id=coded.pk,
+        version=1,
+        status="cancelled",
+        reason="Not for now",
+        by=link,
+        declined=True,
+    )
+    request = fhir.service_request(
+        Referral.objects.select_related("service", "referred_by__user").get(pk=ended.pk)
+    )
+    assert request["code"]["coding"][0] == {
+        "system": "http://snomed.info/sct",
+        "code": "871711000000103",
+        "display": "Social prescribing declined",
+    }
+    assert request["status"] == "revoked"
+
+
+def test_the_measures_count_each_referral_and_action_once_and_control_disclosure() -> None:
+    from neighbourhood.care.meetings import actions as meetings
+    from neighbourhood.care.meetings.models import AgendaItem, Meeting
+    from neighbourhood.care.plans import actions as plans
+    from neighbourhood.care.referrals import measures
+
+    team, nurse, receiver, service = _sides()
+    taken = _refer(nurse, team, service)
+    actions.move(referral_id=taken.pk, version=1, status="accepted", reason="", by=receiver)
+    actions.move(referral_id=taken.pk, version=2, status="in-progress", reason="", by=receiver)
+    other = actions.refer(
+        person_id="P2",
+        person=PERSON,
+        by=nurse,
+        team=team,
+        request=actions.Request(
+            service=service, pathway="step-down", discharge_pathway=1, reason="home from the ward"
+        ),
+    )
+    actions.move(
+        referral_id=other.pk, version=1, status="rejected", reason="Needs nursing", by=receiver
+    )
+    actions.refer(
+        person_id="P3",
+        person=PERSON,
+        by=nurse,
+        team=team,
+        send=False,
+        request=actions.Request(service=service, pathway="step-up", reason="draft"),
+    )
+    meeting = Meeting.objects.create(
+        team=team, starts_at=timezone.now(), place="x", created_by=nurse
+    )
+    item = AgendaItem.objects.create(meeting=meeting, person_id="P1", position=1)
+    meetings.record_item(
+        item_id=item.pk,
+        version=1,
+        discussion="",
+        decisions="review",
+        new_actions=[meetings.Action("Call", dt.date.today(), owner=nurse)],
+        by=nurse,
+    )
+    task = item.actions.get().task
+    plans.move_task(task_id=task.pk, version=1, status="accepted", reason="", by=nurse)
+    plans.move_task(task_id=task.pk, version=2, status="completed", reason="", by=nurse)
+    found = measures.tables([team], "sex", disclosure_control=False)
+    (row,) = found["rows"]
+    assert row["group"] == "Not in the latest refresh"
+    assert row["referrals"] == (2, None, None)  # the draft was never sent
+    assert row["accepted"] == (1, 50.0, 2) and row["rejected"] == (1, 50.0, 2)
+    assert row["contact_on_time"] == (1, 100.0, 1)
+    assert (row["step_up"][0], row["step_down"][0], row["pathway_1"][0]) == (1, 1, 1)
+    assert row["mdt_done_on_time"] == (1, 100.0, 1)
+    (by_service,) = found["services"]
+    assert by_service["referrals"] == 2 and by_service["reasons"] == [("Needs nursing", 1)]
+    assert by_service["decision_met"] == 100
+    planning = measures.tables(None, "sex", disclosure_control=True)
+    (row,) = planning["rows"]
+    assert row["referrals"] == (None, None, None) and row["accepted"][1] is None
+    assert planning["services"][0]["reasons"] == [] and planning["services"][0]["referrals"] is None
