@@ -5,8 +5,9 @@
   closed rather than open.
 - ``requires(permission)`` marks a view with the permission the role matrix must grant.
 - ``care_relationship`` says why a member of staff may see a person's identifiable
-  record (in one of their teams' caseloads, or on the case-finding list of one of their
-  teams' neighbourhoods), or None.
+  record (in one of their teams' caseloads, on the case-finding list of one of their
+  teams' neighbourhoods, or referred to a service of their organisation and the referral
+  still open), or None.
 """
 
 from __future__ import annotations
@@ -175,7 +176,26 @@ def care_relationship(
     if found is not None:
         team = next(t for t in teams if t.neighbourhood.code == found)
         return Relationship(f"on the case-finding list of {team.neighbourhood.name}", team)
-    return None
+    return _referred_to(professional, person_id)
+
+
+def _referred_to(professional: Professional, person_id: str) -> Relationship | None:
+    """A referral open with a service of this member of staff's organisation: the service
+    that is to care for the person reads their record while it does (ADR 23)."""
+    from neighbourhood.care.referrals.models import OPEN, Referral
+
+    found = (
+        Referral.objects.filter(
+            person_id=person_id,
+            service__organisation_id=professional.organisation_id,
+            status__in=[s for s in OPEN if s != "draft"],
+        )
+        .select_related("service")
+        .first()
+    )
+    if found is None:
+        return None
+    return Relationship(f"referred to {found.service.name} ({found.reference})")
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -577,3 +577,36 @@ def test_the_measures_count_each_referral_and_action_once_and_control_disclosure
     (row,) = planning["rows"]
     assert row["referrals"] == (None, None, None) and row["accepted"][1] is None
     assert planning["services"][0]["reasons"] == [] and planning["services"][0]["referrals"] is None
+
+
+def test_the_service_referred_to_reads_the_record_while_the_referral_is_open(
+    published_dir: Path,
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.support.people import listed
+
+    team, nurse, receiver, service = _sides()
+    person = listed(published_dir, "ZU0001")[0]["person_id"]
+    client = Client()
+    client.force_login(receiver.user)
+    profile = reverse("profile", args=[person])
+    assert client.get(profile).status_code == 403  # no team, no referral: no record
+    made = actions.refer(
+        person_id=person,
+        person=PERSON,
+        by=nurse,
+        team=team,
+        request=actions.Request(service=service, pathway="step-up", reason="falls"),
+    )
+    opened = client.get(profile)
+    assert opened.status_code == 200
+    from neighbourhood.care.audit.models import AuditEvent
+
+    read = AuditEvent.objects.filter(actor="reablement", person_id=person).order_by("-seq").first()
+    assert read is not None and read.reason == f"referred to Reablement at home ({made.reference})"
+    actions.move(
+        referral_id=made.pk, version=1, status="rejected", reason="Not for us", by=receiver
+    )
+    assert client.get(profile).status_code == 403  # the loop closed: the record with it

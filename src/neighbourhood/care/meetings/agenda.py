@@ -12,7 +12,8 @@ Who comes onto the agenda, and why:
 - **flagged** by any member of the team, with a reason.
 
 Ordered by need: flagged first (a colleague's concern), then by the risk of an emergency
-admission the refresh gives. A person whose only reason is a review due, with nothing
+admission the refresh gives; at most ``DISCUSS_AT_MOST`` to discuss (every flag comes
+on) and ``NOTED_AT_MOST`` noted, the rest counted. A person whose only reason is a review due, with nothing
 new, is *noted, not discussed*: the review standard settles it, and the care coordinator
 does the review. The published refresh is read twice whatever the caseload's size: the
 list, then the caseload's facts and events together.
@@ -34,6 +35,11 @@ from neighbourhood.care.plans import reviews
 from neighbourhood.care.plans.models import CarePlan
 
 NEW_AT_MOST = 20
+# What one meeting can get through: the most in need to discuss, and the routine reviews
+# to note; the others who qualify are counted on the meeting, and come again next time
+# if they still do (each is on their care coordinator's worklist meanwhile).
+DISCUSS_AT_MOST = 20
+NOTED_AT_MOST = 30
 NOTED = (
     "A planned review with nothing new: the care coordinator reviews the plan to its "
     "schedule, so the meeting notes it without discussing it."
@@ -150,11 +156,28 @@ def build(meeting: Meeting) -> int:
         meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
         have = set(meeting.items.values_list("person_id", flat=True))
         position = (meeting.items.aggregate(Max("position"))["position__max"] or 0) + 1
+        room = {
+            AgendaItem.List.DISCUSS: DISCUSS_AT_MOST
+            - meeting.items.filter(list=AgendaItem.List.DISCUSS).count(),
+            AgendaItem.List.NOTED: NOTED_AT_MOST
+            - meeting.items.filter(list=AgendaItem.List.NOTED).count(),
+        }
+        left: dict[str, int] = {}
         made = []
         for person_id, entry in sorted(found.items(), key=lambda kv: (_need(kv[1]), kv[0])):
             if person_id in have:
                 continue
-            only_review = {r["kind"] for r in entry["reasons"]} == {AgendaItem.Reason.REVIEW}
+            kinds = {r["kind"] for r in entry["reasons"]}
+            where = (
+                AgendaItem.List.NOTED
+                if kinds == {AgendaItem.Reason.REVIEW}
+                else AgendaItem.List.DISCUSS
+            )
+            # A flag always comes on: a colleague asked. Others while there is room.
+            if room[where] <= 0 and AgendaItem.Reason.FLAGGED not in kinds:
+                left[where] = left.get(where, 0) + 1
+                continue
+            room[where] -= 1
             made.append(
                 AgendaItem(
                     meeting=meeting,
@@ -162,8 +185,8 @@ def build(meeting: Meeting) -> int:
                     reasons=entry["reasons"],
                     need=entry["risk"],
                     position=position,
-                    list=AgendaItem.List.NOTED if only_review else AgendaItem.List.DISCUSS,
-                    noted_because=NOTED if only_review else "",
+                    list=where,
+                    noted_because=NOTED if where == AgendaItem.List.NOTED else "",
                 )
             )
             position += 1
@@ -175,7 +198,8 @@ def build(meeting: Meeting) -> int:
                 flag.save(update_fields=["item"])
         meeting.listed = listed_ids
         meeting.published_version = info.get("version")
-        meeting.save(update_fields=["listed", "published_version"])
+        meeting.not_shown = left
+        meeting.save(update_fields=["listed", "published_version", "not_shown"])
     return len(made)
 
 

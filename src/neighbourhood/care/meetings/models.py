@@ -34,6 +34,8 @@ class Meeting(models.Model):
     # meeting's "new on the list" is who is on it then and not here.
     listed = models.JSONField(default=list)
     published_version = models.PositiveIntegerField(null=True, blank=True)
+    # How many more qualified than one meeting can take, by list: {"discuss": n, "noted": m}
+    not_shown = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey("teams.Professional", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
