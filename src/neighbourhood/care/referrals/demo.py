@@ -170,6 +170,8 @@ def seed(
                     service=club,
                     pathway="social-prescribing",
                     reason="Company and a hot meal once a week",
+                    what_matters=sp.what_matters,
+                    needs=sp.needs,
                     activities=tuple(club.activities[:1]),
                 ),
             )

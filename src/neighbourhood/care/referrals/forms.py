@@ -103,11 +103,13 @@ class MoveForm(forms.Form):
     )
     declined = forms.BooleanField(label="The person declined (social prescribing)", required=False)
 
-    def __init__(self, *args: Any, allowed: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, allowed: list[str], coded: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [  # type: ignore[attr-defined]
             (s, Status(s).label) for s in allowed
         ]
+        if not coded or "cancelled" not in allowed:  # the declined code is social prescribing's
+            del self.fields["declined"]
 
 
 class AttendanceForm(forms.Form):

@@ -207,6 +207,7 @@ def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
         "move": MoveForm(
             request.POST if action == "move" else None,
             allowed=allowed,
+            coded=bool(found.code),
             initial={"version": found.version},
         ),
         "attendance": AttendanceForm(
@@ -238,7 +239,8 @@ def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
             detail={"referral": found.pk},
         )
     events = list(found.events.select_related("by__user"))
-    social = found.pathway == Pathway.SOCIAL_PRESCRIBING
+    # Wellbeing is measured on the social prescribing referral, not on those sent onward.
+    social = found.pathway == Pathway.SOCIAL_PRESCRIBING and found.parent_id is None
     person = published.people([found.person_id]).get(found.person_id)
     return render(
         request,
@@ -274,7 +276,7 @@ def _act(action: str, data: dict[str, Any], found: Referral, me: Professional) -
             status=data["status"],
             reason=data["reason"],
             by=me,
-            declined=data["declined"],
+            declined=bool(data.get("declined")),
         )
         return f"Referral {moved.reference} is now {moved.get_status_display().lower()}."
     if action == "attendance":
