@@ -150,6 +150,11 @@ def care_plan(plan: CarePlan, tasks: list[Task]) -> dict[str, Any]:
     entries = [resource, care_team(plan, version)]
     entries += [goal(plan, g) for g in version.goals]
     entries += [task(t) for t in tasks]
+    return collection(entries)
+
+
+def collection(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Resources as a Bundle of type collection, each with a stable full URL."""
     return {
         "resourceType": "Bundle",
         "type": "collection",

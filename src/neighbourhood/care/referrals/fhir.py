@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from neighbourhood.care.plans.fhir import PROFESSIONAL, UK_CORE, _instant, _subject
+from neighbourhood.care.plans.fhir import (
+    PROFESSIONAL,
+    UK_CORE,
+    _instant,
+    _subject,
+    collection,
+)
 from neighbourhood.care.referrals.actions import clock
 from neighbourhood.care.referrals.models import (
     SOCIAL_PRESCRIBING_DECLINED,
@@ -142,12 +148,6 @@ def task(referral: Referral) -> dict[str, Any]:
 
 
 def referral_bundle(referral: Referral) -> dict[str, Any]:
-    entries = [service_request(referral), task(referral), healthcare_service(referral.service)]
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            {"fullUrl": f"urn:neighbourhood:{e['resourceType']}/{e['id']}", "resource": e}
-            for e in entries
-        ],
-    }
+    return collection(
+        [service_request(referral), task(referral), healthcare_service(referral.service)]
+    )
