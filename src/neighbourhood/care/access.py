@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
@@ -176,7 +177,7 @@ def care_relationship(
     if found is not None:
         team = next(t for t in teams if t.neighbourhood.code == found)
         return Relationship(f"on the case-finding list of {team.neighbourhood.name}", team)
-    return _referred_to(professional, person_id)
+    return _referred_to(professional, person_id) or _in_urgent_care(professional, person_id)
 
 
 def _referred_to(professional: Professional, person_id: str) -> Relationship | None:
@@ -198,6 +199,45 @@ def _referred_to(professional: Professional, person_id: str) -> Relationship | N
     return Relationship(f"referred to {found.service.name} ({found.reference})")
 
 
+def _in_urgent_care(professional: Professional, person_id: str) -> Relationship | None:
+    """An urgent episode open with this member of staff's organisation: a call to its
+    single point of access (until a day after triage), a response its team is making, or
+    a stay on one of its virtual wards (ADR 24)."""
+    if not allows(professional.role, Permission.URGENT_CARE) or not person_id:
+        return None
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from neighbourhood.care.urgent.models import Call, Response, Stay
+
+    since = timezone.now() - timedelta(days=1)
+    mine = professional.organisation_id
+    call = (
+        Call.objects.filter(person_id=person_id, organisation_id=mine)
+        .filter(~Q(status=Call.Status.DONE) | Q(triaged_at__gte=since))
+        .first()
+    )
+    if call is not None:
+        return Relationship(f"urgent call {call.reference} to the single point of access")
+    response = (
+        Response.objects.filter(person_id=person_id, call__organisation_id=mine)
+        .exclude(status=Response.Status.CLOSED)
+        .first()
+    )
+    if response is not None:
+        return Relationship(f"urgent community response {response.reference}")
+    stay = (
+        Stay.objects.filter(
+            person_id=person_id, ward__organisation_id=mine, discharged_at__isnull=True
+        )
+        .select_related("ward")
+        .first()
+    )
+    if stay is not None:
+        return Relationship(f"on {stay.ward.name} ({stay.reference})")
+    return None
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """The header's links: only the pages this person's role may open."""
     professional = professional_of(request)
@@ -206,6 +246,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     links = [
         (Permission.WORK_TASKS, "worklist", "Worklist"),
         (Permission.WORK_TASKS, "my-tasks", "Tasks"),
+        (Permission.URGENT_CARE, "urgent-queue", "Urgent calls"),
+        (Permission.URGENT_CARE, "urgent-board", "Urgent response board"),
+        (Permission.URGENT_CARE, "wards", "Virtual wards"),
         (Permission.VIEW_MEETINGS, "meetings", "MDT meetings"),
         (Permission.RECEIVE_REFERRALS, "referrals", "Referrals"),
         (Permission.VIEW_CASE_FINDING, "case-finding", "Case finding"),
@@ -213,6 +256,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         (Permission.VIEW_PLANNING, "planning", "Population figures"),
         (Permission.VIEW_TEAM_MEASURES, "team-measures", "Team measures"),
         (Permission.VIEW_TEAM_MEASURES, "referral-measures", "Referral measures"),
+        (Permission.VIEW_TEAM_MEASURES, "urgent-measures", "Urgent care measures"),
         (Permission.VIEW_DIRECTORY, "directory", "Directory of services"),
         (Permission.PRACTICE_INBOX, "practice-inbox", "Practice inbox"),
         (Permission.SEARCH_AUDIT, "audit-search", "Audit trail"),

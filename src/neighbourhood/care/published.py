@@ -236,6 +236,21 @@ PERSON = (
 )
 
 
+def by_nhs_number(nhs_number: str) -> dict[str, Any] | None:
+    """Whoever has this NHS number anywhere in the ICS (the single point of access takes
+    calls for anyone): the person's headline fields, or None."""
+    rows = _select(PERSON.replace("person_id = ?", "nhs_number = ?"), [nhs_number])
+    return rows[0] if rows else None
+
+
+def population() -> dict[str, int]:
+    """People in each neighbourhood, from the published refresh."""
+    rows = _select(
+        "SELECT neighbourhood, count(*) AS n FROM person_profiles GROUP BY neighbourhood", []
+    )
+    return {str(r["neighbourhood"]): int(r["n"]) for r in rows}
+
+
 def people(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Names and headline measures for a caseload or a list of tasks, keyed by person id.
     One lookup a person, each kept: the index answers an equality at once, where a list
@@ -321,7 +336,8 @@ def demographics(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The groups figures are broken down by, and the cohorts measures need, by person id."""
     rows = _of_people(
         "SELECT p.person_id, CAST(p.imd_quintile AS VARCHAR) AS imd_quintile, p.ethnic_group, "
-        "p.age_band, p.sex, p.frailty, p.cohort_palliative FROM person_profiles p "
+        "p.age_band, p.sex, p.frailty, p.cohort_palliative, p.neighbourhood "
+        "FROM person_profiles p "
         "JOIN wanted USING (person_id)",
         person_ids,
     )

@@ -45,6 +45,11 @@ class Permission(StrEnum):
     RECEIVE_REFERRALS = "receive_referrals"
     SOCIAL_PRESCRIBING = "social_prescribing"
     PRACTICE_INBOX = "practice_inbox"
+    # Urgent neighbourhood services: the single point of access, urgent community
+    # response and virtual wards
+    URGENT_CARE = "urgent_care"
+    TRIAGE = "triage"
+    RESPOND = "respond"
 
 
 _DIRECT_CARE = {
@@ -75,6 +80,7 @@ MATRIX: dict[str, frozenset[Permission]] = {
             Permission.WRITE_CARE_PLAN,
             Permission.VIEW_TEAM_MEASURES,
             Permission.RUN_MEETINGS,
+            Permission.URGENT_CARE,
         }
     ),
     # A CPR recommendation is a clinical decision: only a clinician records one (ReSPECT).
@@ -86,12 +92,22 @@ MATRIX: dict[str, frozenset[Permission]] = {
             Permission.VIEW_TEAM_MEASURES,
             Permission.RECORD_CPR,
             Permission.RUN_MEETINGS,
+            Permission.URGENT_CARE,
+            Permission.RESPOND,
         }
     ),
-    # The single point of access finds and reads records for urgent referrals (the advance
-    # care plan first) and may be given a task; the neighbourhood team that takes the
-    # person on enrols them and writes their plan.
-    Role.SPA: frozenset(_DIRECT_CARE),
+    # The single point of access takes calls, and its senior clinicians triage them,
+    # reading the advance care plan first; they may respond and admit to a virtual ward.
+    # The neighbourhood team that takes the person on enrols them and writes their plan.
+    Role.SPA: frozenset(
+        _DIRECT_CARE
+        | {
+            Permission.URGENT_CARE,
+            Permission.TRIAGE,
+            Permission.RESPOND,
+            Permission.VIEW_TEAM_MEASURES,
+        }
+    ),
     Role.ANALYST: frozenset(_PLANNING),
     Role.PARTNERSHIP_LEAD: frozenset(_PLANNING),
     Role.IG_LEAD: frozenset({Permission.VIEW_TEAMS, Permission.SEARCH_AUDIT}),

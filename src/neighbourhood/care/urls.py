@@ -16,6 +16,7 @@ from neighbourhood.care.plans import views as plans
 from neighbourhood.care.referrals import views as referrals
 from neighbourhood.care.signin import SignInForm
 from neighbourhood.care.teams import views as teams
+from neighbourhood.care.urgent import views as urgent
 
 
 @public
@@ -82,6 +83,16 @@ urlpatterns = [
     path("referrals/", referrals.inbox, name="referrals"),
     path("referrals/measures/", referrals.referral_measures, name="referral-measures"),
     path("referrals/<int:referral_id>/", referrals.referral, name="referral"),
+    path("urgent/", urgent.queue, name="urgent-queue"),
+    path("urgent/calls/new/", urgent.call_new, name="urgent-call-new"),
+    path("urgent/calls/<int:call_id>/", urgent.call, name="urgent-call"),
+    path("urgent/board/", urgent.board, name="urgent-board"),
+    path("urgent/responses/<int:response_id>/", urgent.response, name="urgent-response"),
+    path("urgent/measures/", urgent.urgent_measures, name="urgent-measures"),
+    path("virtual-wards/", urgent.wards, name="wards"),
+    path("virtual-wards/admit/", urgent.admit, name="virtual-ward-admit"),
+    path("virtual-wards/<int:ward_id>/", urgent.ward, name="virtual-ward"),
+    path("virtual-wards/stays/<int:stay_id>/", urgent.stay, name="virtual-ward-stay"),
     path("meetings/", meetings.meetings, name="meetings"),
     path("meetings/new/", meetings.meeting_new, name="meeting-new"),
     path("meetings/<int:meeting_id>/", meetings.meeting, name="meeting"),

@@ -225,6 +225,8 @@ def _direct_care(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
     # enough there, and an index on it would double the file.)
     con.execute("CREATE INDEX person_profiles_person ON person_profiles (person_id)")
     con.execute("CREATE INDEX case_finding_person ON case_finding (person_id)")
+    # The single point of access finds a caller's person by NHS number, ICS-wide.
+    con.execute("CREATE INDEX person_profiles_nhs ON person_profiles (nhs_number)")
     con.execute("""
         CREATE TABLE organisations AS
         SELECT DISTINCT ods_code, name, kind, parent, place FROM wh.organisations

@@ -47,6 +47,12 @@ PAGES: dict[str, Permission] = {
     "practice-inbox": Permission.PRACTICE_INBOX,
     "refer": Permission.REFER,
     "flag": Permission.VIEW_MEETINGS,
+    "urgent-queue": Permission.URGENT_CARE,
+    "urgent-call-new": Permission.TRIAGE,
+    "urgent-board": Permission.URGENT_CARE,
+    "urgent-measures": Permission.VIEW_TEAM_MEASURES,
+    "wards": Permission.URGENT_CARE,
+    "virtual-ward-admit": Permission.RESPOND,
 }
 PERSON_PAGES = {
     "refer",

@@ -53,6 +53,18 @@ from neighbourhood.care.referrals.models import Service
 from neighbourhood.care.roles import Role
 from neighbourhood.care.signin import SignInForm
 from neighbourhood.care.twofactor import CodeForm
+from neighbourhood.care.urgent import actions as urgent
+from neighbourhood.care.urgent.forms import (
+    AdmitForm,
+    CallForm,
+    CloseForm,
+    ObservationForm,
+    SetOffForm,
+    TriageForm,
+    VisitForm,
+)
+from neighbourhood.care.urgent.forms import DischargeForm as UrgentDischargeForm
+from neighbourhood.care.urgent.models import Ward
 from tests.support import factories
 from tests.support.people import listed
 
@@ -132,6 +144,16 @@ GET_PAGES: dict[str, list[str]] = {
     "meeting": [],
     "meeting-item": [],
     "practice-inbox": ["show", "page"],
+    "urgent-queue": [],
+    "urgent-call-new": [],
+    "urgent-call": [],
+    "urgent-board": ["team", "page"],
+    "urgent-response": [],
+    "urgent-measures": ["by"],
+    "wards": [],
+    "virtual-ward-admit": ["ward"],
+    "virtual-ward": [],
+    "virtual-ward-stay": [],
 }
 POST_PAGES: dict[str, list[str]] = {
     "sign-in": _fields(SignInForm),
@@ -179,6 +201,11 @@ POST_PAGES: dict[str, list[str]] = {
     ],
     "meeting-close": [],
     "practice-message-read": [],
+    "urgent-call-new": _fields(CallForm),
+    "urgent-call": ["action", *_fields(TriageForm)],
+    "urgent-response": ["action", *_fields(SetOffForm, VisitForm, CloseForm)],
+    "virtual-ward-admit": _fields(AdmitForm),
+    "virtual-ward-stay": ["action", *_fields(ObservationForm, UrgentDischargeForm)],
 }
 NOT_PAGES = {None}  # unnamed: the admin's own site, the stylesheet's icons
 ROLES = [r.value for r in Role]
@@ -259,6 +286,21 @@ def world(published_dir: Path) -> dict[str, Any]:
     message = PracticeMessage.objects.create(
         practice=staff[Role.CLINICIAN].organisation, outcome=outcome, person_id=person
     )
+    spa = staff[Role.SPA]
+    ward = Ward.objects.create(
+        name="Frailty", pathway="frailty", organisation=spa.organisation, beds=5
+    )
+    call = urgent.take_call(
+        urgent.Intake(source="gp", caller="GP", need="fall", details="x", person_id=person), spa
+    )
+    call = urgent.claim_call(call_id=call.pk, version=1, by=spa)
+    call = urgent.triage(
+        call_id=call.pk,
+        version=call.version,
+        decision=urgent.Decision(acuity="two_hours", outcome="ucr", team=team),
+        by=spa,
+    )
+    stay = urgent.admit(ward=ward, person_id=person, route="step-down", reason="x", by=spa)
     clients = {}
     for role, professional in staff.items():
         client = Client()
@@ -277,6 +319,10 @@ def world(published_dir: Path) -> dict[str, Any]:
             "meeting_id": meeting.pk,
             "item_id": item.pk,
             "message_id": message.pk,
+            "call_id": call.pk,
+            "response_id": call.response.pk,
+            "ward_id": ward.pk,
+            "stay_id": stay.pk,
         },
     }
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "neighbourhood.care.plans",
     "neighbourhood.care.referrals",
     "neighbourhood.care.meetings",
+    "neighbourhood.care.urgent",
 ]
 
 MIDDLEWARE = [

@@ -106,7 +106,15 @@ def setup_demo() -> list[DemoUser]:
         ("coordinator", "Priya", "Shah", Role.CARE_COORDINATOR, "Community matron", community),
         ("clinician", "Tom", "Okafor", Role.CLINICIAN, "General practitioner", practice),
         ("social-worker", "Grace", "Evans", Role.CARE_COORDINATOR, "Social worker", social_care),
-        ("spa", "Sam", "Brennan", Role.SPA, "Single point of access nurse", community),
+        ("spa", "Sam", "Brennan", Role.SPA, "Single point of access senior nurse", community),
+        (
+            "responder",
+            "Lena",
+            "Kowalski",
+            Role.CLINICIAN,
+            "Urgent community response nurse",
+            community,
+        ),
         ("analyst", "Alex", "Morgan", Role.ANALYST, "Population health analyst", icb),
         (
             "lead",
@@ -172,6 +180,9 @@ def setup_demo() -> list[DemoUser]:
     coordination.seed(
         teams[0], staff["coordinator"], staff["clinician"], staff["link-worker"], staff["vcfse"]
     )
+    from neighbourhood.care.urgent import demo as urgent
+
+    urgent.seed(teams, staff["spa"], staff["responder"])
     lead = staff["lead"]
     for place in Place.objects.all():
         IntegratorPartnership.objects.update_or_create(
