@@ -434,3 +434,97 @@ def test_a_meeting_from_agenda_to_actions_and_a_referral_to_attendance(
     assert onward.status == "in-progress" and onward.parent is not None
     assert list(onward.events.values_list("kind", flat=True))[-2:] == ["contact", "attended"]
     assert problems + problems_gp + problems_link + problems_vcfse == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crews_call_triaged_to_a_response_visited_in_two_hours_and_a_ward_admission(
+    live_server: Any, browser: Browser, published_dir: Path
+) -> None:
+    from neighbourhood.care.urgent.models import Call, Observation, Response, Stay, Ward
+
+    team = factories.team("ZU0001")
+    trust = factories.OrganisationFactory(ods_code="ZCT1", name="Ashcombe Community Trust")
+    staff = {}
+    for username, role, title in (
+        ("senior", "single_point_of_access", "Senior nurse"),
+        ("responder", "clinician", "Urgent community response nurse"),
+    ):
+        staff[username] = factories.professional(username, role=role, job_title=title)
+        staff[username].organisation = trust
+        staff[username].save()
+    ward = Ward.objects.create(
+        name="Frailty virtual ward", pathway="frailty", organisation=trust, beds=10
+    )
+    first, second = listed(published_dir, "ZU0001", 2)
+    url = live_server.url
+    # The single point of access takes a crew's call before conveying.
+    page, problems = _sign_in(browser, url, "senior")
+    expect(page.locator("h1")).to_have_text("Single point of access: urgent calls")
+    assert_accessible(page)
+    page.click("text=Take a call")
+    page.click("button:text-is('Put the call in the queue')")
+    expect(page.get_by_text("Say who is calling").first).to_be_visible()
+    assert_accessible(page)
+    page.fill("#id_nhs_number", first["nhs_number"])
+    page.check("input[name=source][value=ambulance]")
+    page.fill("#id_caller", "Paramedic on scene")
+    page.select_option("#id_need", "fall")
+    page.fill("#id_details", "Found on the floor; no injury; cannot get up alone")
+    page.click("button:text-is('Put the call in the queue')")
+    expect(page.get_by_text("is in the queue")).to_be_visible()
+    assert_accessible(page)
+    page.click("button:text-is('Triage this call')")
+    page.check("input[name=acuity][value=two_hours]")
+    page.check("input[name=outcome][value=ucr]")
+    page.select_option("#id_team", str(team.pk))
+    page.fill("#id_note", "Assess at home; falls pathway")
+    page.click("button:text-is('Record the triage')")
+    expect(page.get_by_text("triaged: Urgent community response")).to_be_visible()
+    expect(page.get_by_text("left of two hours")).to_be_visible()
+    assert_accessible(page)
+    # The responder takes it from the board and records the visit inside two hours.
+    page, problems_nurse = _sign_in(browser, url, "responder")
+    page.goto(f"{url}/urgent/board/")
+    assert_accessible(page)
+    expect(page.get_by_text(f"{first['given_name']} {first['family_name']}")).to_be_visible()
+    page.click("main table a")
+    page.click("button:text-is('I am on my way')")
+    expect(page.get_by_text("You are on the way")).to_be_visible()
+    page.click("button:text-is('Record the visit')")
+    expect(page.get_by_text("First visit recorded, 0 h")).to_be_visible()
+    assert_accessible(page)
+    response = Response.objects.get()
+    assert (response.status, response.responder, response.on_time()) == (
+        "visited",
+        staff["responder"],
+        True,
+    )
+    # Another person is admitted to the virtual ward, observed, and on the ward board.
+    page.goto(f"{url}/virtual-wards/")
+    assert_accessible(page)
+    page.click("text=Admit someone")
+    page.fill("#id_nhs_number", second["nhs_number"])
+    page.select_option("#id_ward", str(ward.pk))
+    page.fill("#id_reason", "Early discharge after a chest infection")
+    page.click("main button[type=submit]")
+    expect(page.get_by_text("admitted to Frailty virtual ward")).to_be_visible()
+    assert_accessible(page)
+    for field, value in (
+        ("respiration_rate", "22"),
+        ("spo2", "94"),
+        ("systolic", "104"),
+        ("pulse", "98"),
+        ("temperature", "37.9"),
+    ):
+        page.fill(f"#observe_{field}", value)
+    page.click("button:text-is('Record observations')")
+    expect(page.get_by_text("Observations recorded: NEWS2 5.")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{url}/virtual-wards/{ward.pk}/")
+    expect(page.locator("main table").get_by_text("Urgent response", exact=True)).to_be_visible()
+    assert_accessible(page)
+    stay = Stay.objects.get()
+    assert stay.person_id == second["person_id"] and stay.route == "step-down"
+    assert Observation.objects.get(stay=stay).news2 == 5
+    assert Call.objects.get().outcome == "ucr"
+    assert problems + problems_nurse == []

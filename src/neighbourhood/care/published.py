@@ -344,6 +344,17 @@ def demographics(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     return {r["person_id"]: r for r in rows}
 
 
+def residents(neighbourhood: str, limit: int) -> list[str]:
+    """Some of the people who live in a neighbourhood, oldest first (urgent calls come
+    from anyone, not only those on the case-finding list)."""
+    rows = _select(
+        "SELECT person_id FROM person_profiles WHERE neighbourhood = ? "
+        "ORDER BY age DESC, person_id LIMIT ?",
+        [neighbourhood, limit],
+    )
+    return [str(r["person_id"]) for r in rows]
+
+
 def listed(neighbourhood: str) -> list[dict[str, Any]]:
     """Everyone on one neighbourhood's case-finding list, in rank order: id, rank, risk."""
     return _select(

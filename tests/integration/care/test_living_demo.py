@@ -89,3 +89,38 @@ def test_the_demo_seeds_meetings_referrals_and_the_voluntary_sector() -> None:
     assert b"Discussed" in agenda.content and b"Ann Lee" in agenda.content  # a guest came
     following = client.get(reverse("meeting", args=[upcoming.pk]))
     assert b"Not done: overdue" in following.content and b"Done on time" in following.content
+
+
+def test_the_demo_seeds_a_mornings_queue_a_board_and_the_wards() -> None:
+    from neighbourhood.care.urgent.models import Call, Observation, Response, Stay, Ward
+
+    setup_demo()
+    assert set(Call.objects.values_list("status", flat=True)) == {"waiting", "triaging", "done"}
+    assert Call.objects.filter(status="waiting").count() == 4
+    assert {"waiting", "on_the_way", "visited", "closed"} <= set(
+        Response.objects.values_list("status", flat=True)
+    )
+    late = Response.objects.exclude(late_reason="")
+    assert late.exists() and all(r.on_time() is False for r in late)
+    assert Call.objects.filter(outcome="convey", need="fall").exclude(convey_reason="").exists()
+    assert sorted(Ward.objects.values_list("pathway", flat=True)) == [
+        "frailty",
+        "heart_failure",
+        "respiratory",
+    ]
+    assert set(Stay.objects.values_list("route", flat=True)) == {"step-up", "step-down"}
+    assert Observation.objects.filter(risk="high").exists()
+    # The single point of access starts at its queue; history is not "triaged lately".
+    spa = Professional.objects.get(user__username="spa")
+    client = Client()
+    client.force_login(spa.user)
+    home = client.get(reverse("home"), follow=True)
+    assert home.request["PATH_INFO"] == reverse("urgent-queue")
+    assert home.content.count(b">Waiting</strong>") == 4
+    assert home.content.count(b"Being triaged by Sam Brennan") == 1
+    from django.utils import timezone
+
+    four_hours_ago = timezone.now() - dt.timedelta(hours=4)
+    assert Call.objects.filter(triaged_at__lt=four_hours_ago).count() == 39  # two weeks behind
+    setup_demo()  # a second run keeps the queue it made
+    assert Call.objects.count() == 39 + 12

@@ -16,6 +16,7 @@ def home(request: HttpRequest) -> HttpResponse:
     professional = professional_of(request)
     role = professional.role if professional else None
     for permission, name in (
+        (Permission.TRIAGE, "urgent-queue"),  # the single point of access, from its calls
         (Permission.WRITE_CARE_PLAN, "worklist"),  # care staff start from their day's work
         (Permission.SOCIAL_PRESCRIBING, "referrals"),  # link workers, from their referrals
         (Permission.VIEW_CASE_FINDING, "case-finding"),

@@ -124,10 +124,11 @@ def seed(teams: list[Team], spa: Professional, responder: Professional) -> dict[
         Enrolment.objects.filter(ended_at__isnull=True).values_list("person_id", flat=True)
     )
     listed = [str(r["person_id"]) for r in published.listed(team.neighbourhood.code)]
-    # People in the caseload first (their plans show beside the call), then others listed.
-    people = [p for p in listed if p in enrolled][:4] + [p for p in listed if p not in enrolled][
-        :40
-    ]
+    # People in the caseload first (their plans show beside the call), then others listed,
+    # then others who live there.
+    people = [p for p in listed if p in enrolled][:4] + [p for p in listed if p not in enrolled]
+    people += [p for p in published.residents(team.neighbourhood.code, 80) if p not in people]
+    people = people[:44]
     if len(people) < 14:
         return {}
 
@@ -180,6 +181,14 @@ def seed(teams: list[Team], spa: Professional, responder: Professional) -> dict[
                 after=rng.choice(
                     [Response.After.HOME, Response.After.REFERRED, Response.After.HOME]
                 ),
+            )
+            # Seeded today, as if it had happened then: triaged minutes after the call.
+            Call.objects.filter(pk=done.pk).update(
+                claimed_at=received + dt.timedelta(minutes=2),
+                triaged_at=received + dt.timedelta(minutes=6),
+            )
+            Response.objects.filter(pk=visited.pk).update(
+                closed_at=visited.visited_at + dt.timedelta(minutes=50)
             )
             counts["calls"] += 1
             counts["responses"] += 1

@@ -369,7 +369,10 @@ def response(request: HttpRequest, response_id: int) -> HttpResponse:
         "visit": VisitForm(
             request.POST if action == "visit" else None,
             auto_id="visit_%s",
-            initial={"version": found.version, "visited_at": timezone.now()},
+            initial={
+                "version": found.version,
+                "visited_at": f"{timezone.localtime():%Y-%m-%dT%H:%M}",
+            },
         ),
         "close": CloseForm(
             request.POST if action == "close" else None,
