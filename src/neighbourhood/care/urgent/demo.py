@@ -188,7 +188,7 @@ def seed(teams: list[Team], spa: Professional, responder: Professional) -> dict[
                 triaged_at=received + dt.timedelta(minutes=6),
             )
             Response.objects.filter(pk=visited.pk).update(
-                closed_at=visited.visited_at + dt.timedelta(minutes=50)
+                closed_at=received + dt.timedelta(minutes=minutes + 50)
             )
             counts["calls"] += 1
             counts["responses"] += 1
