@@ -355,6 +355,17 @@ def residents(neighbourhood: str, limit: int) -> list[str]:
     return [str(r["person_id"]) for r in rows]
 
 
+def for_returns(person_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """What a national return carries of each person: NHS number, date of birth, sex,
+    ethnic category (NHS code), postcode and registered practice."""
+    rows = _of_people(
+        "SELECT p.person_id, p.nhs_number, p.date_of_birth, p.sex, p.ethnicity, p.postcode, "
+        "p.practice FROM person_profiles p JOIN wanted USING (person_id)",
+        person_ids,
+    )
+    return {r["person_id"]: r for r in rows}
+
+
 def listed(neighbourhood: str) -> list[dict[str, Any]]:
     """Everyone on one neighbourhood's case-finding list, in rank order: id, rank, risk."""
     return _select(

@@ -123,6 +123,13 @@ def import_directory(path: Path, options: Any) -> Any:
     return directory.import_file(path, options)
 
 
+def write_csds_returns(folder: Path, first: Any, last: Any) -> Any:
+    """The period's urgent community response and virtual ward activity, as CSDS CSVs."""
+    from neighbourhood.care.urgent import returns
+
+    return returns.write(folder, first, last, by="neighbourhood returns")
+
+
 def directory_options(**given: Any) -> Any:
     from neighbourhood.care.referrals import directory
 

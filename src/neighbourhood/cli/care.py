@@ -211,3 +211,50 @@ def directory_import_command(
             f"Imported {made.created:,} new and {made.updated:,} updated services; "
             f"{made.organisations:,} new organisations."
         )
+
+
+returns_app = typer.Typer(
+    help="National returns of the care record's activity.", no_args_is_help=True
+)
+
+
+@returns_app.command("csds")
+def returns_csds_command(
+    first: Annotated[str, typer.Option("--from", help="First day of the period (YYYY-MM-DD).")],
+    last: Annotated[str, typer.Option("--to", help="Last day of the period (YYYY-MM-DD).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the two CSV files into.")
+    ] = Path("returns"),
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Urgent community response referrals and virtual ward stays of a period, in the shape
+    of the Community Services Data Set: two CSV files, described column by column in the
+    project's reference docs. They are identifiable: send them only by your submission route."""
+    period = (_day(first, "--from"), _day(last, "--to"))
+    server = start(resolve_data_dir(data), serving=False)
+    written = server.write_csds_returns(out, *period)
+    if as_json:
+        print_json(
+            {
+                "responses": written.responses,
+                "stays": written.stays,
+                "files": [str(p) for p in written.files],
+            }
+        )
+        return
+    console.print(
+        f"Wrote {written.responses:,} urgent community response referrals and "
+        f"{written.stays:,} virtual ward stays:"
+    )
+    for path in written.files:
+        console.print(f"  {path}")
+
+
+def _day(text: str, option: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option} takes a date like 2026-11-01, not {text!r}") from None

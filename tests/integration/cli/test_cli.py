@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -114,6 +116,21 @@ def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
         assert username in done.stdout
     assert "…" not in done.stdout  # no password cut short to fit the terminal
     assert (tmp_path / "care.sqlite3").exists()
+    # The demo's urgent activity goes out as CSDS-shaped files; a bad period is refused.
+    today = dt.date.today()
+    period = ["--from", (today - dt.timedelta(days=30)).isoformat(), "--to", today.isoformat()]
+    done = run("returns", "csds", *period, "--out", str(tmp_path / "r"), "--data", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    ucr, wards = sorted((tmp_path / "r").glob("*.csv"))
+    with ucr.open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 39 + 4 and {r["PriorityTypeCode"] for r in rows} == {"2"}
+    assert all(r["NHSNumber"].isdigit() and len(r["NHSNumber"]) == 10 for r in rows)
+    assert wards.read_text(encoding="utf-8").count("\n") == 1 + 2
+    refused = run(
+        "returns", "csds", "--from", "2026-13-01", "--to", "2026-12-01", "--data", str(tmp_path)
+    )
+    assert refused.returncode == 2 and "--from takes a date like" in refused.stderr
 
 
 def test_nothing_is_removed_when_the_truth_directory_is_someone_elses(tmp_path: Path) -> None:
