@@ -61,3 +61,36 @@ def test_bench_web_measures_every_endpoint_and_loses_no_update(published_dir: Pa
     assert result["p95_ms"] >= result["p50_ms"] > 0
     # Timed from when all 4 had signed in (a GET and a POST each), and those set aside.
     assert result["signing_in"]["requests"] >= 8 and result["signing_in"]["failures"] == 0
+
+
+@pytest.mark.slow
+def test_bench_urgent_claims_triages_and_reads_the_board_losing_no_claim(
+    published_dir: Path,
+) -> None:
+    done = neighbourhood(
+        "bench",
+        "urgent",
+        "--sizes",
+        "1200",
+        "--from",
+        str(published_dir),
+        "--users",
+        "6",
+        "--seconds",
+        "15",
+        "--workers",
+        "2",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["benchmark"] == "urgent"
+    (result,) = payload["results"]
+    assert "failed" not in result, result
+    assert set(result["endpoints"]) >= {"queue", "take a call", "claim a call", "triage", "board"}
+    assert result["seeded"] == {"open_responses": 2000}
+    assert result["errors"] == 0, result["failures"]
+    assert result["lost_updates"] == 0 and result["duplicated_claims"] == 0
+    assert result["calls_acknowledged"] > 0 and result["claims_acknowledged"] > 0
+    board = result["board"]
+    assert board["open"] >= 2000 and board["p95_ms"] >= board["median_ms"] > 0

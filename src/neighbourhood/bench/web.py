@@ -52,6 +52,23 @@ ENDPOINTS = (
     "referral",
     "referral status change",
 )
+URGENT_ENDPOINTS = (
+    "queue",
+    "call form",
+    "take a call",
+    "call",
+    "claim a call",
+    "triage",
+    "board",
+    "response",
+    "set off",
+    "record a visit",
+)
+MIXES = {
+    "care": ("CareCoordinator", ENDPOINTS),
+    "urgent": ("SinglePointOfAccess", URGENT_ENDPOINTS),
+}
+TARGET_BOARD_MS = 100.0
 SIGN_IN_LIMIT = 300  # seconds for every user to sign in before the measured period
 LOCUSTFILE = Path(__file__).resolve().parent / "load" / "locustfile.py"
 
@@ -64,9 +81,11 @@ def run(
     seconds: int,
     workers: int,
     scratch: Path | None,
+    mix: str = "care",
 ) -> dict[str, Any]:
     """p50 and p95 latency, requests/s, errors and lost updates of the web application
-    under a bounded load on loopback, at each size."""
+    under a bounded load on loopback, at each size: the care coordinators' mix of pages,
+    or the single point of access's (``mix="urgent"``)."""
     prepared = {_people_of(d): d for d in reuse}
     results = []
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
@@ -74,14 +93,26 @@ def run(
             data = Path(tmp) / f"ics-{people}"
             try:
                 _prepare(people, data, prepared.get(people))
-                results.append(_load(people, data, Path(tmp), users, seconds, workers))
+                results.append(_load(people, data, Path(tmp), users, seconds, workers, mix))
             except UserError as error:
                 results.append({"people": people, "failed": str(error)})
-    return {"benchmark": "web", "results": results, "users": users, "seconds": seconds}
+    return {
+        "benchmark": "web" if mix == "care" else mix,
+        "mix": mix,
+        "results": results,
+        "users": users,
+        "seconds": seconds,
+    }
 
 
 def show(payload: dict[str, Any], console: Console) -> None:
-    _print(payload["results"], payload["users"], payload["seconds"], console)
+    _print(
+        payload["results"],
+        payload["users"],
+        payload["seconds"],
+        console,
+        payload.get("mix", "care"),
+    )
 
 
 def _people_of(data: Path) -> int:
@@ -119,8 +150,9 @@ def _python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 
 def _load(
-    people: int, data: Path, tmp: Path, users: int, seconds: int, workers: int
+    people: int, data: Path, tmp: Path, users: int, seconds: int, workers: int, mix: str
 ) -> dict[str, Any]:
+    user_class, endpoints = MIXES[mix]
     with running(durable=True) as postgres:
         env = {**os.environ, "NEIGHBOURHOOD_DATABASE_URL": postgres.url("postgres")}
         env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -137,6 +169,8 @@ def _load(
                 str(plan),
                 "--users",
                 str(users),
+                "--mix",
+                mix,
             ],
             env,
         )
@@ -170,6 +204,7 @@ def _load(
                     "locust",
                     "-f",
                     str(LOCUSTFILE),
+                    user_class,
                     "--headless",
                     "--users",
                     str(users),
@@ -211,6 +246,8 @@ def _load(
                     str(plan),
                     "--acknowledged",
                     str(acknowledged),
+                    "--mix",
+                    mix,
                 ],
                 env,
             ).stdout
@@ -221,7 +258,7 @@ def _load(
             f"not every one of the {users} users had signed in after {SIGN_IN_LIMIT} s: "
             "try fewer users"
         )
-    figures = _stats(stats)
+    figures = _stats(stats, endpoints)
     figures["errors"] += signing_in["failures"]  # none may hide before the measured period
     figures["signing_in"] = signing_in
     if figures["errors"]:  # what the server said about them (synthetic data only)
@@ -243,7 +280,7 @@ def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:
     raise UserError(f"the server did not answer at {url} within two minutes")
 
 
-def _stats(prefix: Path) -> dict[str, Any]:
+def _stats(prefix: Path, wanted: tuple[str, ...]) -> dict[str, Any]:
     rows = list(csv.DictReader((prefix.parent / f"{prefix.name}_stats.csv").open(encoding="utf-8")))
     by_name = {r["Name"]: r for r in rows}
     total = by_name["Aggregated"]
@@ -254,7 +291,7 @@ def _stats(prefix: Path) -> dict[str, Any]:
             "p50_ms": float(by_name[name]["50%"]),
             "p95_ms": float(by_name[name]["95%"]),
         }
-        for name in ENDPOINTS
+        for name in wanted
         if name in by_name
     }
     failures_file = prefix.parent / f"{prefix.name}_failures.csv"
@@ -281,15 +318,38 @@ def _stats(prefix: Path) -> dict[str, Any]:
     }
 
 
-def _writes(result: dict[str, Any]) -> int:
-    return sum(
-        int(result.get(f"{kind}_acknowledged", 0))
-        for kind in ("enrolments", "notes", "plan_saves", "task_updates", "referral_moves")
+def _seeded(result: dict[str, Any]) -> str:
+    seeded = result.get("seeded", {})
+    if "open_responses" in seeded:
+        return f"{seeded['open_responses']:,} open urgent responses seeded in PostgreSQL"
+    return (
+        f"with {seeded.get('plans', 0):,} care plans and {seeded.get('tasks', 0):,} tasks "
+        "in PostgreSQL"
     )
 
 
-def _print(results: list[dict[str, Any]], users: int, seconds: int, console: Console) -> None:
-    table = Table(title=f"neighbourhood bench web: {users} users for {seconds} s on PostgreSQL")
+def _writes(result: dict[str, Any]) -> int:
+    return sum(
+        int(result.get(f"{kind}_acknowledged", 0))
+        for kind in (
+            "enrolments",
+            "notes",
+            "plan_saves",
+            "task_updates",
+            "referral_moves",
+            "calls",
+            "claims",
+            "set_offs",
+            "visits",
+        )
+    )
+
+
+def _print(
+    results: list[dict[str, Any]], users: int, seconds: int, console: Console, mix: str
+) -> None:
+    name = "web" if mix == "care" else mix
+    table = Table(title=f"neighbourhood bench {name}: {users} users for {seconds} s on PostgreSQL")
     for column in ("people", "endpoint", "requests", "errors", "p50 ms", "p95 ms"):
         table.add_column(column, justify="right" if column != "endpoint" else "left")
     for result in results:
@@ -320,10 +380,18 @@ def _print(results: list[dict[str, Any]], users: int, seconds: int, console: Con
                 f"{result['people']:,} people: {result['requests_per_second']:.1f} requests/s, "
                 f"{result['errors']} errors, {result['lost_updates']} lost updates of "
                 f"{_writes(result)} acknowledged writes, {result['workers']} workers; with "
-                f"{result.get('seeded', {}).get('plans', 0):,} care plans and "
-                f"{result.get('seeded', {}).get('tasks', 0):,} tasks in PostgreSQL; measured after all "
+                f"{_seeded(result)}; measured after all "
                 f"{users} had signed in ({result['signing_in']['seconds']:.0f} s)."
             )
+            board = result.get("board")
+            if board and "median_ms" in board:
+                console.print(
+                    f"  The board read alone with {board['open']:,} open responses: median "
+                    f"{board['median_ms']:.1f} ms, p95 {board['p95_ms']:.1f} ms (target "
+                    f"< {TARGET_BOARD_MS:.0f} ms); {result['duplicated_claims']} claims "
+                    f"acknowledged to two people, {result['claims_refused']} claims refused "
+                    "to a second clinician (the right answer)."
+                )
             audit = result.get("audit_ms")
             if audit:
                 console.print(
@@ -335,5 +403,6 @@ def _print(results: list[dict[str, Any]], users: int, seconds: int, console: Con
                 console.print(f"  failed: {failure}")
     console.print(
         f"Targets: p95 < {TARGET_P95_MS:.0f} ms for each endpoint above; "
-        f"≥ {TARGET_RPS:.0f} requests/s; 0 errors; 0 lost updates."
+        + ("the board alone < 100 ms; 0 duplicated claims; " if mix == "urgent" else "")
+        + f"≥ {TARGET_RPS:.0f} requests/s; 0 errors; 0 lost updates."
     )

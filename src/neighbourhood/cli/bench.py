@@ -178,6 +178,45 @@ def bench_web(
         web.show(payload, console)
 
 
+@app.command("urgent")
+def bench_urgent(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
+    ] = BOTH_SIZES,
+    reuse: Annotated[
+        list[Path] | None,
+        _reuse(
+            "A data directory with a published refresh, for its size (repeatable); "
+            "read, never changed."
+        ),
+    ] = None,
+    users: Annotated[int, typer.Option("--users", help="Simultaneous users.", min=1)] = 50,
+    seconds: Annotated[int, typer.Option("--seconds", help="How long the load runs.", min=1)] = 60,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
+    ] = 0,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The single point of access under load: users taking calls, claiming and triaging
+    them, reading the board (2,000 open responses) and setting off, at neighbourhood and
+    ICS size: p50 and p95 per action, requests/s, errors, lost and duplicated claims, and
+    the board read alone."""
+    payload = web.run(
+        sizes=parse_sizes(sizes),
+        reuse=reuse or [],
+        users=users,
+        seconds=seconds,
+        workers=workers,
+        scratch=scratch,
+        mix="urgent",
+    )
+    if as_json:
+        print_json(payload)
+    else:
+        web.show(payload, console)
+
+
 def _on_both_engines(
     bench: Any, sizes: str, spark_sizes: str, reuse: list[Path], scratch: Path | None, as_json: bool
 ) -> None:

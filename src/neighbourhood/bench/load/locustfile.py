@@ -37,6 +37,11 @@ ACKNOWLEDGED: dict[str, Any] = {
     "plans": [],
     "tasks": [],
     "referrals": [],
+    "calls": [],
+    "claims": [],
+    "set_offs": [],
+    "visits": [],
+    "claims_refused": 0,
 }
 REFERRAL_ROW = re.compile(r'href="/referrals/(\d+)/"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -48,12 +53,14 @@ NOTES = re.compile(r'<textarea[^>]*name="notes"[^>]*>(.*?)</textarea>', re.S)
 _next_user = iter(PLAN["users"])
 
 
-class CareCoordinator(FastHttpUser):
+class _Staff(FastHttpUser):
+    """Signs in as the next user of the plan (password, then the authenticator's code)."""
+
+    abstract = True
     wait_time = between(0.2, 0.4)
 
     def on_start(self) -> None:
         self.me = next(_next_user)
-        self.to_enrol = list(self.me.get("enrol", []))
         page = self.client.get("/sign-in/", name="sign-in")
         token = CSRF.search(_text(page))
         self.client.post(
@@ -75,7 +82,11 @@ class CareCoordinator(FastHttpUser):
             name="sign-in",
         )
         self.writes = 0
+        self.started()
         _one_more_signed_in(self.environment)
+
+    def started(self) -> None:
+        """What a user sets up for itself once signed in."""
 
     def _token(self, text: str) -> str:
         found = CSRF.search(text)
@@ -83,6 +94,11 @@ class CareCoordinator(FastHttpUser):
             return found.group(1)
         cookie = next((c for c in self.client.cookiejar if c.name == "csrftoken"), None)
         return str(cookie.value or "") if cookie else ""
+
+
+class CareCoordinator(_Staff):
+    def started(self) -> None:
+        self.to_enrol = list(self.me.get("enrol", []))
 
     @task(4)
     def case_finding(self) -> None:
@@ -274,6 +290,165 @@ class CareCoordinator(FastHttpUser):
                 response.success()  # a colleague accepted it first: the right answer
             else:
                 response.failure(f"referral not moved (HTTP {response.status_code})")
+
+
+WAITING_CALL = re.compile(
+    r'href="/urgent/calls/(\d+)/"(?:(?!</tr>).)*?nhsuk-tag--red">Waiting</strong>', re.S
+)
+FREE_RESPONSE = re.compile(r'href="/urgent/responses/(\d+)/"(?:(?!</tr>).)*?No one yet</td>', re.S)
+NEEDS = ["fall", "frailty", "reduced_function", "delirium", "catheter", "carer", "chest_pain"]
+SOURCES = ["ambulance", "nhs111", "gp", "care_home", "community", "self"]
+
+
+class SinglePointOfAccess(_Staff):
+    """A senior clinician of the single point of access: takes calls, claims and triages
+    waiting ones, reads the board, sets off to responses and records visits."""
+
+    @task(2)
+    def take_call(self) -> None:
+        form = self.client.get("/urgent/calls/new/", name="call form")
+        with self.client.post(
+            "/urgent/calls/new/",
+            data={
+                "nhs_number": random.choice(self.me["nhs_numbers"]),
+                "source": random.choice(SOURCES),
+                "caller": "Caller",
+                "need": random.choice(NEEDS),
+                "details": "Load: a call",
+                "csrfmiddlewaretoken": self._token(_text(form)),
+            },
+            name="take a call",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            location = response.headers.get("Location", "")
+            if response.status_code == 302 and location.startswith("/urgent/calls/"):
+                ACKNOWLEDGED["calls"].append(location.strip("/").split("/")[-1])
+            else:
+                response.failure(f"call not saved (HTTP {response.status_code})")
+
+    @task(2)
+    def queue(self) -> None:
+        self.client.get("/urgent/", name="queue")
+
+    @task(3)
+    def triage(self) -> None:
+        """Claim a waiting call and triage it: of two clinicians at once, one is told the
+        other has it, which is the right answer."""
+        waiting = WAITING_CALL.findall(_text(self.client.get("/urgent/", name="queue")))
+        if not waiting:
+            return
+        call = random.choice(waiting[:10])
+        page = _text(self.client.get(f"/urgent/calls/{call}/", name="call"))
+        version = VERSION.search(page)
+        if version is None or 'value="claim"' not in page:
+            return
+        with self.client.post(
+            f"/urgent/calls/{call}/",
+            data={
+                "action": "claim",
+                "version": version.group(1),
+                "csrfmiddlewaretoken": self._token(page),
+            },
+            name="claim a call",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302:
+                if "Someone else got there first" in _text(response):
+                    ACKNOWLEDGED["claims_refused"] += 1
+                    response.success()
+                else:
+                    response.failure(f"claim not saved (HTTP {response.status_code})")
+                return
+        page = _text(self.client.get(f"/urgent/calls/{call}/", name="call"))
+        version = VERSION.search(page)
+        with self.client.post(
+            f"/urgent/calls/{call}/",
+            data={
+                "action": "triage",
+                "version": version.group(1) if version else "",
+                "acuity": "two_hours",
+                "outcome": "ucr",
+                "team": str(self.me["team"]),
+                "note": "Load: assess at home",
+                "csrfmiddlewaretoken": self._token(page),
+            },
+            name="triage",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                ACKNOWLEDGED["claims"].append([call, self.me["username"]])
+            else:
+                response.failure(f"triage not saved (HTTP {response.status_code})")
+
+    @task(4)
+    def board(self) -> None:
+        self.client.get(f"/urgent/board/?page={random.randint(1, 40)}", name="board")
+
+    @task(2)
+    def set_off(self) -> None:
+        board = _text(self.client.get(f"/urgent/board/?page={random.randint(1, 40)}", name="board"))
+        free = FREE_RESPONSE.findall(board)
+        if not free:
+            return
+        response_id = random.choice(free)
+        page = _text(self.client.get(f"/urgent/responses/{response_id}/", name="response"))
+        version = VERSION.search(page)
+        if version is None or 'value="set_off"' not in page:
+            return
+        with self.client.post(
+            f"/urgent/responses/{response_id}/",
+            data={
+                "action": "set_off",
+                "version": version.group(1),
+                "eta_minutes": "20",
+                "csrfmiddlewaretoken": self._token(page),
+            },
+            name="set off",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                ACKNOWLEDGED["set_offs"].append([response_id, self.me["username"]])
+            elif "Someone else got there first" in _text(response):
+                ACKNOWLEDGED["claims_refused"] += 1
+                response.success()
+            else:
+                response.failure(f"not on the way (HTTP {response.status_code})")
+
+    @task(1)
+    def visit(self) -> None:
+        """Record the visit of a response this user set off to."""
+        mine = [r for r, who in ACKNOWLEDGED["set_offs"] if who == self.me["username"]]
+        done = set(ACKNOWLEDGED["visits"])
+        todo = [r for r in mine if r not in done]
+        if not todo:
+            return
+        response_id = todo[0]
+        page = _text(self.client.get(f"/urgent/responses/{response_id}/", name="response"))
+        version = VERSION.search(page)
+        arrived = re.search(r'name="visited_at"[^>]*value="([^"]+)"', page)
+        if version is None or arrived is None:
+            return
+        with self.client.post(
+            f"/urgent/responses/{response_id}/",
+            data={
+                "action": "visit",
+                "version": version.group(1),
+                "visited_at": arrived.group(1),
+                "late_reason": "Load: busy",
+                "csrfmiddlewaretoken": self._token(page),
+            },
+            name="record a visit",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                ACKNOWLEDGED["visits"].append(response_id)
+            else:
+                response.failure(f"visit not saved (HTTP {response.status_code})")
 
 
 class _Form(HTMLParser):
