@@ -130,6 +130,13 @@ def write_csds_returns(folder: Path, first: Any, last: Any) -> Any:
     return returns.write(folder, first, last, by="neighbourhood returns")
 
 
+def import_readings(path: Path) -> Any:
+    """Remote monitoring readings onto open virtual ward stays (all or nothing)."""
+    from neighbourhood.care.urgent import monitoring
+
+    return monitoring.import_file(path)
+
+
 def directory_options(**given: Any) -> Any:
     from neighbourhood.care.referrals import directory
 

@@ -45,6 +45,7 @@ app.add_typer(care_commands.audit_app, name="audit")
 app.command("reviews")(care_commands.reviews_command)
 app.add_typer(care_commands.directory_app, name="directory")
 app.add_typer(care_commands.returns_app, name="returns")
+app.add_typer(care_commands.wards_app, name="wards")
 app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     care_commands.manage_command
 )

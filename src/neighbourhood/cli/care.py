@@ -258,3 +258,26 @@ def _day(text: str, option: str) -> Any:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UserError(f"{option} takes a date like 2026-11-01, not {text!r}") from None
+
+
+wards_app = typer.Typer(help="Virtual wards (hospital at home).", no_args_is_help=True)
+
+
+@wards_app.command("readings")
+def wards_readings_command(
+    file: Annotated[Path, typer.Argument(help="A remote monitoring platform's CSV of readings.")],
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record remote monitoring readings (NHS number, when taken, the NEWS2 parameters) on
+    the people's open virtual ward stays, each scored and escalated. One bad row and
+    nothing is recorded: every problem is named by its line and column."""
+    server = start(resolve_data_dir(data), serving=False)
+    done = server.import_readings(file)
+    if as_json:
+        print_json({"readings": done.readings, "escalations": done.escalations})
+    else:
+        console.print(
+            f"Recorded {done.readings:,} sets of readings; {done.escalations:,} need a "
+            "clinician's review or response (see each ward's board)."
+        )

@@ -487,3 +487,75 @@ def test_the_pages_from_a_call_to_the_board_and_a_ward(spa_team: dict[str, Any])
         action="view_urgent_call", person_id=person["person_id"]
     ).exists()
     assert AuditEvent.objects.filter(action="record_observations").count() == 1
+
+
+def test_remote_monitoring_readings_all_or_nothing(
+    spa_team: dict[str, Any], tmp_path: Path
+) -> None:
+    from neighbourhood.care.urgent import monitoring
+    from neighbourhood.errors import UserError
+
+    s = spa_team
+    on_ward, not_on_ward = s["people"][0], s["people"][1]
+    stay = actions.admit(
+        ward=s["ward"],
+        person_id=on_ward["person_id"],
+        route="step-down",
+        reason="COPD",
+        by=s["nurse"],
+        at=timezone.now() - dt.timedelta(days=1),
+    )
+    number = on_ward["nhs_number"]
+    spaced = f"{number[:3]} {number[3:6]} {number[6:]}"
+    good = tmp_path / "good.csv"
+    # A platform's own column names, an extra column, a byte-order mark, a blank line.
+    good.write_text(
+        "\ufeffNHS No,Timestamp,RR,Sats,O2,SBP,HR,AVPU,Temp C,Device\n"
+        f"{spaced},{(timezone.now() - dt.timedelta(hours=2)).isoformat()},16,97,no,120,70,A,37.0,cuff-1\n"
+        "\n"
+        f"{number},{(timezone.now() - dt.timedelta(hours=1)).isoformat()},25,91,yes,108,112,A,38.3,cuff-1\n",
+        encoding="utf-8",
+    )
+    done = monitoring.import_file(good)
+    assert (done.readings, done.escalations) == (2, 1)
+    scores = list(Observation.objects.filter(stay=stay).values_list("news2", "taken"))
+    assert scores == [(0, "remote"), (12, "remote")]  # 3+3+2+1+2+0+1
+    assert AuditEvent.objects.filter(actor="remote-monitoring").count() == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "nhs_number,taken_at,respiration_rate,spo2,systolic,pulse,consciousness,temperature\n"
+        f"{number},2026-12-01T09:00,16,97,120,70,A,37.0\n"
+        f"{number},yesterday,16,9,120,70,Q,hot\n"
+        f"{not_on_ward['nhs_number']},2026-12-01T09:00,16,97,120,70,A,37.0\n"
+        "1234567890,2026-12-01T09:00,16,97,120,70,A,37.0\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError) as refused:
+        monitoring.import_file(bad)
+    said = str(refused.value)
+    for expected in (
+        "nothing recorded",
+        "line 3: taken_at 'yesterday': not a date and time",
+        "line 3: temperature 'hot'",
+        "line 3: consciousness 'Q': one of A, C, V, P, U",
+        "line 3: spo2 9: not a plausible reading",
+        f"line 4: NHS number {not_on_ward['nhs_number']} is not on a virtual ward",
+        "line 5: nhs_number '1234567890': not a valid NHS number",
+    ):
+        assert expected in said, said
+    assert Observation.objects.filter(stay=stay).count() == 2  # nothing more
+    # A reading before the admission: the whole file is refused, naming the line.
+    early = tmp_path / "early.csv"
+    early.write_text(
+        "nhs_number,taken_at,rr,spo2,sbp,pulse,avpu,temp\n"
+        f"{number},{timezone.now().isoformat()},16,97,120,70,A,37.0\n"
+        f"{number},{(timezone.now() - dt.timedelta(days=3)).isoformat()},16,97,120,70,A,37.0\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError, match="line 3: These observations were taken before"):
+        monitoring.import_file(early)
+    assert Observation.objects.filter(stay=stay).count() == 2
+    missing = tmp_path / "missing.csv"
+    missing.write_text("nhs_number,rr\n1,2\n", encoding="utf-8")
+    with pytest.raises(UserError, match="no column for taken_at, spo2, systolic, pulse"):
+        monitoring.import_file(missing)

@@ -131,6 +131,8 @@ def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
         "returns", "csds", "--from", "2026-13-01", "--to", "2026-12-01", "--data", str(tmp_path)
     )
     assert refused.returncode == 2 and "--from takes a date like" in refused.stderr
+    none = run("wards", "readings", str(tmp_path / "none.csv"), "--data", str(tmp_path))
+    assert none.returncode == 2 and "none.csv: no such file" in none.stderr
 
 
 def test_nothing_is_removed_when_the_truth_directory_is_someone_elses(tmp_path: Path) -> None:
