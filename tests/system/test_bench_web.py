@@ -69,6 +69,8 @@ def test_bench_urgent_claims_triages_and_reads_the_board_losing_no_claim(
 ) -> None:
     done = neighbourhood(
         "bench",
+        "web",
+        "--mix",
         "urgent",
         "--sizes",
         "1200",

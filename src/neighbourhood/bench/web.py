@@ -348,7 +348,7 @@ def _writes(result: dict[str, Any]) -> int:
 def _print(
     results: list[dict[str, Any]], users: int, seconds: int, console: Console, mix: str
 ) -> None:
-    name = "web" if mix == "care" else mix
+    name = "web" if mix == "care" else f"web --mix {mix}"
     table = Table(title=f"neighbourhood bench {name}: {users} users for {seconds} s on PostgreSQL")
     for column in ("people", "endpoint", "requests", "errors", "p50 ms", "p95 ms"):
         table.add_column(column, justify="right" if column != "endpoint" else "left")

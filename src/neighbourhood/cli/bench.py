@@ -15,6 +15,7 @@ from neighbourhood.bench import ingest, link, refresh, synth, web
 from neighbourhood.bench.measure import engine_sizes, parse_sizes
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
+from neighbourhood.errors import UserError
 
 app = typer.Typer(help="Benchmarks: figures and ratios measured in one run.", no_args_is_help=True)
 
@@ -159,11 +160,22 @@ def bench_web(
     workers: Annotated[
         int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
     ] = 0,
+    mix: Annotated[
+        str,
+        typer.Option(
+            "--mix",
+            help="Whose work: 'care' (care coordinators: case finding, plans, tasks, MDT, "
+            "referrals) or 'urgent' (the single point of access: calls, claims, triage, the "
+            "board with 2,000 open responses, set-offs, visits).",
+        ),
+    ] = "care",
     scratch: ScratchOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """p50 and p95 latency, requests/s, errors and lost updates of the web application
     under a bounded load on loopback, at neighbourhood and ICS size."""
+    if mix not in web.MIXES:
+        raise UserError(f"--mix {mix!r} is not a mix: one of {', '.join(web.MIXES)}")
     payload = web.run(
         sizes=parse_sizes(sizes),
         reuse=reuse or [],
@@ -171,45 +183,7 @@ def bench_web(
         seconds=seconds,
         workers=workers,
         scratch=scratch,
-    )
-    if as_json:
-        print_json(payload)
-    else:
-        web.show(payload, console)
-
-
-@app.command("urgent")
-def bench_urgent(
-    sizes: Annotated[
-        str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
-    ] = BOTH_SIZES,
-    reuse: Annotated[
-        list[Path] | None,
-        _reuse(
-            "A data directory with a published refresh, for its size (repeatable); "
-            "read, never changed."
-        ),
-    ] = None,
-    users: Annotated[int, typer.Option("--users", help="Simultaneous users.", min=1)] = 50,
-    seconds: Annotated[int, typer.Option("--seconds", help="How long the load runs.", min=1)] = 60,
-    workers: Annotated[
-        int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
-    ] = 0,
-    scratch: ScratchOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """The single point of access under load: users taking calls, claiming and triaging
-    them, reading the board (2,000 open responses) and setting off, at neighbourhood and
-    ICS size: p50 and p95 per action, requests/s, errors, lost and duplicated claims, and
-    the board read alone."""
-    payload = web.run(
-        sizes=parse_sizes(sizes),
-        reuse=reuse or [],
-        users=users,
-        seconds=seconds,
-        workers=workers,
-        scratch=scratch,
-        mix="urgent",
+        mix=mix,
     )
     if as_json:
         print_json(payload)

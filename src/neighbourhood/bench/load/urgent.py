@@ -1,4 +1,4 @@
-"""``bench urgent``'s side inside the web application: the single point of access's users,
+"""``bench web --mix urgent``'s side inside the web application: the single point of access's users,
 2,000 open urgent responses on the board, the NHS numbers callers give; and afterwards,
 every claim, call and visit the load was told was saved, looked for in the database.
 
