@@ -10,6 +10,7 @@ a page that lists people records whom it showed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -51,6 +52,7 @@ from neighbourhood.care.urgent.models import (
     Stay,
     Ward,
 )
+from neighbourhood.care.urgent.monitoring import READINGS
 from neighbourhood.care.urgent.news2 import CONSCIOUSNESS
 
 A_PAGE = 50
@@ -359,15 +361,14 @@ def _response_for(me: Professional, response_id: int) -> Response:
 def response(request: HttpRequest, response_id: int) -> HttpResponse:
     me = staff_of(request)
     found = _response_for(me, response_id)
-    action = request.POST.get("action", "") if request.method == "POST" else ""
     forms: dict[str, Any] = {
         "set_off": SetOffForm(
-            request.POST if action == "set_off" else None,
+            _bound(request, "set_off"),
             auto_id="set_off_%s",
             initial={"version": found.version, "eta_minutes": 30},
         ),
         "visit": VisitForm(
-            request.POST if action == "visit" else None,
+            _bound(request, "visit"),
             auto_id="visit_%s",
             initial={
                 "version": found.version,
@@ -375,53 +376,40 @@ def response(request: HttpRequest, response_id: int) -> HttpResponse:
             },
         ),
         "close": CloseForm(
-            request.POST if action == "close" else None,
-            auto_id="close_%s",
-            initial={"version": found.version},
+            _bound(request, "close"), auto_id="close_%s", initial={"version": found.version}
         ),
     }
-    conflict = ""
-    if action:
-        if not allows(me.role, Permission.RESPOND):
-            record_by(
-                me, "refused_urgent_response", person_id=found.person_id, reason="not a responder"
+
+    def act(action: str, data: dict[str, Any]) -> Said:
+        if action == "set_off":
+            actions.set_off(
+                response_id=found.pk,
+                version=data["version"],
+                by=me,
+                eta_minutes=data["eta_minutes"],
             )
-            raise PermissionDenied("Only clinicians who respond record this.")
-        if action in forms and forms[action].is_valid():
-            data = forms[action].cleaned_data
-            try:
-                if action == "set_off":
-                    actions.set_off(
-                        response_id=found.pk,
-                        version=data["version"],
-                        by=me,
-                        eta_minutes=data["eta_minutes"],
-                    )
-                    said = f"You are on the way to {found.reference}."
-                elif action == "visit":
-                    done = actions.record_visit(
-                        response_id=found.pk,
-                        version=data["version"],
-                        by=me,
-                        visited_at=data["visited_at"],
-                        late_reason=data["late_reason"],
-                    )
-                    minutes = done.minutes_to_visit() or 0
-                    said = f"First visit recorded, {minutes // 60} h {minutes % 60} min after the call."
-                else:
-                    actions.close_response(
-                        response_id=found.pk, version=data["version"], by=me, after=data["after"]
-                    )
-                    said = f"{found.reference} closed."
-            except actions.Claimed as error:
-                conflict = str(error)
-            except actions.PlanError as error:
-                beside(forms[action], error)
-            else:
-                messages.success(request, said)
-                return redirect("urgent-response", response_id=found.pk)
-        elif action not in forms:
-            messages.error(request, "Choose one of the actions on this page.")
+            return f"You are on the way to {found.reference}.", False
+        if action == "visit":
+            done = actions.record_visit(
+                response_id=found.pk,
+                version=data["version"],
+                by=me,
+                visited_at=data["visited_at"],
+                late_reason=data["late_reason"],
+            )
+            minutes = done.minutes_to_visit() or 0
+            return (
+                f"First visit recorded, {minutes // 60} h {minutes % 60} min after the call.",
+                False,
+            )
+        actions.close_response(
+            response_id=found.pk, version=data["version"], by=me, after=data["after"]
+        )
+        return f"{found.reference} closed.", False
+
+    done, conflict = _posted(request, me, found.person_id, forms, act)
+    if done is not None:
+        return done
     person = published.profile(found.person_id) if found.person_id else None
     record_by(
         me,
@@ -446,6 +434,48 @@ def response(request: HttpRequest, response_id: int) -> HttpResponse:
             **_urgent_record(found.person_id),
         },
     )
+
+
+Said = tuple[str, bool]  # what to tell the clinician, and whether it is a warning
+
+
+def _posted(
+    request: HttpRequest,
+    me: Professional,
+    person_id: str,
+    forms: dict[str, Any],
+    act: Callable[[str, dict[str, Any]], Said],
+) -> tuple[HttpResponse | None, str]:
+    """A page's posted action, by a clinician who responds: the form checked, the write
+    made; a redirect to the page when done, else the conflict to show (a form's errors go
+    beside its fields)."""
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if not action:
+        return None, ""
+    if not allows(me.role, Permission.RESPOND):
+        record_by(me, "refused_urgent_action", person_id=person_id, reason="not a responder")
+        raise PermissionDenied("Only clinicians who respond to urgent care record this.")
+    if action not in forms:
+        messages.error(request, "Choose one of the actions on this page.")
+        return None, ""
+    form = forms[action]
+    if not form.is_valid():
+        return None, ""
+    try:
+        said, warning = act(action, form.cleaned_data)
+    except actions.Claimed as error:
+        return None, str(error)
+    except actions.PlanError as error:
+        beside(form, error)
+        return None, ""
+    (messages.warning if warning else messages.success)(request, said)
+    return redirect(request.path), ""
+
+
+def _bound(request: HttpRequest, name: str) -> Any:
+    """The POST data, for the form of the action posted; None for the others."""
+    posted = request.method == "POST" and request.POST.get("action") == name
+    return request.POST if posted else None
 
 
 def _population_of(ward: Ward, population: dict[str, int]) -> int:
@@ -584,71 +614,37 @@ def stay(request: HttpRequest, stay_id: int) -> HttpResponse:
             reason="no care relationship",
         )
         raise PermissionDenied("You cannot see this stay: the person is not in your care.")
-    action = request.POST.get("action", "") if request.method == "POST" else ""
     forms: dict[str, Any] = {
-        "observe": ObservationForm(
-            request.POST if action == "observe" else None, auto_id="observe_%s"
-        ),
+        "observe": ObservationForm(_bound(request, "observe"), auto_id="observe_%s"),
         "discharge": DischargeForm(
-            request.POST if action == "discharge" else None,
-            auto_id="discharge_%s",
-            initial={"version": found.version},
+            _bound(request, "discharge"), auto_id="discharge_%s", initial={"version": found.version}
         ),
     }
-    conflict = ""
-    if action:
-        if not allows(me.role, Permission.RESPOND):
-            record_by(
-                me, "refused_virtual_ward_stay", person_id=found.person_id, reason="not a clinician"
+
+    def act(action: str, data: dict[str, Any]) -> Said:
+        if action == "observe":
+            made = actions.observe(
+                stay=found,
+                readings={k: data[k] for k in READINGS},
+                taken=data["taken"],
+                taken_at=data["taken_at"] or timezone.now(),
+                by=me,
             )
-            raise PermissionDenied("Only clinicians record observations and discharges.")
-        if action in forms and forms[action].is_valid():
-            data = forms[action].cleaned_data
-            try:
-                if action == "observe":
-                    readings = {
-                        k: data[k]
-                        for k in (
-                            "respiration_rate",
-                            "spo2",
-                            "scale2",
-                            "on_oxygen",
-                            "systolic",
-                            "pulse",
-                            "consciousness",
-                            "temperature",
-                        )
-                    }
-                    made = actions.observe(
-                        stay=found,
-                        readings=readings,
-                        taken=data["taken"],
-                        taken_at=data["taken_at"] or timezone.now(),
-                        by=me,
-                    )
-                    said = f"Observations recorded: NEWS2 {made.news2}."
-                    if made.escalated:
-                        said += f" {made.escalated}."
-                else:
-                    actions.discharge(
-                        stay_id=found.pk,
-                        version=data["version"],
-                        by=me,
-                        outcome=data["outcome"],
-                        note=data["note"],
-                    )
-                    said = f"{found.reference} discharged."
-            except actions.Claimed as error:
-                conflict = str(error)
-            except actions.PlanError as error:
-                beside(forms[action], error)
-            else:
-                (messages.warning if "NEWS2" in said and "response" in said else messages.success)(
-                    request, said
-                )
-                return redirect("virtual-ward-stay", stay_id=found.pk)
-        elif action not in forms:
-            messages.error(request, "Choose one of the actions on this page.")
+            if made.escalated:
+                return f"Observations recorded: NEWS2 {made.news2}. {made.escalated}.", True
+            return f"Observations recorded: NEWS2 {made.news2}.", False
+        actions.discharge(
+            stay_id=found.pk,
+            version=data["version"],
+            by=me,
+            outcome=data["outcome"],
+            note=data["note"],
+        )
+        return f"{found.reference} discharged.", False
+
+    done, conflict = _posted(request, me, found.person_id, forms, act)
+    if done is not None:
+        return done
     person = published.profile(found.person_id)
     record_by(
         me,
