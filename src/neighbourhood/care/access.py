@@ -246,13 +246,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     links = [
         (Permission.WORK_TASKS, "worklist", "Worklist"),
         (Permission.WORK_TASKS, "my-tasks", "Tasks"),
-        (Permission.URGENT_CARE, "urgent-queue", "Urgent calls"),
-        (Permission.URGENT_CARE, "urgent-board", "Urgent response board"),
-        (Permission.URGENT_CARE, "wards", "Virtual wards"),
         (Permission.VIEW_MEETINGS, "meetings", "MDT meetings"),
         (Permission.RECEIVE_REFERRALS, "referrals", "Referrals"),
         (Permission.VIEW_CASE_FINDING, "case-finding", "Case finding"),
         (Permission.VIEW_CASELOAD, "caseload", "Caseload"),
+        (Permission.URGENT_CARE, "urgent-queue", "Urgent care"),
         (Permission.VIEW_PLANNING, "planning", "Population figures"),
         (Permission.VIEW_TEAM_MEASURES, "team-measures", "Team measures"),
         (Permission.VIEW_TEAM_MEASURES, "referral-measures", "Referral measures"),
@@ -264,6 +262,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         (Permission.SEARCH_AUDIT, "lockouts", "Locked accounts"),
         (Permission.VIEW_TEAMS, "teams", "Teams"),
     ]
+    if allows(professional.role, Permission.TRIAGE):  # the single point of access's work first
+        links.sort(key=lambda link: link[1] != "urgent-queue")
     return {
         "nav": [
             (name, label) for needed, name, label in links if allows(professional.role, needed)

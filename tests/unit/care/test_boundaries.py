@@ -14,6 +14,7 @@ ALLOWED = {
     "neighbourhood.phm.vocabulary",
     "neighbourhood.phm.versions",  # reading which version is current, as every reader does
     "neighbourhood.standards.disclosure",
+    "neighbourhood.standards.nhs_number",  # the Modulus 11 check of a number typed in
     "neighbourhood.config",
     "neighbourhood.errors",
 }

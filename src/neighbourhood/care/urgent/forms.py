@@ -20,7 +20,7 @@ from neighbourhood.care.urgent.models import (
     Ward,
 )
 from neighbourhood.care.urgent.news2 import CONSCIOUSNESS
-from neighbourhood.standards import nhs_number
+from neighbourhood.standards.nhs_number import is_valid, normalise
 
 FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -55,8 +55,8 @@ class Versioned(forms.Form):
 
 class NhsNumberField(forms.CharField):
     def clean(self, value: Any) -> str:
-        text = nhs_number.normalise(super().clean(value) or "")
-        if text and not nhs_number.is_valid(text):
+        text = normalise(super().clean(value) or "")
+        if text and not is_valid(text):
             raise forms.ValidationError(
                 "Enter a 10-digit NHS number, like 943 476 5919: this one fails its check digit"
                 if len(text) == 10 and text.isdigit()

@@ -25,7 +25,7 @@ from neighbourhood.care import published
 from neighbourhood.care.urgent import actions, news2
 from neighbourhood.care.urgent.models import Stay
 from neighbourhood.errors import UserError
-from neighbourhood.standards import nhs_number
+from neighbourhood.standards.nhs_number import is_valid, normalise
 
 SHOWN = 10
 COLUMNS = {
@@ -128,8 +128,8 @@ def _reading(row: list[str], columns: dict[str, int]) -> tuple[dict[str, Any], l
             parsed[field] = parse(cell(field))
         except (ValueError, InvalidOperation) as error:
             problems.append(f"{field} {cell(field)!r}: {error or 'not a number'}")
-    number = nhs_number.normalise(str(parsed.get("nhs_number", "")))
-    if "nhs_number" in parsed and not nhs_number.is_valid(number):
+    number = normalise(str(parsed.get("nhs_number", "")))
+    if "nhs_number" in parsed and not is_valid(number):
         problems.append(f"nhs_number {cell('nhs_number')!r}: not a valid NHS number")
     parsed["nhs_number"] = number
     if parsed.get("consciousness", "A") not in news2.CONSCIOUSNESS:

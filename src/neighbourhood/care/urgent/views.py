@@ -89,6 +89,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         request,
         "urgent/queue.html",
         {
+            "show_measures": allows(me.role, Permission.VIEW_TEAM_MEASURES),
             "open": [
                 (c, people.get(c.person_id), _minutes(now - c.received_at)) for c in open_calls
             ],
@@ -321,6 +322,7 @@ def board(request: HttpRequest) -> HttpResponse:
         request,
         "urgent/board.html",
         {
+            "show_measures": allows(me.role, Permission.VIEW_TEAM_MEASURES),
             "rows": [
                 (
                     r,
@@ -511,6 +513,7 @@ def wards(request: HttpRequest) -> HttpResponse:
         request,
         "urgent/wards.html",
         {
+            "show_measures": allows(me.role, Permission.VIEW_TEAM_MEASURES),
             "rows": rows,
             "beds": beds,
             "occupied": sum(r["occupied"] for r in rows),
