@@ -7,6 +7,8 @@ The CLI calls these; it never imports Django itself.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,14 +129,30 @@ def write_csds_returns(folder: Path, first: Any, last: Any) -> Any:
     """The period's urgent community response and virtual ward activity, as CSDS CSVs."""
     from neighbourhood.care.urgent import returns
 
-    return returns.write(folder, first, last, by="neighbourhood returns")
+    with _published_needed():
+        return returns.write(folder, first, last, by="neighbourhood returns")
 
 
 def import_readings(path: Path) -> Any:
     """Remote monitoring readings onto open virtual ward stays (all or nothing)."""
     from neighbourhood.care.urgent import monitoring
 
-    return monitoring.import_file(path)
+    with _published_needed():
+        return monitoring.import_file(path)
+
+
+@contextmanager
+def _published_needed() -> Iterator[None]:
+    """A command that reads people from the published refresh says so when there is none."""
+    from neighbourhood.care import published
+
+    try:
+        yield
+    except published.NotPublished:
+        raise UserError(
+            "no published refresh in this data directory: run 'neighbourhood refresh' and "
+            "'neighbourhood publish' first"
+        ) from None
 
 
 def directory_options(**given: Any) -> Any:

@@ -131,6 +131,11 @@ def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
         "returns", "csds", "--from", "2026-13-01", "--to", "2026-12-01", "--data", str(tmp_path)
     )
     assert refused.returncode == 2 and "--from takes a date like" in refused.stderr
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    blocked = run(
+        "returns", "csds", *period, "--out", str(tmp_path / "a-file"), "--data", str(tmp_path)
+    )
+    assert blocked.returncode == 2 and "cannot write the returns into" in blocked.stderr
     none = run("wards", "readings", str(tmp_path / "none.csv"), "--data", str(tmp_path))
     assert none.returncode == 2 and "none.csv: no such file" in none.stderr
 

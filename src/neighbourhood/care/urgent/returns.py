@@ -21,6 +21,7 @@ from django.utils import timezone
 from neighbourhood.care import published
 from neighbourhood.care.audit.chain import record
 from neighbourhood.care.urgent.models import UCR_NEEDS, Call, Response, Stay
+from neighbourhood.errors import UserError
 
 # PERSON STATED GENDER CODE (NHS Data Dictionary)
 GENDER = {"male": "1", "female": "2", "indeterminate": "9"}
@@ -112,8 +113,6 @@ def _person(person_id: str, people: dict[str, dict[str, Any]]) -> dict[str, str]
 
 def _window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     if end < start:
-        from neighbourhood.errors import UserError
-
         raise UserError(f"the period ends ({end}) before it starts ({start})")
     zone = timezone.get_current_timezone()
     return (
@@ -214,18 +213,23 @@ def ward_rows(start: dt.date, end: dt.date) -> list[dict[str, str]]:
 def write(folder: Path, start: dt.date, end: dt.date, by: str) -> Written:
     """Both files into ``folder`` (made if need be), all or nothing."""
     ucr, wards = ucr_rows(start, end), ward_rows(start, end)
-    folder.mkdir(parents=True, exist_ok=True)
     paths = (
         folder / f"csds-urgent-community-response-{start}-{end}.csv",
         folder / f"csds-virtual-wards-{start}-{end}.csv",
     )
-    for path, columns, rows in ((paths[0], UCR_COLUMNS, ucr), (paths[1], VW_COLUMNS, wards)):
-        part = path.with_suffix(".csv.part")
-        with part.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        part.replace(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, columns, rows in ((paths[0], UCR_COLUMNS, ucr), (paths[1], VW_COLUMNS, wards)):
+            part = path.with_suffix(".csv.part")
+            with part.open("w", newline="", encoding="utf-8") as out:
+                writer = csv.DictWriter(out, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+            part.replace(path)
+    except OSError as error:
+        raise UserError(
+            f"cannot write the returns into {folder}: {error.strerror or error}"
+        ) from None
     record(
         by,
         "export_csds",
