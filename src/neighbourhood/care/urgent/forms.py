@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,7 +20,7 @@ from neighbourhood.care.urgent.models import (
     Stay,
     Ward,
 )
-from neighbourhood.care.urgent.news2 import CONSCIOUSNESS
+from neighbourhood.care.urgent.news2 import CONSCIOUSNESS, LIMITS
 from neighbourhood.standards.nhs_number import is_valid, normalise
 
 FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -213,7 +214,7 @@ class AdmitForm(forms.Form):
     )
 
 
-def _reading(label: str, lowest: int, highest: int, unit: str) -> forms.IntegerField:
+def _reading(label: str, lowest: Any, highest: Any, unit: str) -> forms.IntegerField:
     return forms.IntegerField(
         label=f"{label} ({unit})",
         min_value=lowest,
@@ -227,19 +228,22 @@ def _reading(label: str, lowest: int, highest: int, unit: str) -> forms.IntegerF
     )
 
 
+COLDEST, HOTTEST = (Decimal(str(t)) for t in LIMITS["temperature"])
+
+
 class ObservationForm(forms.Form):
     taken = forms.ChoiceField(
         label="Taken", choices=Observation.Taken.choices, widget=forms.RadioSelect, initial="visit"
     )
     taken_at = when("When they were taken", help_text="Leave empty for now.")
-    respiration_rate = _reading("Respiration rate", 1, 80, "breaths a minute")
-    spo2 = _reading("Oxygen saturation", 50, 100, "SpO2 %")
+    respiration_rate = _reading("Respiration rate", *LIMITS["respiration_rate"], "breaths a minute")
+    spo2 = _reading("Oxygen saturation", *LIMITS["spo2"], "SpO2 %")
     scale2 = forms.BooleanField(
         label="Use SpO2 scale 2 (target 88–92%, hypercapnic respiratory failure)", required=False
     )
     on_oxygen = forms.BooleanField(label="On supplemental oxygen", required=False)
-    systolic = _reading("Systolic blood pressure", 40, 300, "mmHg")
-    pulse = _reading("Pulse", 20, 250, "beats a minute")
+    systolic = _reading("Systolic blood pressure", *LIMITS["systolic"], "mmHg")
+    pulse = _reading("Pulse", *LIMITS["pulse"], "beats a minute")
     consciousness = forms.ChoiceField(
         label="Consciousness (ACVPU)",
         choices=list(CONSCIOUSNESS.items()),
@@ -249,13 +253,13 @@ class ObservationForm(forms.Form):
     )
     temperature = forms.DecimalField(
         label="Temperature (°C)",
-        min_value=30,
-        max_value=44,
+        min_value=COLDEST,
+        max_value=HOTTEST,
         decimal_places=1,
         error_messages={
             "required": "Enter the temperature",
-            "min_value": "Enter a temperature from 30.0 to 44.0",
-            "max_value": "Enter a temperature from 30.0 to 44.0",
+            "min_value": f"Enter a temperature from {COLDEST} to {HOTTEST}",
+            "max_value": f"Enter a temperature from {COLDEST} to {HOTTEST}",
             "invalid": "Enter the temperature like 37.2",
             "max_decimal_places": "Enter the temperature to one decimal place, like 37.2",
         },

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 TWO_HOURS = 120  # minutes: the national urgent community response standard
 STANDARD_SHARE = 0.70  # at least 70% of referrals within two hours
@@ -199,8 +200,6 @@ class Response(models.Model):
     @property
     def in_hours(self) -> bool:
         """Received when the standard applies (8am to 8pm, local time)."""
-        from django.utils import timezone
-
         hour = timezone.localtime(self.received_at).hour
         return HOURS[0] <= hour < HOURS[1]
 

@@ -41,16 +41,6 @@ COLUMNS = {
     "temperature": ("temperature", "temp", "tempc", "temperaturec"),
 }
 OPTIONAL = {"scale2", "on_oxygen"}
-READINGS = (
-    "respiration_rate",
-    "spo2",
-    "scale2",
-    "on_oxygen",
-    "systolic",
-    "pulse",
-    "consciousness",
-    "temperature",
-)
 YES = {"y", "yes", "true", "1"}
 NO = {"n", "no", "false", "0", ""}
 
@@ -187,7 +177,7 @@ def import_file(path: Path) -> Recorded:
             try:
                 made = actions.observe(
                     stay=stays[parsed["nhs_number"]],
-                    readings={k: parsed.get(k, False) for k in READINGS},
+                    readings={k: parsed.get(k, False) for k in news2.READINGS},
                     taken="remote",
                     taken_at=parsed["taken_at"],
                     by=None,

@@ -29,6 +29,17 @@ TEMPERATURE = (
     (Decimal("39.0"), 1),
     (None, 2),
 )
+# What a set of observations holds: the parameters ``score`` reads.
+READINGS = (
+    "respiration_rate",
+    "spo2",
+    "scale2",
+    "on_oxygen",
+    "systolic",
+    "pulse",
+    "consciousness",
+    "temperature",
+)
 # Plausible readings: anything outside is a typing error, refused with the range.
 LIMITS = {
     "respiration_rate": (1, 80),

@@ -52,8 +52,7 @@ from neighbourhood.care.urgent.models import (
     Stay,
     Ward,
 )
-from neighbourhood.care.urgent.monitoring import READINGS
-from neighbourhood.care.urgent.news2 import CONSCIOUSNESS
+from neighbourhood.care.urgent.news2 import CONSCIOUSNESS, READINGS
 
 A_PAGE = 50
 RECENT_HOURS = 12
@@ -258,7 +257,8 @@ def call(request: HttpRequest, call_id: int) -> HttpResponse:
         reason=f"urgent call {found.reference}",
         detail={"call": found.pk},
     )
-    found.refresh_from_db()
+    if request.method == "POST":  # a refused action: show the record as it is now
+        found.refresh_from_db()
     return render(
         request,
         "urgent/call.html",
@@ -289,7 +289,7 @@ def board(request: HttpRequest) -> HttpResponse:
     """Open urgent community responses, least time left first."""
     me = staff_of(request)
     team_id = request.GET.get("team", "")
-    teams = list(Team.objects.filter(urgent__isnull=False).distinct().order_by("name"))
+    teams = list(Team.objects.order_by("name"))
     open_ones = Response.objects.filter(call__organisation_id=me.organisation_id).exclude(
         status=Response.Status.CLOSED
     )
@@ -420,7 +420,8 @@ def response(request: HttpRequest, response_id: int) -> HttpResponse:
         reason=f"urgent community response {found.reference}",
         detail={"response": found.pk},
     )
-    found.refresh_from_db()
+    if request.method == "POST":  # a refused action: show the record as it is now
+        found.refresh_from_db()
     now = timezone.now()
     return render(
         request,
@@ -656,7 +657,8 @@ def stay(request: HttpRequest, stay_id: int) -> HttpResponse:
         reason=relationship.reason if relationship else f"on {found.ward.name}",
         detail={"stay": found.pk},
     )
-    found.refresh_from_db()
+    if request.method == "POST":  # a refused action: show the record as it is now
+        found.refresh_from_db()
     return render(
         request,
         "urgent/stay.html",
