@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 PUBLIC = "public"
+BEARER = "bearer"  # the FHIR API: its views check a partner's bearer token themselves
 ADMIN = "admin"
 SIGNED_IN = "signed_in"  # any signed-in user (neighbourhood.care.twofactor)
 
@@ -46,6 +47,13 @@ def requires(permission: Permission) -> Callable[[View], View]:
 
 def public(view: View) -> View:
     view.required_permission = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def bearer(view: View) -> View:
+    """A view of the FHIR API: no session, a partner's bearer token checked in the view
+    for its scopes and its organisation's care relationships (ADR 25)."""
+    view.required_permission = BEARER  # type: ignore[attr-defined]
     return view
 
 
@@ -94,7 +102,7 @@ class SignInRequiredMiddleware:
         if needed is None:
             view_class = getattr(view_func, "view_class", None)
             needed = getattr(view_class, "required_permission", None)
-        if needed == PUBLIC:
+        if needed in (PUBLIC, BEARER):
             return None
         if needed == SIGNED_IN:  # e.g. the second step of signing in
             if request.user.is_authenticated:

@@ -21,6 +21,9 @@ class Role(models.TextChoices):
     IG_LEAD = "ig_lead", "Information governance lead"
     LINK_WORKER = "link_worker", "Social prescribing link worker"
     VCFSE_WORKER = "vcfse_worker", "Voluntary sector worker"
+    # The account a partner's system acts through on the FHIR API (ADR 25): it never
+    # signs in to the web pages.
+    PARTNER_SYSTEM = "partner_system", "Partner's system (FHIR API)"
 
 
 class Permission(StrEnum):
@@ -50,6 +53,8 @@ class Permission(StrEnum):
     URGENT_CARE = "urgent_care"
     TRIAGE = "triage"
     RESPOND = "respond"
+    # The FHIR API: registering partners' systems, their keys and scopes
+    MANAGE_API_CLIENTS = "manage_api_clients"
 
 
 _DIRECT_CARE = {
@@ -110,13 +115,19 @@ MATRIX: dict[str, frozenset[Permission]] = {
     ),
     Role.ANALYST: frozenset(_PLANNING),
     Role.PARTNERSHIP_LEAD: frozenset(_PLANNING),
-    Role.IG_LEAD: frozenset({Permission.VIEW_TEAMS, Permission.SEARCH_AUDIT}),
+    Role.IG_LEAD: frozenset(
+        {Permission.VIEW_TEAMS, Permission.SEARCH_AUDIT, Permission.MANAGE_API_CLIENTS}
+    ),
     # A link worker is in the extended team: reads the record of the people referred to
     # them, offers activities and VCFSE organisations, and measures wellbeing.
     Role.LINK_WORKER: frozenset(_DIRECT_CARE | {Permission.SOCIAL_PRESCRIBING}),
     # A voluntary sector worker sees only the people referred to their organisation
     # (their inbox) and confirms contact and attendance: nothing else.
     Role.VCFSE_WORKER: frozenset({Permission.RECEIVE_REFERRALS}),
+    # What its scopes allow, within direct care: the API checks both.
+    Role.PARTNER_SYSTEM: frozenset(
+        _DIRECT_CARE | {Permission.WRITE_CARE_PLAN, Permission.URGENT_CARE}
+    ),
 }
 
 

@@ -33,7 +33,7 @@ from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neighbourhood.care.access import PUBLIC, SIGNED_IN
+from neighbourhood.care.access import BEARER, PUBLIC, SIGNED_IN
 from neighbourhood.care.audit.chain import record_as
 from neighbourhood.care.roles import Role, role_of
 
@@ -262,7 +262,7 @@ class SecondFactorMiddleware:
         match = request.resolver_match
         if match is not None and match.url_name in self.OPEN:
             return None
-        if getattr(view_func, "required_permission", None) == PUBLIC:
+        if getattr(view_func, "required_permission", None) in (PUBLIC, BEARER):
             return None  # sign-in, and the stylesheet's icons
         if user.is_verified():  # type: ignore[attr-defined]
             return None

@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import path, re_path
 
 from neighbourhood.care import lockout, twofactor
 from neighbourhood.care.access import public
 from neighbourhood.care.audit import views as audit
 from neighbourhood.care.caseload import views as caseload
+from neighbourhood.care.fhirapi import views as fhir
 from neighbourhood.care.meetings import views as meetings
 from neighbourhood.care.people import views as people
 from neighbourhood.care.plans import views as plans
@@ -26,6 +27,18 @@ def assets(request: HttpRequest, name: str) -> HttpResponsePermanentRedirect:
 
 urlpatterns = [
     path("", teams.home, name="home"),
+    # The FHIR API for partners' systems (ADR 25)
+    path("fhir/token", fhir.token, name="fhir-token"),
+    path("fhir/.well-known/smart-configuration", fhir.smart_configuration, name="fhir-smart"),
+    path("fhir/metadata", fhir.metadata, name="fhir-metadata"),
+    path("fhir/", fhir.server, name="fhir-server"),
+    path("fhir", fhir.server),
+    path("fhir/<str:resource_type>/_search", fhir.search_post, name="fhir-search"),
+    path("fhir/<str:resource_type>", fhir.type_level, name="fhir-type"),
+    path("fhir/<str:resource_type>/<str:rid>", fhir.instance, name="fhir-instance"),
+    path("fhir/<str:resource_type>/<str:rid>/_history", fhir.history, name="fhir-history"),
+    path("fhir/<str:resource_type>/<str:rid>/_history/<str:vid>", fhir.vread, name="fhir-vread"),
+    re_path(r"^fhir/(?P<rest>.*)$", fhir.unknown),
     path(
         "sign-in/",
         public(

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from neighbourhood.care import published
-from neighbourhood.care.access import PUBLIC
+from neighbourhood.care.access import BEARER, PUBLIC
 from neighbourhood.care.audit.models import AuditEvent
 from neighbourhood.care.caseload import actions
 from neighbourhood.care.roles import MATRIX, Permission, Role
@@ -91,6 +91,9 @@ def test_every_page_declares_what_it_needs() -> None:
     assert missing == []
     public = sorted(p.name or "" for p in _patterns(get_resolver()) if _declared(p) == PUBLIC)
     assert public == ["", "sign-in", "sign-out"]  # the unnamed one is the /assets/ redirect
+    api = {p.name or "" for p in _patterns(get_resolver()) if _declared(p) == BEARER}
+    assert api >= {"fhir-token", "fhir-metadata", "fhir-type", "fhir-instance"}
+    assert all(name.startswith("fhir-") or not name for name in api)
 
 
 def _signed_in(role: str, team_codes: tuple[str, ...] = ("ZU0001",)) -> Client:

@@ -214,6 +214,7 @@ ROLES = [r.value for r in Role]
 def test_every_page_of_the_application_is_tried() -> None:
     patterns = get_resolver(urls.__name__).url_patterns
     named = {p.name for p in patterns if isinstance(p, URLPattern)} - NOT_PAGES
+    named = {n for n in named if not (n or "").startswith("fhir-")}  # test_fhir_api's own
     assert named == set(GET_PAGES) | set(POST_PAGES)
 
 

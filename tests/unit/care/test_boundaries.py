@@ -15,6 +15,7 @@ ALLOWED = {
     "neighbourhood.phm.versions",  # reading which version is current, as every reader does
     "neighbourhood.standards.disclosure",
     "neighbourhood.standards.nhs_number",  # the Modulus 11 check of a number typed in
+    "neighbourhood.standards.snomed",  # the check digit of a SNOMED CT code a partner sends
     "neighbourhood.config",
     "neighbourhood.errors",
 }

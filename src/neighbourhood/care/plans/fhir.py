@@ -18,7 +18,12 @@ TEAM = "https://neighbourhood.health/fhir/Id/team"
 
 
 def _subject(person_id: str) -> dict[str, Any]:
-    return {"identifier": {"system": PERSON, "value": person_id}}
+    """A reference to the person: their Patient resource on the FHIR API, and the
+    person id it is known by (a partner searches by NHS number: ``subject:identifier``)."""
+    return {
+        "reference": f"Patient/{person_id}",
+        "identifier": {"system": PERSON, "value": person_id},
+    }
 
 
 def _instant(at: dt.datetime) -> str:
@@ -92,7 +97,11 @@ def task(item: Task) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Task",
         "id": str(item.pk),
-        "meta": {"versionId": str(item.version), "profile": [f"{UK_CORE}UKCore-Task"]},
+        "meta": {
+            "versionId": str(item.version),
+            "lastUpdated": _instant(item.updated_at),
+            "profile": [f"{UK_CORE}UKCore-Task"],
+        },
         "status": item.status,
         "intent": "plan",
         "description": item.description,
@@ -106,8 +115,13 @@ def task(item: Task) -> dict[str, Any]:
         "owner": owner,
         "restriction": {"period": {"end": item.due.isoformat()}},
     }
+    based_on = []
     if item.plan_id is not None:
-        resource["basedOn"] = [{"reference": f"CarePlan/{item.plan_id}"}]
+        based_on.append({"reference": f"CarePlan/{item.plan_id}"})
+    if item.referral_id is not None:
+        based_on.append({"reference": f"ServiceRequest/{item.referral_id}"})
+    if based_on:
+        resource["basedOn"] = based_on
     if item.goal_id:
         resource["reasonReference"] = {"reference": f"Goal/{item.plan_id}-{item.goal_id}"}
     if item.status_reason:
@@ -118,6 +132,17 @@ def task(item: Task) -> dict[str, Any]:
 def care_plan(plan: CarePlan, tasks: list[Task]) -> dict[str, Any]:
     """The plan's current version, with its goals, care team and tasks, as a Bundle."""
     version = plan.current()
+    entries = [care_plan_resource(plan, version, tasks), care_team(plan, version)]
+    entries += [goal(plan, g) for g in version.goals]
+    entries += [task(t) for t in tasks]
+    return collection(entries)
+
+
+def care_plan_resource(
+    plan: CarePlan, version: CarePlanVersion, tasks: list[Task]
+) -> dict[str, Any]:
+    """One version of the plan as a FHIR CarePlan: its goals and care team by reference,
+    its tasks as activities."""
     content = version.content
     notes = []
     if content.get("what_matters"):
@@ -132,7 +157,11 @@ def care_plan(plan: CarePlan, tasks: list[Task]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": str(plan.pk),
-        "meta": {"versionId": str(plan.version), "profile": [f"{UK_CORE}UKCore-CarePlan"]},
+        "meta": {
+            "versionId": str(version.number),
+            "lastUpdated": _instant(version.changed_at),
+            "profile": [f"{UK_CORE}UKCore-CarePlan"],
+        },
         "status": "active",
         "intent": "plan",
         "title": "Personalised care and support plan",
@@ -140,17 +169,16 @@ def care_plan(plan: CarePlan, tasks: list[Task]) -> dict[str, Any]:
         "created": _instant(plan.created_at),
         "period": {"end": plan.review_due.isoformat()},
         "careTeam": [{"reference": f"CareTeam/{plan.pk}"}],
-        "goal": [{"reference": f"Goal/{plan.pk}-{g['id']}"} for g in version.goals],
-        "activity": [{"reference": {"reference": f"Task/{t.pk}"}} for t in tasks],
     }
+    if version.goals:
+        resource["goal"] = [{"reference": f"Goal/{plan.pk}-{g['id']}"} for g in version.goals]
+    if tasks:
+        resource["activity"] = [{"reference": {"reference": f"Task/{t.pk}"}} for t in tasks]
     if content.get("about_me"):
         resource["description"] = content["about_me"]
     if notes:
         resource["note"] = notes
-    entries = [resource, care_team(plan, version)]
-    entries += [goal(plan, g) for g in version.goals]
-    entries += [task(t) for t in tasks]
-    return collection(entries)
+    return resource
 
 
 def collection(entries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -126,6 +126,10 @@ class Task(models.Model):
 
     person_id = models.CharField(max_length=40, db_index=True)
     plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="tasks", null=True)
+    # The referral it serves, when a partner sent it with one (a FHIR transaction).
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="tasks", null=True, blank=True
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACTION)
     goal_id = models.CharField(max_length=20, blank=True, default="")
     description = models.TextField()

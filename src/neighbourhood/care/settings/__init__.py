@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "neighbourhood.care.referrals",
     "neighbourhood.care.meetings",
     "neighbourhood.care.urgent",
+    "neighbourhood.care.fhirapi",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,8 @@ AUDIT_CHECKPOINT_EVERY = 100  # entries
 AUDIT_CHECKPOINT_SECONDS = 300
 # Months between reviews of a care plan, by cohort (neighbourhood.care.plans.reviews).
 REVIEW_MONTHS = parse_months(os.environ.get("NEIGHBOURHOOD_REVIEW_MONTHS", ""))
+# Where partners reach the FHIR API: the addresses in subscription notifications.
+FHIR_BASE_URL = os.environ.get("NEIGHBOURHOOD_FHIR_BASE_URL", "http://localhost:8000/fhir/")
 BREAK_GLASS_MINUTES = 60  # how long a break-glass access to one person lasts
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
