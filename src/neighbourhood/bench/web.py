@@ -177,24 +177,7 @@ def _load(
         port = free_port()
         count = server_workers(workers)
         log = (tmp / f"serve-{people}.log").open("w")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "neighbourhood.cli.app",
-                "serve",
-                "--data",
-                str(data),
-                "--port",
-                str(port),
-                "--workers",
-                str(count),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+        server = serve_process(data, port, count, log, env)
         try:
             _wait_for(f"http://127.0.0.1:{port}/sign-in/", server)
             stats = tmp / f"locust-{people}"
@@ -266,6 +249,31 @@ def _load(
         figures["server_log"] = [line for line in lines if line.strip()][-40:]
     seeded = json.loads(plan.read_text(encoding="utf-8")).get("seeded", {})
     return {"people": people, "workers": count, "seeded": seeded, **figures, **checked}
+
+
+def serve_process(
+    data: Path, port: int, workers: int, log: Any, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """'neighbourhood serve' on a loopback port, in a session of its own (stopped with
+    its workers by ``os.killpg``)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "neighbourhood.cli.app",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
 
 
 def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:

@@ -268,6 +268,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         (Permission.SEARCH_AUDIT, "audit-search", "Audit trail"),
         (Permission.SEARCH_AUDIT, "break-glass-queue", "Break-glass reviews"),
         (Permission.SEARCH_AUDIT, "lockouts", "Locked accounts"),
+        (Permission.MANAGE_API_CLIENTS, "api-clients", "Partners' systems"),
         (Permission.VIEW_TEAMS, "teams", "Teams"),
     ]
     if allows(professional.role, Permission.TRIAGE):  # the single point of access's work first

@@ -76,6 +76,7 @@ def serve(host: str, port: int, workers: int) -> None:
                 "errorlog": "-",
                 "loglevel": "warning",
                 "timeout": 60,
+                "post_worker_init": _deliver_in_background,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
@@ -84,6 +85,16 @@ def serve(host: str, port: int, workers: int) -> None:
             return application
 
     Server().run()
+
+
+def _deliver_in_background(worker: Any) -> None:
+    """Each worker delivers subscription notifications on a thread of its own: they take
+    turns by subscription (a locked row is skipped), so two never send the same one."""
+    import threading
+
+    from neighbourhood.care.fhirapi import notify
+
+    threading.Thread(target=notify.run_forever, name="fhir-notifications", daemon=True).start()
 
 
 def verify_audit(checkpoints: Path | None = None) -> Any:
@@ -110,6 +121,62 @@ def setup_demo() -> list[Any]:
     from neighbourhood.care.teams.demo import setup_demo as setup
 
     return setup()
+
+
+def setup_demo_partner() -> dict[str, Any]:
+    """The demo's example partner system on the FHIR API, and where its key is."""
+    from django.conf import settings
+
+    from neighbourhood.care.fhirapi import demo
+
+    return demo.setup(Path(settings.DATA_DIR) / "keys")
+
+
+def register_api_client(
+    *, name: str, organisation: str, teams: list[str], scopes: list[str], keys: Path
+) -> Any:
+    """Register a partner's system from the command line (the IG lead's page does the same)."""
+    import json
+
+    from neighbourhood.care.fhirapi import clients
+    from neighbourhood.care.teams.models import Organisation, Team
+
+    found = Organisation.objects.filter(ods_code=organisation).first()
+    if found is None:
+        raise UserError(f"no organisation has the ODS code {organisation!r}")
+    chosen = []
+    for name_ in teams:
+        team = Team.objects.filter(name=name_).first()
+        if team is None:
+            raise UserError(f"no team is called {name_!r}")
+        chosen.append(team)
+    try:
+        jwks = json.loads(keys.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UserError(f"cannot read {keys}: {error.strerror}") from None
+    except ValueError as error:
+        raise UserError(f"{keys} is not JSON: {error}") from None
+    return clients.register(
+        name=name,
+        organisation=found,
+        teams=chosen,
+        scopes=scopes,
+        jwks=jwks,
+        by="neighbourhood fhir",
+    )
+
+
+def api_clients() -> list[Any]:
+    from neighbourhood.care.fhirapi.models import Client
+
+    return list(Client.objects.select_related("organisation").order_by("name"))
+
+
+def deliver_notifications(once: bool, every: float) -> None:
+    """Deliver subscription notifications: once, or every ``every`` seconds until stopped."""
+    from neighbourhood.care.fhirapi import notify
+
+    notify.run(every, once)
 
 
 def manage(arguments: list[str]) -> None:

@@ -10,6 +10,7 @@ from neighbourhood.care import lockout, twofactor
 from neighbourhood.care.access import public
 from neighbourhood.care.audit import views as audit
 from neighbourhood.care.caseload import views as caseload
+from neighbourhood.care.fhirapi import pages as api_clients
 from neighbourhood.care.fhirapi import views as fhir
 from neighbourhood.care.meetings import views as meetings
 from neighbourhood.care.people import views as people
@@ -143,6 +144,14 @@ urlpatterns = [
     path("audit/", audit.search, name="audit-search"),
     path("audit/break-glass/", audit.break_glass_queue, name="break-glass-queue"),
     path("audit/lockouts/", lockout.lockouts, name="lockouts"),
+    path("api-clients/", api_clients.client_list, name="api-clients"),
+    path("api-clients/new/", api_clients.client_new, name="api-client-new"),
+    path("api-clients/<int:client_id>/", api_clients.client_detail, name="api-client"),
+    path(
+        "api-clients/<int:client_id>/deactivate/",
+        api_clients.client_deactivate,
+        name="api-client-deactivate",
+    ),
     path("audit/lockouts/<int:attempt_id>/unlock/", lockout.unlock, name="unlock"),
     path(
         "audit/break-glass/<int:access_id>/reviewed/",

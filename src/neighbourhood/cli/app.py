@@ -15,6 +15,7 @@ import typer
 
 from neighbourhood.cli import bench as bench_commands
 from neighbourhood.cli import care as care_commands
+from neighbourhood.cli import fhir as fhir_commands
 from neighbourhood.cli import phm as phm_commands
 from neighbourhood.cli import sources as source_commands
 from neighbourhood.cli.options import DataOption, JsonOption
@@ -46,6 +47,7 @@ app.command("reviews")(care_commands.reviews_command)
 app.add_typer(care_commands.directory_app, name="directory")
 app.add_typer(care_commands.returns_app, name="returns")
 app.add_typer(care_commands.wards_app, name="wards")
+app.add_typer(fhir_commands.fhir_app, name="fhir")
 app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     care_commands.manage_command
 )
@@ -176,6 +178,7 @@ def demo(
     os.environ.setdefault("NEIGHBOURHOOD_TWO_FACTOR", "optional")
     server = care_commands.start(data_dir)
     users = server.setup_demo()
+    partner = server.setup_demo_partner()
     if as_json:
         print_json(
             {
@@ -189,6 +192,7 @@ def demo(
                     "address": f"http://{host}:{port}/",
                     "users": [u.__dict__ for u in users],
                 },
+                "fhir": {"base": f"http://{host}:{port}/fhir/", **partner},
             }
         )
         if serve:
@@ -214,6 +218,13 @@ def demo(
         "(disclosure-controlled, opted-out people left out)."
     )
     care_commands.print_demo_users(users, host, port)
+    console.print(
+        f"The FHIR API is at http://{host}:{port}/fhir/ (its CapabilityStatement at /fhir/metadata). "
+        f"The example partner '{partner['client_id']}' gets a token with: neighbourhood fhir token "
+        f"--client-id {partner['client_id']} --key {partner['key']} --url "
+        f"http://{host}:{port}/fhir/token",
+        soft_wrap=True,
+    )
     if serve:
         care_commands.run(server, host, port, 0)
 

@@ -191,6 +191,49 @@ def bench_web(
         web.show(payload, console)
 
 
+@app.command("fhir")
+def bench_fhir(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
+    ] = BOTH_SIZES,
+    reuse: Annotated[
+        list[Path] | None,
+        _reuse(
+            "A data directory with a published refresh, for its size (repeatable); "
+            "read, never changed."
+        ),
+    ] = None,
+    seconds: Annotated[
+        int, typer.Option("--seconds", help="How long each phase runs.", min=1)
+    ] = 30,
+    readers: Annotated[
+        int, typer.Option("--readers", help="Simultaneous clients reading and searching.", min=1)
+    ] = 8,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
+    ] = 0,
+    scratch: ScratchOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reads per second, search and write latency, errors and lost updates of the FHIR
+    API, with the same care plans read through the web pages beside it, at neighbourhood
+    and ICS size (100,000 care plans and 500,000 tasks)."""
+    from neighbourhood.bench import fhir
+
+    payload = fhir.run(
+        sizes=parse_sizes(sizes),
+        reuse=reuse or [],
+        seconds=seconds,
+        readers=readers,
+        workers=workers,
+        scratch=scratch,
+    )
+    if as_json:
+        print_json(payload)
+    else:
+        fhir.show(payload, console)
+
+
 def _on_both_engines(
     bench: Any, sizes: str, spark_sizes: str, reuse: list[Path], scratch: Path | None, as_json: bool
 ) -> None:

@@ -53,6 +53,8 @@ PAGES: dict[str, Permission] = {
     "urgent-measures": Permission.VIEW_TEAM_MEASURES,
     "wards": Permission.URGENT_CARE,
     "virtual-ward-admit": Permission.RESPOND,
+    "api-clients": Permission.MANAGE_API_CLIENTS,
+    "api-client-new": Permission.MANAGE_API_CLIENTS,
 }
 PERSON_PAGES = {
     "refer",

@@ -26,6 +26,8 @@ from neighbourhood.care.caseload.forms import (
     TransferTeamForm,
     UpdateForm,
 )
+from neighbourhood.care.fhirapi import clients as api_clients
+from neighbourhood.care.fhirapi.forms import KeysForm, RegisterForm, ScopesForm
 from neighbourhood.care.meetings import actions as meetings
 from neighbourhood.care.meetings.forms import AddPersonForm, FlagForm, ScheduleForm
 from neighbourhood.care.meetings.models import Outcome, PracticeMessage
@@ -66,6 +68,7 @@ from neighbourhood.care.urgent.forms import (
 from neighbourhood.care.urgent.forms import DischargeForm as UrgentDischargeForm
 from neighbourhood.care.urgent.models import Ward
 from tests.support import factories
+from tests.support.partner import Keys, jwks
 from tests.support.people import listed
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +121,9 @@ GET_PAGES: dict[str, list[str]] = {
     "audit-search": [*_fields(AuditQuery), "page"],
     "break-glass-queue": ["show", "page"],
     "lockouts": [],
+    "api-clients": [],
+    "api-client-new": [],
+    "api-client": [],
     "teams": [],
     "care-plan": [],
     "care-plan-edit": [],
@@ -169,6 +175,9 @@ POST_PAGES: dict[str, list[str]] = {
     "break-glass": _fields(BreakGlassForm),
     "break-glass-reviewed": _fields(ReviewForm),
     "unlock": [],
+    "api-client-new": _fields(RegisterForm),
+    "api-client": ["action", *_fields(KeysForm), *_fields(ScopesForm)],
+    "api-client-deactivate": [],
     "care-plan-edit": [
         *_fields(PlanForm),
         "reconciling",
@@ -302,6 +311,14 @@ def world(published_dir: Path) -> dict[str, Any]:
         by=spa,
     )
     stay = urgent.admit(ward=ward, person_id=person, route="step-down", reason="x", by=spa)
+    api_client = api_clients.register(
+        name="GP system",
+        organisation=nurse.organisation,
+        teams=[team],
+        scopes=["system/*.rs"],
+        jwks=jwks(Keys.ec()),
+        by="ig",
+    )
     clients = {}
     for role, professional in staff.items():
         client = Client()
@@ -324,6 +341,7 @@ def world(published_dir: Path) -> dict[str, Any]:
             "response_id": call.response.pk,
             "ward_id": ward.pk,
             "stay_id": stay.pk,
+            "client_id": api_client.pk,
         },
     }
 

@@ -16,10 +16,13 @@ from typing import Any, ClassVar
 import pytest
 from django.test import Client
 from fhir.resources.R4B import get_fhir_model_class
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from neighbourhood.care.audit.models import AuditEvent
 from neighbourhood.care.caseload import actions as caseload
 from neighbourhood.care.fhirapi import clients, notify
+from neighbourhood.care.fhirapi.models import Client as ApiClient
 from neighbourhood.care.fhirapi.models import Notification, Subscription, Topic
 from neighbourhood.care.plans import actions as plans
 from neighbourhood.care.plans.models import CarePlan, Task
@@ -572,3 +575,230 @@ def test_the_ig_lead_role_registers_clients_and_the_system_account_never_signs_i
     web = Client()
     answer = web.post("/sign-in/", {"username": account.user.username, "password": "anything"})
     assert answer.status_code == 200 and "_auth_user_id" not in web.session
+
+
+# ---------------------------------------------------------------------------------------
+# Whatever a partner sends: an answer, never a server error
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+TASK_FIELDS = [
+    "status",
+    "intent",
+    "description",
+    "for",
+    "owner",
+    "restriction",
+    "basedOn",
+    "identifier",
+    "code",
+    "statusReason",
+    "id",
+    "resourceType",
+]
+
+
+def _answered(answer: Any, what: str) -> None:
+    assert answer.status_code < 500 or answer.status_code == 503, (what, answer.content[:500])
+    if answer.status_code >= 400 and answer.status_code != 405:
+        assert answer["Content-Type"] == FHIR, what
+        assert answer.json()["resourceType"] == "OperationOutcome", what
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kind=st.sampled_from(["Task", "ServiceRequest", "Subscription", "CarePlan", "Bundle"]),
+    changes=st.dictionaries(
+        st.sampled_from(
+            [
+                *TASK_FIELDS,
+                "subject",
+                "performer",
+                "category",
+                "criteria",
+                "channel",
+                "entry",
+                "type",
+                "period",
+            ]
+        ),
+        JSON_VALUES,
+        max_size=4,
+    ),
+    dropped=st.lists(st.sampled_from(TASK_FIELDS), max_size=3),
+    version=st.none() | st.text(max_size=8) | st.integers(-2, 5).map(lambda n: f'W/"{n}"'),
+)
+def test_generated_bad_resources_get_an_operation_outcome(
+    api: Api,
+    partner: dict[str, Any],
+    kind: str,
+    changes: dict[str, Any],
+    dropped: list[str],
+    version: str | None,
+) -> None:
+    body: dict[str, Any] = {**_task(partner), "resourceType": kind, **changes}
+    for name in dropped:
+        body.pop(name, None)
+    headers = {"HTTP_IF_MATCH": version} if version is not None else {}
+    target = {"Bundle": "/fhir/", "CarePlan": f"/fhir/CarePlan/{partner['plan'].pk}"}.get(
+        kind, f"/fhir/{kind}"
+    )
+    if kind == "CarePlan":
+        _answered(
+            api.http.put(target, json.dumps(body), content_type=FHIR, **headers), f"PUT {body}"
+        )
+    else:
+        _answered(api.post(target, body, **headers), f"POST {target} {body}")
+    task = Task.objects.first()
+    if task is not None:
+        _answered(
+            api.http.put(f"/fhir/Task/{task.pk}", json.dumps(body), content_type=FHIR, **headers),
+            f"PUT task {body}",
+        )
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kind=st.sampled_from(
+        [
+            "Patient",
+            "CarePlan",
+            "Goal",
+            "Task",
+            "ServiceRequest",
+            "EpisodeOfCare",
+            "Encounter",
+            "Observation",
+            "QuestionnaireResponse",
+            "Questionnaire",
+            "HealthcareService",
+            "Subscription",
+            "CareTeam",
+        ]
+    ),
+    query=st.dictionaries(
+        st.sampled_from(
+            [
+                "patient",
+                "subject:identifier",
+                "status",
+                "_count",
+                "_offset",
+                "date",
+                "_lastUpdated",
+                "authored-on",
+                "_include",
+                "_revinclude",
+                "identifier",
+                "owner",
+                "based-on",
+                "_id",
+                "category",
+                "_sort",
+                "performer",
+                "code",
+                "x",
+            ]
+        ),
+        st.text(max_size=24)
+        | st.sampled_from(
+            [
+                "ge2026-01-01",
+                "le2026-13-40",
+                "Patient/",
+                "a|b|c",
+                "CarePlan:goal",
+                "-1",
+                "99999999999999999999",
+            ]
+        ),
+        max_size=3,
+    ),
+    rid=st.text(max_size=30),
+)
+def test_generated_searches_and_addresses_are_answered(
+    api: Api, kind: str, query: dict[str, str], rid: str
+) -> None:
+    _answered(api.http.get(f"/fhir/{kind}", query), f"GET {kind} {query}")
+    from urllib.parse import quote
+
+    path = quote(rid, safe="")
+    for url in (
+        f"/fhir/{kind}/{path}",
+        f"/fhir/{kind}/{path}/_history",
+        f"/fhir/{kind}/{path}/_history/{path}",
+    ):
+        _answered(api.get(url), f"GET {url}")
+
+
+def test_the_ig_lead_registers_a_system_rotates_its_keys_and_deactivates_it(
+    partner: dict[str, Any],
+) -> None:
+    ig = factories.professional("ig", role=Role.IG_LEAD)
+    web = Client()
+    web.force_login(ig.user)
+    keys = Keys.ec("first")
+    page = web.get("/api-clients/")
+    assert page.status_code == 200 and b"Ashcombe GP system" in page.content
+    refused = web.post(
+        "/api-clients/new/",
+        {
+            "name": "Social care system",
+            "organisation": partner["nurse"].organisation.pk,
+            "teams": [partner["team"].pk],
+            "scopes": "system/Task.read patient/*.*",
+            "jwks": "{}",
+        },
+    )
+    assert refused.status_code == 200
+    assert (
+        b"is not a SMART system scope" in refused.content and b"JSON Web Key Set" in refused.content
+    )
+    made = web.post(
+        "/api-clients/new/",
+        {
+            "name": "Social care system",
+            "organisation": partner["nurse"].organisation.pk,
+            "teams": [partner["team"].pk],
+            "scopes": "system/Task.read\nsystem/CarePlan.rs",
+            "jwks": json.dumps(jwks(keys)),
+        },
+    )
+    assert made.status_code == 302
+    client = ApiClient.objects.get(name="Social care system")
+    assert client.scopes == ["system/Task.rs", "system/CarePlan.rs"]
+    assert [t.pk for t in client.account.teams_by_name] == [partner["team"].pk]
+    bad = web.post(
+        f"/api-clients/{client.pk}/", {"action": "keys", "jwks": '{"keys": [{"kty": "oct"}]}'}
+    )
+    assert b"only RSA and EC public keys" in bad.content
+    assert ApiClient.objects.get(pk=client.pk).jwks == jwks(keys)  # unchanged
+    web.post(
+        f"/api-clients/{client.pk}/",
+        {"action": "keys", "jwks": json.dumps(jwks(Keys.rsa("second")))},
+    )
+    assert [k["kid"] for k in ApiClient.objects.get(pk=client.pk).jwks["keys"]] == ["second"]
+    web.post(f"/api-clients/{client.pk}/deactivate/")
+    assert not ApiClient.objects.get(pk=client.pk).active
+    registered = AuditEvent.objects.filter(actor="ig", action="register_api_client")
+    assert [e.detail["client"] for e in registered] == [
+        partner["client"].client_id,
+        client.client_id,
+    ]
+    assert AuditEvent.objects.filter(action="deactivate_api_client").count() == 1
+    nurse = Client()
+    nurse.force_login(partner["nurse"].user)
+    assert nurse.get("/api-clients/").status_code == 403

@@ -116,6 +116,23 @@ def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
         assert username in done.stdout
     assert "…" not in done.stdout  # no password cut short to fit the terminal
     assert (tmp_path / "care.sqlite3").exists()
+    assert "neighbourhood fhir token --client-id demo-gp-system --key" in done.stdout
+    assert (tmp_path / "keys" / "demo-partner.pem").stat().st_mode & 0o077 == 0
+    listed = run("fhir", "clients", "--data", str(tmp_path), "--json")
+    assert json.loads(listed.stdout)["clients"][0]["client_id"] == "demo-gp-system"
+    unreachable = run(
+        "fhir",
+        "token",
+        "--client-id",
+        "demo-gp-system",
+        "--key",
+        str(tmp_path / "keys" / "demo-partner.pem"),
+        "--url",
+        "http://127.0.0.1:9/fhir/token",
+    )
+    assert unreachable.returncode == 2 and "is the server running?" in unreachable.stderr
+    no_key = run("fhir", "token", "--client-id", "x", "--key", str(tmp_path / "none.pem"))
+    assert no_key.returncode == 2 and "cannot read the key" in no_key.stderr
     # The demo's urgent activity goes out as CSDS-shaped files; a bad period is refused.
     today = dt.date.today()
     period = ["--from", (today - dt.timedelta(days=30)).isoformat(), "--to", today.isoformat()]

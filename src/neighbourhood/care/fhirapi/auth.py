@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -217,6 +219,18 @@ class Caller:
             )
 
 
+# The token's row is read on every request (one statement, so a deactivated client or a
+# withdrawn token is refused at once); the client it names, with its system account and
+# teams, is kept by each worker for CLIENT_SECONDS.
+_TOKEN_SQL = (
+    "SELECT t.client_id, c.account_id, c.organisation_id, t.scopes, t.expires_at "
+    "FROM fhirapi_accesstoken t "
+    "JOIN fhirapi_client c ON c.id = t.client_id WHERE t.digest = %s AND c.active"
+)
+CLIENT_SECONDS = 30.0
+_clients: dict[int, tuple[float, Client]] = {}
+
+
 def caller(request: HttpRequest) -> Caller:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -224,18 +238,39 @@ def caller(request: HttpRequest) -> Caller:
         raise _unauthorised(
             "send a bearer token from the token endpoint in the Authorization header"
         )
-    found = (
-        AccessToken.objects.select_related(
-            "client__organisation", "client__account__user", "client__account__organisation"
-        )
-        .filter(digest=_digest(token.strip()))
-        .first()
-    )
-    if found is None or not found.client.active:
+    with connection.cursor() as cursor:
+        cursor.execute(_TOKEN_SQL, [_digest(token.strip())])
+        row = cursor.fetchone()
+    if row is None:
         raise _unauthorised("the bearer token is not known, or its client was deactivated")
-    if found.expires_at <= timezone.now():
+    client_pk, account, organisation, scopes, expires_at = row
+    if isinstance(scopes, str):  # SQLite gives the JSON as text
+        scopes = json.loads(scopes)
+    if isinstance(expires_at, str):
+        expires_at = dt.datetime.fromisoformat(expires_at)
+    if timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at, dt.UTC)
+    if expires_at <= timezone.now():
         raise _unauthorised("the bearer token has expired: get a new one")
-    return Caller(found.client, tuple(parse_scopes(found.scopes)))
+    client = _client(int(client_pk), int(account), int(organisation))
+    return Caller(client, tuple(parse_scopes(scopes)))
+
+
+def _client(pk: int, account: int, organisation: int) -> Client:
+    now = time.monotonic()
+    kept = _clients.get(pk)
+    if (
+        kept is not None
+        and now - kept[0] < CLIENT_SECONDS
+        and (kept[1].account_id, kept[1].organisation_id) == (account, organisation)
+    ):
+        return kept[1]
+    client = Client.objects.select_related(
+        "organisation", "account__user", "account__organisation"
+    ).get(pk=pk)
+    client.account.teams_by_name  # noqa: B018 - read once, kept with it
+    _clients[pk] = (now, client)
+    return client
 
 
 def _unauthorised(message: str) -> FhirError:

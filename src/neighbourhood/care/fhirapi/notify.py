@@ -315,9 +315,25 @@ def _deliver_one(subscription_id: int, counts: dict[str, int], limit: int) -> No
                 subscription.save(update_fields=["status", "error", "updated_at"])
 
 
-def run(every: float, once: bool = False) -> None:  # pragma: no cover - the loop of the CLI
+def run(every: float, once: bool = False) -> None:
+    """Deliver what is due, then again every ``every`` seconds (or once)."""
     while True:
         deliver()
         if once:
             return
+        time.sleep(every)
+
+
+def run_forever(every: float = 5.0) -> None:
+    """The server's delivery thread: a failure of one round (the database restarting, say)
+    is logged and the next round tried, so delivery never stops for good."""
+    from django.db import close_old_connections
+
+    while True:
+        try:
+            deliver()
+        except Exception:
+            log.exception("subscription delivery round failed; trying again")
+        finally:
+            close_old_connections()
         time.sleep(every)

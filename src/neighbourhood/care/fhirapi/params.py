@@ -67,11 +67,17 @@ class Search:
         return [part for value in self.params.get(name, []) for part in value.split(",") if part]
 
 
+def whole(text: str) -> bool:
+    """An id: digits 0 to 9 only (``str.isdigit`` also takes '²', which ``int`` refuses),
+    few enough for the database's 64-bit integers."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _number(text: str | None, name: str, default: int, low: int, high: int) -> int:
     if text in (None, ""):
         return default
     assert text is not None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise invalid(f"{name} must be a whole number, not '{text}'", name)
     return max(low, min(int(text), high))
 

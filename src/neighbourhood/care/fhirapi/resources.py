@@ -23,7 +23,7 @@ from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.fhirapi.auth import Caller
 from neighbourhood.care.fhirapi.models import PartnerIdentifier, ResourceVersion, Subscription
 from neighbourhood.care.fhirapi.outcome import FhirError, invalid, not_found
-from neighbourhood.care.fhirapi.params import Search, any_of, date_q, reference_id, token
+from neighbourhood.care.fhirapi.params import Search, any_of, date_q, reference_id, token, whole
 from neighbourhood.care.fhirapi.validate import NHS_NUMBER, ODS, SNOMED
 from neighbourhood.care.meetings.models import AgendaItem
 from neighbourhood.care.plans import fhir as plans_fhir
@@ -141,7 +141,7 @@ class Kind:
 
 
 def _pk(rid: str, name: str) -> int:
-    if not rid.isdigit() or len(rid) > 18:
+    if not whole(rid) or len(rid) > 18:
         raise not_found(name, rid)
     return int(rid)
 
@@ -204,7 +204,7 @@ class ModelKind(Kind):
             query = query.filter(self.scope(ctx))
         ids = search.values("_id")
         if ids:
-            query = query.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+            query = query.filter(pk__in=[int(i) for i in ids if whole(i)])
         if self.updated_field:
             query = query.filter(date_q(search, "_lastUpdated", self.updated_field))
         identifiers = search.values("identifier")
@@ -226,7 +226,7 @@ def _by_identifier(resource_type: str, values: list[str]) -> list[int]:
         for r in PartnerIdentifier.objects.filter(q, resource_type=resource_type).values_list(
             "resource_id", flat=True
         )
-        if r.isdigit()
+        if whole(r)
     ]
 
 
@@ -532,18 +532,18 @@ class TaskKind(ModelKind):
                 owners,
                 lambda v: (
                     Q(owner_id=int(reference_id(v, "Practitioner", "owner")))
-                    if reference_id(v, "Practitioner", "owner").isdigit()
+                    if whole(reference_id(v, "Practitioner", "owner"))
                     else Q(pk__in=[])
                 ),
             )
         for text in search.values("owner:identifier"):
             system, value = token(text)
-            if not value.isdigit() or system not in (PROFESSIONAL, TEAM, None):
+            if not whole(value) or system not in (PROFESSIONAL, TEAM, None):
                 raise invalid(f"owner:identifier takes {PROFESSIONAL}|<id> or {TEAM}|<id>", "owner")
             out &= Q(owner_team_id=int(value)) if system == TEAM else Q(owner_id=int(value))
         for text in search.values("based-on"):
             kind, _, rid = text.rpartition("/")
-            if not rid.isdigit() or kind.split("/")[-1] not in ("CarePlan", "ServiceRequest"):
+            if not whole(rid) or kind.split("/")[-1] not in ("CarePlan", "ServiceRequest"):
                 raise invalid("based-on takes CarePlan/<id> or ServiceRequest/<id>", "based-on")
             out &= Q(plan_id=int(rid)) if kind.endswith("CarePlan") else Q(referral_id=int(rid))
         out &= date_q(search, "authored-on", "created_at")
@@ -695,7 +695,7 @@ class ReferralKind(ModelKind):
         performers = search.values("performer")
         if performers:
             ids = [reference_id(v, "HealthcareService", "performer") for v in performers]
-            out &= Q(service_id__in=[int(i) for i in ids if i.isdigit()])
+            out &= Q(service_id__in=[int(i) for i in ids if whole(i)])
         return out
 
     def render(self, ctx: Context, record: Any) -> dict[str, Any]:
@@ -800,7 +800,7 @@ class EpisodeKind(ModelKind):
         managers = search.values("care-manager")
         if managers:
             ids = [reference_id(v, "Practitioner", "care-manager") for v in managers]
-            out &= Q(care_coordinator_id__in=[int(i) for i in ids if i.isdigit()])
+            out &= Q(care_coordinator_id__in=[int(i) for i in ids if whole(i)])
         return out
 
     def render(self, ctx: Context, record: Any) -> dict[str, Any]:
@@ -991,7 +991,7 @@ class ObservationKind(ModelKind):
             rid = reference_id(text, "Encounter", "encounter")
             out &= (
                 Q(stay_id=int(rid[5:]))
-                if rid.startswith("stay-") and rid[5:].isdigit()
+                if rid.startswith("stay-") and whole(rid[5:])
                 else Q(pk__in=[])
             )
         return out

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 from django.db import DatabaseError, transaction
@@ -33,7 +34,7 @@ from neighbourhood.care.fhirapi.outcome import (
     invalid,
     not_found,
 )
-from neighbourhood.care.fhirapi.params import Search
+from neighbourhood.care.fhirapi.params import Search, whole
 from neighbourhood.care.fhirapi.resources import KINDS, Context, Kind, Page
 from neighbourhood.care.roles import Role
 
@@ -74,6 +75,10 @@ def _answers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def _negotiate(request: HttpRequest) -> None:
+    if "\x00" in request.path or "\x00" in unquote_plus(request.META.get("QUERY_STRING", "")):
+        raise invalid("the address holds a NUL character, which no FHIR value may")
+    if b"\\u0000" in request.body or b"\x00" in request.body:
+        raise invalid("the body holds a NUL character, which no FHIR string may")
     wanted = request.GET.get("_format", "") or request.headers.get("Accept", "")
     if "xml" in wanted and "json" not in wanted:
         raise FhirError(
@@ -487,7 +492,7 @@ def vread(request: HttpRequest, resource_type: str, rid: str, vid: str) -> HttpR
     kind = _kind(resource_type)
     ctx = _context(request)
     found = _read_one(ctx, kind, rid, "fhir_vread")
-    if not vid.isdigit():
+    if not whole(vid):
         raise not_found(kind.name, f"{rid}/_history/{vid}")
     current = kind.version_of(found)
     if int(vid) == current:

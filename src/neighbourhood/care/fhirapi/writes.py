@@ -25,7 +25,7 @@ from django.utils import timezone
 from neighbourhood.care import published
 from neighbourhood.care.fhirapi.models import PartnerIdentifier, Subscription, Topic
 from neighbourhood.care.fhirapi.outcome import FhirError, invalid, not_found, unprocessable
-from neighbourhood.care.fhirapi.params import Search
+from neighbourhood.care.fhirapi.params import Search, whole
 from neighbourhood.care.fhirapi.resources import KINDS, Context, TaskKind
 from neighbourhood.care.fhirapi.validate import NHS_NUMBER
 from neighbourhood.care.plans import actions as plan_actions
@@ -182,7 +182,7 @@ def _owner(reference: Any) -> tuple[Professional | None, Team | None]:
     where = "Task.owner"
     identifier = (reference or {}).get("identifier") or {}
     system, value = identifier.get("system"), str(identifier.get("value", ""))
-    if system not in (PROFESSIONAL, TEAM) or not value.isdigit():
+    if system not in (PROFESSIONAL, TEAM) or not whole(value):
         raise invalid(
             f"{where} must be an identifier: {PROFESSIONAL}|<id> for a professional or "
             f"{TEAM}|<id> for a team",
@@ -206,9 +206,9 @@ def _based_on(body: dict[str, Any], refs: dict[str, str]) -> tuple[int | None, i
     for index, item in enumerate(body.get("basedOn") or []):
         text = refs.get(str(item.get("reference", "")), str(item.get("reference", "")))
         kind, _, rid = text.rpartition("/")
-        if kind.endswith("CarePlan") and rid.isdigit():
+        if kind.endswith("CarePlan") and whole(rid):
             plan_id = int(rid)
-        elif kind.endswith("ServiceRequest") and rid.isdigit():
+        elif kind.endswith("ServiceRequest") and whole(rid):
             referral_id = int(rid)
         else:
             raise invalid(
@@ -273,7 +273,7 @@ def update_task(ctx: Context, rid: str, body: dict[str, Any], version: int) -> W
     ctx.caller.require("Task", "u")
     if rid.startswith("referral-"):
         return _move_referral(ctx, rid.removeprefix("referral-"), body, version, "Task")
-    if not rid.isdigit():
+    if not whole(rid):
         raise not_found("Task", rid)
     with transaction.atomic():
         task = (
@@ -344,7 +344,7 @@ def _service(body: dict[str, Any]) -> Service:
     performers = body.get("performer") or []
     text = str((performers[0] if performers else {}).get("reference", ""))
     kind, _, rid = text.rpartition("/")
-    if not kind.endswith("HealthcareService") or not rid.isdigit():
+    if not kind.endswith("HealthcareService") or not whole(rid):
         raise invalid(
             "ServiceRequest.performer[0] must be HealthcareService/<id>: the service referred to "
             "(search HealthcareService to find it)",
@@ -365,7 +365,7 @@ def _category(body: dict[str, Any]) -> tuple[str, int | None]:
             code = str(coding.get("code", ""))
             if coding.get("system", "").endswith("referral-pathway"):
                 pathway = code
-            elif coding.get("system", "").endswith("discharge-pathway") and code.isdigit():
+            elif coding.get("system", "").endswith("discharge-pathway") and whole(code):
                 discharge = int(code)
     if pathway not in Pathway.values:
         raise invalid(
@@ -443,7 +443,7 @@ def update_referral(ctx: Context, rid: str, body: dict[str, Any], version: int) 
     a note saying why); the receiving service moves it on through its Task."""
     ctx.caller.require("ServiceRequest", "u")
     wanted = str(body.get("status") or "")
-    current = Referral.objects.filter(pk=int(rid) if rid.isdigit() else 0).first()
+    current = Referral.objects.filter(pk=int(rid) if whole(rid) else 0).first()
     if current is None:
         raise not_found("ServiceRequest", rid)
     ctx.relationship(current.person_id)
@@ -465,7 +465,7 @@ def update_referral(ctx: Context, rid: str, body: dict[str, Any], version: int) 
 def _move_referral(
     ctx: Context, rid: str, body: dict[str, Any], version: int, kind: str
 ) -> Written:
-    current = Referral.objects.filter(pk=int(rid) if rid.isdigit() else 0).first()
+    current = Referral.objects.filter(pk=int(rid) if whole(rid) else 0).first()
     if current is None:
         raise not_found("Task", f"referral-{rid}")
     ctx.relationship(current.person_id)
@@ -510,7 +510,7 @@ def update_plan(ctx: Context, rid: str, body: dict[str, Any], version: int) -> W
     its next review (``period.end``) and what matters (a note beginning "What matters to
     me:"); goals and tasks are changed as Goals and Tasks of their own."""
     ctx.caller.require("CarePlan", "u")
-    plan = CarePlan.objects.filter(pk=int(rid) if rid.isdigit() else 0).first()
+    plan = CarePlan.objects.filter(pk=int(rid) if whole(rid) else 0).first()
     if plan is None:
         raise not_found("CarePlan", rid)
     ctx.relationship(plan.person_id)
@@ -613,7 +613,7 @@ def update_subscription(ctx: Context, rid: str, body: dict[str, Any], version: i
     with transaction.atomic():
         found = (
             Subscription.objects.select_for_update()
-            .filter(pk=int(rid) if rid.isdigit() else 0, client=ctx.caller.client)
+            .filter(pk=int(rid) if whole(rid) else 0, client=ctx.caller.client)
             .first()
         )
         if found is None:
@@ -632,7 +632,7 @@ def update_subscription(ctx: Context, rid: str, body: dict[str, Any], version: i
 def delete_subscription(ctx: Context, rid: str) -> None:
     ctx.caller.require("Subscription", "d")
     updated = Subscription.objects.filter(
-        pk=int(rid) if rid.isdigit() else 0, client=ctx.caller.client
+        pk=int(rid) if whole(rid) else 0, client=ctx.caller.client
     ).update(status=Subscription.Status.OFF, updated_at=timezone.now())
     if not updated:
         raise not_found("Subscription", rid)

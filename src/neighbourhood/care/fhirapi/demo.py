@@ -1,0 +1,61 @@
+"""The demo's example partner: a GP system of the demo practice, for the demo teams,
+reading and writing through the FHIR API. Its private key is written to the data
+directory's keys folder (readable by its owner only), so 'neighbourhood fhir token' can
+sign a token request the way a partner's system would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from neighbourhood import keyfiles
+from neighbourhood.care.fhirapi import clients
+from neighbourhood.care.fhirapi.models import Client
+from neighbourhood.care.teams.models import Team
+
+CLIENT_ID = "demo-gp-system"
+SCOPES = [
+    "system/*.rs",
+    "system/Task.cu",
+    "system/ServiceRequest.cu",
+    "system/CarePlan.u",
+    "system/Subscription.cud",
+]
+
+
+def setup(keys_dir: Path) -> dict[str, Any]:
+    """Register the example partner once; its key file is made with it."""
+    key_file = keys_dir / "demo-partner.pem"
+    existing = Client.objects.filter(client_id=CLIENT_ID).first()
+    if existing is None or not key_file.exists():
+        private = ec.generate_private_key(ec.SECP384R1())
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        key_file.unlink(missing_ok=True)
+        keyfiles.ensure(key_file, lambda: pem.strip())  # the owner's alone, from the start
+        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
+        jwks = {"keys": [{**public, "kid": "demo-1", "alg": "ES384", "use": "sig"}]}
+        if existing is None:
+            teams = list(Team.objects.order_by("name"))
+            organisation = teams[0].memberships.select_related("professional__organisation").first()
+            assert organisation is not None, "the demo teams are made first"
+            clients.register(
+                name="Demo GP system",
+                organisation=organisation.professional.organisation,
+                teams=teams,
+                scopes=SCOPES,
+                jwks=jwks,
+                by="neighbourhood demo",
+                client_id=CLIENT_ID,
+            )
+        else:
+            clients.rotate_keys(existing, jwks, by="neighbourhood demo")
+    return {"client_id": CLIENT_ID, "key": str(key_file), "scopes": SCOPES}
