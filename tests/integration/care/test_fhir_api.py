@@ -320,6 +320,9 @@ def test_a_retried_create_makes_one_task_and_a_stale_update_changes_nothing(
     assert made["ETag"] == 'W/"1"' and made["Location"].endswith(
         f"/Task/{made.json()['id']}/_history/1"
     )
+    plain = api.post("/fhir/Task?_format=json", _task(p))  # no search in it: no condition
+    assert plain.status_code == 201 and Task.objects.count() == 2
+    Task.objects.filter(pk=plain.json()["id"]).delete()
     duplicate = api.post("/fhir/Task", body)  # without the condition: refused, not doubled
     assert duplicate.status_code == 409 and Task.objects.count() == 1
     task = made.json()
@@ -419,6 +422,16 @@ def test_a_transaction_makes_a_referral_and_its_tasks_or_nothing(
     assert [e["response"]["status"] for e in result["entry"]] == ["201 Created", "201 Created"]
     referral = Referral.objects.get()
     assert Task.objects.get().referral == referral and referral.status == "requested"
+    # The receiving service (this client's organisation) accepts it through its BaRS task.
+    bars = api.get(f"/fhir/Task/referral-{referral.pk}").json()
+    accepted = api.put(
+        f"/fhir/Task/referral-{referral.pk}", {**bars, "status": "accepted"}, version=1
+    )
+    assert accepted.status_code == 200, accepted.content
+    assert accepted["Location"].endswith(f"/Task/referral-{referral.pk}/_history/2")
+    assert Referral.objects.get().status == "accepted"
+    done = api.put(f"/fhir/Task/referral-{referral.pk}", {**bars, "status": "completed"}, version=1)
+    assert done.status_code == 412
     broken = json.loads(json.dumps(bundle))
     broken["entry"][1]["resource"]["performer"] = [{"reference": "HealthcareService/424242"}]
     refused = api.post("/fhir/", broken)

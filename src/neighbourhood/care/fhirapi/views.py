@@ -34,7 +34,7 @@ from neighbourhood.care.fhirapi.outcome import (
     invalid,
     not_found,
 )
-from neighbourhood.care.fhirapi.params import Search, whole
+from neighbourhood.care.fhirapi.params import RESULT, Search, whole
 from neighbourhood.care.fhirapi.resources import KINDS, Context, Kind, Page
 from neighbourhood.care.roles import Role
 
@@ -388,7 +388,7 @@ def _create(request: HttpRequest, ctx: Context, kind: Kind) -> HttpResponse:
         raise FhirError(405, "not-supported", f"{kind.name} cannot be created through this API")
     body = validate.resource(_body(request), kind.name)
     # The header, as FHIR says; or the query string, as some clients send it (fhirpy).
-    condition = request.headers.get("If-None-Exist") or request.META.get("QUERY_STRING", "")
+    condition = request.headers.get("If-None-Exist") or _search_in(request.GET)
     with transaction.atomic():
         if condition:
             ctx.caller.require(kind.name, "s")
@@ -407,11 +407,20 @@ def _create(request: HttpRequest, ctx: Context, kind: Kind) -> HttpResponse:
     return _resource_response(ctx, kind, made.record, 201)
 
 
+def _search_in(query: Any) -> str:
+    """A search in a create's query string (its own parameters, not _format and the like)."""
+    copy = query.copy()
+    for name in RESULT:
+        copy.pop(name, None)
+    return str(copy.urlencode())
+
+
 def _resource_response(ctx: Context, kind: Kind, found: Any, status: int) -> HttpResponse:
     version = kind.version_of(found)
-    rid = str(found.pk)
+    body = kind.render(ctx, found)
+    rid = str(body["id"])
     return fhir_response(
-        kind.render(ctx, found),
+        body,
         status,
         ETag=_etag(version),
         Location=f"{ctx.base}{kind.name}/{rid}/_history/{version}",

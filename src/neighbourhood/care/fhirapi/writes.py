@@ -661,6 +661,12 @@ def existing(ctx: Context, resource_type: str, condition: str) -> Any | None:
             "If-None-Exist must be a search, e.g. identifier=system|value", "If-None-Exist"
         )
     search = Search.read(query, set(kind.params), resource_type)
+    if not search.params:
+        raise invalid(
+            "If-None-Exist must search by the resource's own parameters, e.g. "
+            "identifier=system|value",
+            "If-None-Exist",
+        )
     search.count = 2
     page = kind.search(ctx, search)
     if len(page.records) > 1:
