@@ -52,7 +52,7 @@ def make(users: int) -> dict[str, Any]:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     mine = CarePlan.objects.filter(team__in=teams).order_by("?")[:SAMPLE]
-    plans = [{"id": p.pk, "person": p.person_id} for p in mine]
+    plans = [{"id": p.pk, "person": p.person_id, "team": p.team_id} for p in mine]
     with published.cursor() as cur:
         for plan in plans:
             row = cur.execute(
@@ -71,6 +71,9 @@ def make(users: int) -> dict[str, Any]:
         .values_list("pk", flat=True)[:CONTESTED]
     )
     owners = sorted({e["coordinator"] for e in entries})
+    by_team: dict[str, list[int]] = {}
+    for entry in entries:  # a task is given to a member of the person's team
+        by_team.setdefault(str(entry["team"]), []).append(entry["coordinator"])
     random.Random(1).shuffle(plans)
     return {
         "users": entries,
@@ -81,6 +84,7 @@ def make(users: int) -> dict[str, Any]:
         "tasks": tasks,
         "contested": contested,
         "owners": owners,
+        "team_owners": by_team,
     }
 
 
