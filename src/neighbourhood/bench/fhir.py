@@ -155,6 +155,7 @@ class _Load:
         self.lock = threading.Lock()
         self.users = iter(plan["users"])
         self.token = ""
+        self.local = threading.local()
 
     def _token(self) -> str:
         import jwt
@@ -223,34 +224,43 @@ class _Load:
         session.me = me  # type: ignore[attr-defined]
         return session
 
+    def _send(self, session: Any, method: str, url: str, counted: bool = True, **kw: Any) -> Any:
+        """One request, timed: a write's own request is counted, the read before it not."""
+        began = time.perf_counter()
+        answer = session.request(method, f"{self.base}{url}", timeout=30, **kw)
+        took = (time.perf_counter() - began) * 1000
+        status = int(answer.status_code)
+        self.local.errors += int((status >= 400 and status != 412) or status == 0)
+        if counted:
+            self.local.timed.append(took)
+        return answer
+
     def phase(
-        self, clients: int, work: Callable[[Any, random.Random, int], int], signed_in: bool = False
+        self, clients: int, work: Callable[[Any, random.Random, int], Any], signed_in: bool = False
     ) -> dict[str, Any]:
-        """``clients`` threads doing ``work`` for the phase's seconds; each call returns
-        the HTTP status it got. Latency of every request, and what came back wrong."""
+        """``clients`` threads doing ``work`` for the phase's seconds. Latency of every
+        counted request (a 412 is a write refused as stale, made again: not an error)."""
         self.token = self._token()
         sessions = [self._session(signed_in) for _ in range(clients)]
         latencies: list[float] = []
-        errors: list[str] = []
+        errors: list[int] = []
         stop = time.monotonic() + self.seconds
         start = threading.Barrier(clients)
 
         def client(number: int) -> None:
             rng = random.Random(number)
+            self.local.timed, self.local.errors = [], 0
             start.wait()
             n = 0
             while time.monotonic() < stop:
-                began = time.perf_counter()
                 try:
-                    status = work(sessions[number], rng, number * 1_000_000 + n)
-                except Exception:  # a dropped connection: an error, counted below
-                    status = 0
-                took = (time.perf_counter() - began) * 1000
-                with self.lock:
-                    latencies.append(took)
-                    if (status >= 400 and status != 412) or status == 0:  # a 412 is made again
-                        errors.append(str(status))
+                    work(sessions[number], rng, number * 1_000_000 + n)
+                except Exception:  # a dropped connection: an error
+                    self.local.errors += 1
                 n += 1
+            with self.lock:
+                latencies.extend(self.local.timed)
+                errors.append(self.local.errors)
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
         began = time.monotonic()
@@ -264,28 +274,23 @@ class _Load:
             "per_second": round(len(latencies) / elapsed, 1),
             "p50_ms": _percentile(latencies, 0.5),
             "p95_ms": _percentile(latencies, 0.95),
-            "errors": len(errors),
+            "errors": sum(errors),
             "clients": clients,
         }
 
     # What each client does, once per call -------------------------------------------
 
-    def fhir_read(self, session: Any, rng: random.Random, n: int) -> int:
+    def fhir_read(self, session: Any, rng: random.Random, n: int) -> None:
         if n % 2:
-            plan = rng.choice(self.plan["plans"])
-            answer = session.get(f"{self.base}/fhir/CarePlan/{plan['id']}", timeout=30)
+            self._send(session, "GET", f"/fhir/CarePlan/{rng.choice(self.plan['plans'])['id']}")
         else:
-            answer = session.get(
-                f"{self.base}/fhir/Task/{rng.choice(self.plan['tasks'])}", timeout=30
-            )
-        return int(answer.status_code)
+            self._send(session, "GET", f"/fhir/Task/{rng.choice(self.plan['tasks'])}")
 
-    def page_read(self, session: Any, rng: random.Random, n: int) -> int:
+    def page_read(self, session: Any, rng: random.Random, n: int) -> None:
         mine = session.me.get("plans") or [p["person"] for p in self.plan["plans"]]
-        answer = session.get(f"{self.base}/people/{rng.choice(mine)}/plan/", timeout=30)
-        return int(answer.status_code)
+        self._send(session, "GET", f"/people/{rng.choice(mine)}/plan/")
 
-    def fhir_search(self, session: Any, rng: random.Random, n: int) -> int:
+    def fhir_search(self, session: Any, rng: random.Random, n: int) -> None:
         plan = rng.choice(self.plan["plans"])
         kind = n % 4
         if kind == 0:
@@ -299,24 +304,27 @@ class _Load:
             url = f"/fhir/Task?owner={rng.choice(self.plan['owners'])}&status=requested&_count=20"
         else:
             url = f"/fhir/EpisodeOfCare?patient={plan['person']}&status=active"
-        return int(session.get(f"{self.base}{url}", timeout=30).status_code)
+        self._send(session, "GET", url)
 
-    def fhir_write(self, session: Any, rng: random.Random, n: int) -> int:
+    def fhir_write(self, session: Any, rng: random.Random, n: int) -> None:
+        """An update of a shared task against the version just read (the read is not
+        counted), or a conditional create sent twice, as a partner retrying does."""
         if n % 10 < 7:
             task_id = rng.choice(self.plan["contested"])
-            current = session.get(f"{self.base}/fhir/Task/{task_id}", timeout=30)
+            current = self._send(session, "GET", f"/fhir/Task/{task_id}", counted=False)
             if current.status_code != 200:
-                return int(current.status_code)
+                return
             body = current.json()
             body["description"] = f"Bench update {n}"
-            answer = session.put(
-                f"{self.base}/fhir/Task/{task_id}",
+            answer = self._send(
+                session,
+                "PUT",
+                f"/fhir/Task/{task_id}",
                 data=json.dumps(body),
                 headers={
                     "If-Match": f'W/"{body["meta"]["versionId"]}"',
                     "Content-Type": "application/fhir+json",
                 },
-                timeout=30,
             )
             with self.lock:
                 if answer.status_code == 200:
@@ -325,7 +333,7 @@ class _Load:
                     )
                 elif answer.status_code == 412:
                     self.conflicts += 1
-            return int(answer.status_code)
+            return
         plan = rng.choice(self.plan["plans"])
         value = f"bench-{n}"
         body = {
@@ -345,21 +353,21 @@ class _Load:
         }
         made = None
         for _ in range(2):  # a partner's retry after a lost answer
-            answer = session.post(
-                f"{self.base}/fhir/Task",
+            answer = self._send(
+                session,
+                "POST",
+                "/fhir/Task",
                 data=json.dumps(body),
                 headers={
                     "If-None-Exist": f"identifier=https://partner.example/task|{value}",
                     "Content-Type": "application/fhir+json",
                 },
-                timeout=30,
             )
             if answer.status_code not in (200, 201):
-                return int(answer.status_code)
+                return
             made = answer.json()["id"]
         with self.lock:
             self.acknowledged["creates"].append([made, value])
-        return 201
 
 
 def show(payload: dict[str, Any], console: Console) -> None:
