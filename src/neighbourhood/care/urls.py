@@ -39,7 +39,7 @@ urlpatterns = [
     path("fhir/<str:resource_type>/<str:rid>", fhir.instance, name="fhir-instance"),
     path("fhir/<str:resource_type>/<str:rid>/_history", fhir.history, name="fhir-history"),
     path("fhir/<str:resource_type>/<str:rid>/_history/<str:vid>", fhir.vread, name="fhir-vread"),
-    re_path(r"^fhir/(?P<rest>.*)$", fhir.unknown),
+    re_path(r"^fhir/(?P<rest>[\s\S]*)\Z", fhir.unknown),  # any other address, newlines too
     path(
         "sign-in/",
         public(

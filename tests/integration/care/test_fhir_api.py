@@ -473,6 +473,8 @@ def test_bad_resources_are_refused_naming_the_element(api: Api, partner: dict[st
     assert api.post("/fhir/CarePlan", {"resourceType": "CarePlan"}).status_code == 405
     assert api.get("/fhir/Practitioner/1").status_code == 404
     assert api.get("/fhir/Task/abc").status_code == 404
+    for odd in ("/fhir/Patient/%2F%0A", "/fhir/Task//", "/fhir/%0A"):  # no page of HTML
+        assert _issue(api.get(odd))["code"] == "not-supported", odd
     narrow = Api(_token(p, "system/Patient.rs"))
     refused = narrow.post("/fhir/Task", _task(p))
     assert refused.status_code == 403 and "system/Task.c" in _issue(refused)["diagnostics"]
