@@ -1,16 +1,21 @@
 """A partner's system, as the tests play it: its own key pair, registered by the IG lead,
-signing SMART Backend Services assertions for its tokens."""
+signing SMART Backend Services assertions for its tokens (``neighbourhood.smart``); and
+the care it reads and writes: a team's nurse with a person in her caseload and a plan."""
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from neighbourhood import smart
+from neighbourhood.care.caseload import actions as caseload
+from neighbourhood.care.fhirapi import clients
+from neighbourhood.care.plans import actions as plans
+from tests.support import factories
+from tests.support.people import listed
 
 
 @dataclass
@@ -28,24 +33,10 @@ class Keys:
         return cls(ec.generate_private_key(ec.SECP384R1()), kid, "ES384")
 
     def public_jwk(self) -> dict[str, Any]:
-        algorithm = (
-            jwt.algorithms.RSAAlgorithm if self.alg == "RS384" else jwt.algorithms.ECAlgorithm
-        )
-        jwk = json.loads(algorithm.to_jwk(self.private.public_key()))
-        return {**jwk, "kid": self.kid, "alg": self.alg, "use": "sig"}
+        return smart.public_jwk(self.private, self.kid)
 
-    def assertion(self, client_id: str, audience: str, lifetime: int = 240, **claims: Any) -> str:
-        now = int(time.time())
-        body = {
-            "iss": client_id,
-            "sub": client_id,
-            "aud": audience,
-            "exp": now + lifetime,
-            "iat": now,
-            "jti": str(uuid.uuid4()),
-            **claims,
-        }
-        return jwt.encode(body, self.private, algorithm=self.alg, headers={"kid": self.kid})
+    def assertion(self, client_id: str, audience: str, lifetime: int = 240) -> str:
+        return smart.client_assertion(self.private, client_id, audience, self.kid, lifetime)
 
 
 def jwks(*keys: Keys) -> dict[str, Any]:
@@ -53,9 +44,40 @@ def jwks(*keys: Keys) -> dict[str, Any]:
 
 
 def token_form(keys: Keys, client_id: str, audience: str, scope: str) -> dict[str, str]:
+    return smart.token_form(keys.private, client_id, audience, keys.kid, scope)
+
+
+def cared_for(published_dir: Path, keys: Keys, name: str, people: int = 1) -> dict[str, Any]:
+    """A team of ZU0001 with a nurse, the first of its case-finding list in her caseload
+    with a plan of one goal, and a partner's system registered for the team with every
+    scope (``system/*.cruds``)."""
+    team = factories.team("ZU0001")
+    nurse = factories.professional("nurse", teams=[team])
+    found = listed(published_dir, "ZU0001", people)
+    person = found[0]
+    caseload.enrol(
+        person_id=person["person_id"], team=team, coordinator=nurse, reason="frailty", by=nurse
+    )
+    plan = plans.save_plan(
+        person_id=person["person_id"],
+        version=0,
+        content={"about_me": "Retired teacher", "goals": [{"text": "Walk to the shop"}]},
+        by=nurse,
+    )
+    client = clients.register(
+        name=name,
+        organisation=nurse.organisation,
+        teams=[team],
+        scopes=["system/*.cruds"],
+        jwks=jwks(keys),
+        by="ig",
+    )
     return {
-        "grant_type": "client_credentials",
-        "scope": scope,
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": keys.assertion(client_id, audience),
+        "team": team,
+        "nurse": nurse,
+        "person": person,
+        "people": found,
+        "plan": plan,
+        "keys": keys,
+        "client": client,
     }

@@ -17,16 +17,12 @@ import requests
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import MultipleResourcesFound, OperationOutcome
 
-from neighbourhood.care.caseload import actions as caseload
-from neighbourhood.care.fhirapi import clients, notify
+from neighbourhood.care.fhirapi import notify
 from neighbourhood.care.fhirapi.models import Topic
-from neighbourhood.care.plans import actions as plans
 from neighbourhood.care.plans.models import CarePlan, Task
 from neighbourhood.care.referrals.models import Referral, Service
-from tests.support import factories
 from tests.support.concurrency import writers_at_once
-from tests.support.partner import Keys, jwks, token_form
-from tests.support.people import listed
+from tests.support.partner import Keys, cared_for, token_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NHS = "https://fhir.nhs.uk/Id/nhs-number"
@@ -48,36 +44,16 @@ class _Hook(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def served(live_server: Any, published_dir: Path) -> dict[str, Any]:
-    team = factories.team("ZU0001")
-    nurse = factories.professional("nurse", teams=[team])
-    person = listed(published_dir, "ZU0001", 1)[0]
-    caseload.enrol(
-        person_id=person["person_id"], team=team, coordinator=nurse, reason="frailty", by=nurse
-    )
-    plan = plans.save_plan(
-        person_id=person["person_id"],
-        version=0,
-        content={"about_me": "Retired teacher", "goals": [{"text": "Walk to the shop"}]},
-        by=nurse,
-    )
-    keys = Keys.ec()
-    client = clients.register(
-        name="Community system",
-        organisation=nurse.organisation,
-        teams=[team],
-        scopes=["system/*.cruds"],
-        jwks=jwks(keys),
-        by="ig",
-    )
+    world = cared_for(published_dir, Keys.ec(), "Community system")
+    client = world["client"]
     base = f"{live_server.url}/fhir"
     answer = requests.post(
         f"{base}/token",
-        data=token_form(keys, client.client_id, f"{base}/token", "system/*.cruds"),
+        data=token_form(world["keys"], client.client_id, f"{base}/token", "system/*.cruds"),
         timeout=30,
     )
     assert answer.status_code == 200, answer.text
-    token = answer.json()["access_token"]
-    return {"base": base, "token": token, "person": person, "nurse": nurse, "plan": plan}
+    return {**world, "base": base, "token": answer.json()["access_token"]}
 
 
 def _fhir(s: dict[str, Any], **headers: str) -> SyncFHIRClient:

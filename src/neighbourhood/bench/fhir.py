@@ -22,7 +22,6 @@ import signal
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from neighbourhood import smart
 from neighbourhood.bench.postgres import free_port, running
 from neighbourhood.bench.web import _people_of, _prepare, _python, _wait_for, serve_process
 from neighbourhood.care.server import server_workers
@@ -158,31 +158,13 @@ class _Load:
         self.local = threading.local()
 
     def _token(self) -> str:
-        import jwt
         import requests
 
         url = f"{self.base}/fhir/token"
-        now = int(time.time())
-        claims = {
-            "iss": self.plan["client_id"],
-            "sub": self.plan["client_id"],
-            "aud": url,
-            "exp": now + 240,
-            "jti": str(uuid.uuid4()),
-        }
-        assertion = jwt.encode(
-            claims, self.plan["key"], algorithm="ES384", headers={"kid": "bench"}
+        form = smart.token_form(
+            self.plan["key"], self.plan["client_id"], url, "bench", "system/*.cruds"
         )
-        answer = requests.post(
-            url,
-            data={
-                "grant_type": "client_credentials",
-                "scope": "system/*.cruds",
-                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": assertion,
-            },
-            timeout=30,
-        )
+        answer = requests.post(url, data=form, timeout=30)
         if answer.status_code != 200:
             raise UserError(f"the bench partner got no token: {answer.text[:300]}")
         return str(answer.json()["access_token"])

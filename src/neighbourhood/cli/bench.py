@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from neighbourhood.bench import ingest, link, refresh, synth, web
+from neighbourhood.bench import fhir, ingest, link, refresh, synth, web
 from neighbourhood.bench.measure import engine_sizes, parse_sizes
 from neighbourhood.cli.options import JsonOption, ScratchOption
 from neighbourhood.cli.output import console, print_json
@@ -143,23 +143,28 @@ def bench_refresh(
     _on_both_engines(refresh, sizes, spark_sizes, reuse or [], scratch, as_json)
 
 
+# The options of the benchmarks that serve the web application.
+ServedSizesOption = Annotated[
+    str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
+]
+PublishedOption = Annotated[
+    list[Path] | None,
+    _reuse(
+        "A data directory with a published refresh, for its size (repeatable); read, never changed."
+    ),
+]
+ServerWorkersOption = Annotated[
+    int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
+]
+
+
 @app.command("web")
 def bench_web(
-    sizes: Annotated[
-        str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
-    ] = BOTH_SIZES,
-    reuse: Annotated[
-        list[Path] | None,
-        _reuse(
-            "A data directory with a published refresh, for its size (repeatable); "
-            "read, never changed."
-        ),
-    ] = None,
+    sizes: ServedSizesOption = BOTH_SIZES,
+    reuse: PublishedOption = None,
     users: Annotated[int, typer.Option("--users", help="Simultaneous users.", min=1)] = 50,
     seconds: Annotated[int, typer.Option("--seconds", help="How long the load runs.", min=1)] = 60,
-    workers: Annotated[
-        int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
-    ] = 0,
+    workers: ServerWorkersOption = 0,
     mix: Annotated[
         str,
         typer.Option(
@@ -193,33 +198,21 @@ def bench_web(
 
 @app.command("fhir")
 def bench_fhir(
-    sizes: Annotated[
-        str, typer.Option("--sizes", help="Populations to publish and serve, comma-separated.")
-    ] = BOTH_SIZES,
-    reuse: Annotated[
-        list[Path] | None,
-        _reuse(
-            "A data directory with a published refresh, for its size (repeatable); "
-            "read, never changed."
-        ),
-    ] = None,
+    sizes: ServedSizesOption = BOTH_SIZES,
+    reuse: PublishedOption = None,
     seconds: Annotated[
         int, typer.Option("--seconds", help="How long each phase runs.", min=1)
     ] = 30,
     readers: Annotated[
         int, typer.Option("--readers", help="Simultaneous clients reading and searching.", min=1)
     ] = 8,
-    workers: Annotated[
-        int, typer.Option("--workers", help="Server workers (0: one per core, as serve).", min=0)
-    ] = 0,
+    workers: ServerWorkersOption = 0,
     scratch: ScratchOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Reads per second, search and write latency, errors and lost updates of the FHIR
     API, with the same care plans read through the web pages beside it, at neighbourhood
     and ICS size (100,000 care plans and 500,000 tasks)."""
-    from neighbourhood.bench import fhir
-
     payload = fhir.run(
         sizes=parse_sizes(sizes),
         reuse=reuse or [],

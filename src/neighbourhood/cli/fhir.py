@@ -4,11 +4,9 @@ get a token the way a partner's system does, and deliver subscription notificati
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -102,31 +100,18 @@ def token_command(
     short-lived assertion with the private key and exchange it at the token endpoint."""
     import jwt
 
+    from neighbourhood import smart
+
     try:
         private = key.read_bytes()
     except OSError as error:
         raise UserError(f"cannot read the key {key}: {error.strerror}") from None
-    now = int(time.time())
-    claims = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": url,
-        "exp": now + 240,
-        "jti": str(uuid.uuid4()),
-    }
-    algorithm = "ES384" if _is_ec(private) else "RS384"
     try:
-        assertion = jwt.encode(claims, private, algorithm=algorithm, headers={"kid": kid})
+        form = urllib.parse.urlencode(
+            smart.token_form(private, client_id, url, kid, scope)
+        ).encode()
     except (ValueError, TypeError, jwt.PyJWTError) as error:
         raise UserError(f"{key} is not a private key this can sign with: {error}") from None
-    form = urllib.parse.urlencode(
-        {
-            "grant_type": "client_credentials",
-            "scope": scope,
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-        }
-    ).encode()
     try:
         with urllib.request.urlopen(urllib.request.Request(url, data=form), timeout=30) as answer:
             body = json.loads(answer.read())
@@ -150,16 +135,6 @@ def token_command(
         f"'{base}/Task?status=requested&_count=5'",
         soft_wrap=True,
     )
-
-
-def _is_ec(private: bytes) -> bool:
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    try:
-        return isinstance(load_pem_private_key(private, password=None), ec.EllipticCurvePrivateKey)
-    except (ValueError, TypeError):
-        return False
 
 
 @fhir_app.command("deliver")

@@ -20,17 +20,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neighbourhood.care.audit.models import AuditEvent
-from neighbourhood.care.caseload import actions as caseload
 from neighbourhood.care.fhirapi import clients, notify
 from neighbourhood.care.fhirapi.models import Client as ApiClient
 from neighbourhood.care.fhirapi.models import Notification, Subscription, Topic
-from neighbourhood.care.plans import actions as plans
 from neighbourhood.care.plans.models import CarePlan, Task
 from neighbourhood.care.referrals.models import Referral, Service
 from neighbourhood.care.roles import Role
 from tests.support import factories
-from tests.support.partner import Keys, jwks, token_form
-from tests.support.people import listed, not_listed
+from tests.support.partner import Keys, cared_for, jwks, token_form
+from tests.support.people import not_listed
 
 pytestmark = pytest.mark.django_db
 NHS = "https://fhir.nhs.uk/Id/nhs-number"
@@ -41,37 +39,7 @@ FHIR = "application/fhir+json"
 
 @pytest.fixture
 def partner(published_dir: Path) -> dict[str, Any]:
-    team = factories.team("ZU0001")
-    nurse = factories.professional("nurse", teams=[team])
-    people = listed(published_dir, "ZU0001", 3)
-    person = people[0]
-    caseload.enrol(
-        person_id=person["person_id"], team=team, coordinator=nurse, reason="frailty", by=nurse
-    )
-    plan = plans.save_plan(
-        person_id=person["person_id"],
-        version=0,
-        content={"about_me": "Retired teacher", "goals": [{"text": "Walk to the shop"}]},
-        by=nurse,
-    )
-    keys = Keys.rsa()
-    client = clients.register(
-        name="Ashcombe GP system",
-        organisation=nurse.organisation,
-        teams=[team],
-        scopes=["system/*.cruds"],
-        jwks=jwks(keys),
-        by="ig",
-    )
-    return {
-        "team": team,
-        "nurse": nurse,
-        "person": person,
-        "people": people,
-        "plan": plan,
-        "keys": keys,
-        "client": client,
-    }
+    return cared_for(published_dir, Keys.rsa(), "Ashcombe GP system", people=3)
 
 
 def _token(p: dict[str, Any], scope: str = "system/*.cruds") -> str:

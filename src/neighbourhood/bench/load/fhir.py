@@ -23,10 +23,7 @@ CONTESTED = 20  # tasks the writers share, so they meet (If-Match) and must lose
 
 
 def make(users: int) -> dict[str, Any]:
-    import jwt
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
+    from neighbourhood import smart
     from neighbourhood.bench.load.plan import make as make_care
     from neighbourhood.care import published
     from neighbourhood.care.fhirapi import clients
@@ -37,20 +34,16 @@ def make(users: int) -> dict[str, Any]:
     entries = care["users"]
     teams = list(Team.objects.filter(pk__in={e["team"] for e in entries}))
     first = Professional.objects.get(pk=entries[0]["coordinator"])
-    private = ec.generate_private_key(ec.SECP384R1())
-    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
+    private = smart.new_key()
     clients.register(
         name="Bench partner",
         organisation=first.organisation,
         teams=teams,
         scopes=["system/*.cruds"],
-        jwks={"keys": [{**public, "kid": "bench", "alg": "ES384"}]},
+        jwks={"keys": [smart.public_jwk(private, "bench")]},
         by="neighbourhood bench fhir",
         client_id=CLIENT_ID,
     )
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
     mine = CarePlan.objects.filter(team__in=teams).order_by("?")[:SAMPLE]
     plans = [{"id": p.pk, "person": p.person_id, "team": p.team_id} for p in mine]
     with published.cursor() as cur:
@@ -79,7 +72,7 @@ def make(users: int) -> dict[str, Any]:
         "users": entries,
         "seeded": care["seeded"],
         "client_id": CLIENT_ID,
-        "key": pem,
+        "key": smart.pem(private),
         "plans": plans,
         "tasks": tasks,
         "contested": contested,

@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from neighbourhood.care.fhirapi.models import AccessToken, Assertion, Client
 from neighbourhood.care.fhirapi.outcome import FhirError
+from neighbourhood.smart import ASSERTION_TYPE
 
 TOKEN_SECONDS = 300
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHMS = ("RS384", "ES384")
 MAX_ASSERTION_LIFE = dt.timedelta(minutes=5)
 PERMISSIONS = "cruds"

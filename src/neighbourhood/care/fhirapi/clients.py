@@ -51,11 +51,9 @@ def register(
     if Client.objects.filter(client_id=client_id).exists():
         raise UserError(f"a client with the id {client_id} is registered already")
     with transaction.atomic():
-        user = get_user_model().objects.create_user(
+        user = get_user_model().objects.create_user(  # no password: it cannot sign in
             username=f"api-{client_id}"[:150], first_name=name.strip()[:150], last_name="(system)"
         )
-        user.set_unusable_password()
-        user.save()
         account = Professional.objects.create(
             user=user,
             role=Role.PARTNER_SYSTEM,

@@ -5,15 +5,10 @@ sign a token request the way a partner's system would."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from neighbourhood import keyfiles
+from neighbourhood import keyfiles, smart
 from neighbourhood.care.fhirapi import clients
 from neighbourhood.care.fhirapi.models import Client
 from neighbourhood.care.teams.models import Team
@@ -33,23 +28,17 @@ def setup(keys_dir: Path) -> dict[str, Any]:
     key_file = keys_dir / "demo-partner.pem"
     existing = Client.objects.filter(client_id=CLIENT_ID).first()
     if existing is None or not key_file.exists():
-        private = ec.generate_private_key(ec.SECP384R1())
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
+        private = smart.new_key()
         key_file.unlink(missing_ok=True)
-        keyfiles.ensure(key_file, lambda: pem.strip())  # the owner's alone, from the start
-        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
-        jwks = {"keys": [{**public, "kid": "demo-1", "alg": "ES384", "use": "sig"}]}
+        keyfiles.ensure(key_file, lambda: smart.pem(private).strip())  # the owner's alone
+        jwks = {"keys": [smart.public_jwk(private, "demo-1")]}
         if existing is None:
             teams = list(Team.objects.order_by("name"))
-            organisation = teams[0].memberships.select_related("professional__organisation").first()
-            assert organisation is not None, "the demo teams are made first"
+            member = teams[0].memberships.select_related("professional__organisation").first()
+            assert member is not None, "the demo teams are made first"
             clients.register(
                 name="Demo GP system",
-                organisation=organisation.professional.organisation,
+                organisation=member.professional.organisation,  # the first team's
                 teams=teams,
                 scopes=SCOPES,
                 jwks=jwks,

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -125,7 +125,7 @@ def _queue(topic: str, resource_type: str, rid: str, version: int, concerns: Q) 
         with transaction.atomic():
             subscription = Subscription.objects.select_for_update().get(pk=pk)
             subscription.events += 1
-            Subscription.objects.filter(pk=pk).update(events=subscription.events)
+            subscription.save(update_fields=["events"])
             Notification.objects.create(
                 subscription=subscription,
                 number=subscription.events,
@@ -265,14 +265,14 @@ def deliver(limit: int = 500) -> dict[str, int]:
     counts = {"delivered": 0, "failed": 0}
     waiting = (
         Notification.objects.filter(delivered_at__isnull=True)
-        .values("subscription_id")
-        .annotate(first=Min("number"))
+        .values_list("subscription_id", flat=True)
+        .distinct()
         .order_by("subscription_id")
     )
-    for row in waiting:
+    for subscription_id in waiting:
         if counts["delivered"] + counts["failed"] >= limit:
             break
-        _deliver_one(row["subscription_id"], counts, limit)
+        _deliver_one(subscription_id, counts, limit)
     return counts
 
 

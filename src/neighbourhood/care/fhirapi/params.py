@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,22 +114,50 @@ def date_range(text: str, name: str) -> tuple[str, dt.datetime, dt.datetime]:
     return prefix, start, end
 
 
+# Each prefix as a half-open interval [low, high) drawn from the value's own range
+# [start, end): which bound of that range, if any, is the low and the high; and whether
+# the instant must be outside it instead (ne).
+INTERVALS = {
+    "eq": ("start", "end", False),
+    "ne": ("start", "end", True),
+    "gt": ("end", None, False),
+    "ge": ("start", None, False),
+    "lt": (None, "start", False),
+    "le": (None, "end", False),
+}
+
+
+def _intervals(search: Search, name: str) -> list[tuple[Any, Any, bool]]:
+    out = []
+    for text in search.params.get(name, []):
+        prefix, start, end = date_range(text, name)
+        low, high, outside = INTERVALS[prefix]
+        bounds = {"start": start, "end": end, None: None}
+        out.append((bounds[low], bounds[high], outside))
+    return out
+
+
 def date_q(search: Search, name: str, column: str, is_date: bool = False) -> Q:
     """Every value of a date parameter, ANDed (``ge…&le…`` is a range)."""
     out = Q()
-    for text in search.params.get(name, []):
-        prefix, start, end = date_range(text, name)
-        low: Any = start.date() if is_date else start
-        high: Any = end.date() if is_date else end
-        out &= {
-            "eq": Q(**{f"{column}__gte": low, f"{column}__lt": high}),
-            "ne": ~Q(**{f"{column}__gte": low, f"{column}__lt": high}),
-            "gt": Q(**{f"{column}__gte": high}),
-            "ge": Q(**{f"{column}__gte": low}),
-            "lt": Q(**{f"{column}__lt": low}),
-            "le": Q(**{f"{column}__lt": high}),
-        }[prefix]
+    for low, high, outside in _intervals(search, name):
+        within = Q()
+        if low is not None:
+            within &= Q(**{f"{column}__gte": low.date() if is_date else low})
+        if high is not None:
+            within &= Q(**{f"{column}__lt": high.date() if is_date else high})
+        out &= ~within if outside else within
     return out
+
+
+def date_matches(search: Search, name: str, at: dt.datetime) -> bool:
+    """Whether an instant meets every value of a date parameter (for records searched
+    in memory, as ``date_q`` does in the database)."""
+    for low, high, outside in _intervals(search, name):
+        within = (low is None or at >= low) and (high is None or at < high)
+        if within == outside:
+            return False
+    return True
 
 
 def token(text: str) -> tuple[str | None, str]:
@@ -149,10 +176,3 @@ def reference_id(text: str, resource_type: str, name: str) -> str:
     if not parts[-1]:
         raise invalid(f"{name} is empty", name)
     return parts[-1]
-
-
-def any_of(values: list[str], make: Callable[[str], Q]) -> Q:
-    out = Q(pk__in=[])
-    for value in values:
-        out |= make(value)
-    return out

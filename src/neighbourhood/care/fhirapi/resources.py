@@ -23,7 +23,14 @@ from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.fhirapi.auth import Caller
 from neighbourhood.care.fhirapi.models import PartnerIdentifier, ResourceVersion, Subscription
 from neighbourhood.care.fhirapi.outcome import FhirError, invalid, not_found
-from neighbourhood.care.fhirapi.params import Search, any_of, date_q, reference_id, token, whole
+from neighbourhood.care.fhirapi.params import (
+    Search,
+    date_matches,
+    date_q,
+    reference_id,
+    token,
+    whole,
+)
 from neighbourhood.care.fhirapi.validate import NHS_NUMBER, ODS, SNOMED
 from neighbourhood.care.meetings.models import AgendaItem
 from neighbourhood.care.plans import fhir as plans_fhir
@@ -230,11 +237,34 @@ def _by_identifier(resource_type: str, values: list[str]) -> list[int]:
     ]
 
 
-def partner_identifiers(resource_type: str, rid: str) -> list[dict[str, str]]:
-    return [
-        {"system": i.system, "value": i.value}
-        for i in PartnerIdentifier.objects.filter(resource_type=resource_type, resource_id=rid)
-    ]
+def partner_identifiers(resource_type: str, ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    """Partners' own identifiers of these records, by record id: one query for a page."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for kept in PartnerIdentifier.objects.filter(
+        resource_type=resource_type, resource_id__in=ids
+    ).order_by("pk"):
+        found.setdefault(kept.resource_id, []).append({"system": kept.system, "value": kept.value})
+    return found
+
+
+class KeptVersions:
+    """A kind whose past versions are kept as they were given out (``ResourceVersion``,
+    written by ``notify`` when the record is saved)."""
+
+    def kept_as(self, record: Any) -> str:
+        raise NotImplementedError
+
+    def _kept(self, record: Any) -> QuerySet[ResourceVersion]:
+        return ResourceVersion.objects.filter(
+            resource_type=self.kept_as(record), resource_id=str(record.pk)
+        )
+
+    def past(self, record: Any, version: int) -> dict[str, Any] | None:
+        found = self._kept(record).filter(version=version).first()
+        return found.resource if found else None
+
+    def versions(self, record: Any) -> list[dict[str, Any]]:
+        return [v.resource for v in self._kept(record)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,10 +379,7 @@ class CarePlanKind(ModelKind):
     def render_many(self, ctx: Context, records: list[Any]) -> list[dict[str, Any]]:
         if not records:
             return []
-        wanted = Q(pk__in=[])
-        for plan in records:
-            wanted |= Q(plan_id=plan.pk, number=plan.version)
-        versions = {v.plan_id: v for v in CarePlanVersion.objects.filter(wanted)}
+        versions = current_versions(records)
         tasks: dict[int, list[Task]] = {}
         for task in Task.objects.filter(plan_id__in=[p.pk for p in records]).only("pk", "plan_id"):
             tasks.setdefault(int(task.plan_id or 0), []).append(task)
@@ -396,6 +423,14 @@ class CarePlanKind(ModelKind):
                     f"CarePlan is revincluded by Task:based-on, not '{name}'", "_revinclude"
                 )
         return out
+
+
+def current_versions(plans: list[CarePlan]) -> dict[int, CarePlanVersion]:
+    """Each plan's current version, by plan id, in one query."""
+    wanted = Q(pk__in=[])
+    for plan in plans:
+        wanted |= Q(plan_id=plan.pk, number=plan.version)
+    return {v.plan_id: v for v in CarePlanVersion.objects.filter(wanted)}
 
 
 @dataclass(frozen=True)
@@ -443,10 +478,21 @@ class GoalKind(Kind):
             Q(person_id__in=people) if people is not None else Q(team_id__in=ctx.teams)
         ).order_by("pk")
         wanted = set(search.values("lifecycle-status"))
-        goals = []
-        for plan in plans[: search.offset + search.count + 1]:
-            goals += [g for g in self.of(plan) if not wanted or g.entry["lifecycle"] in wanted]
-        window = goals[search.offset : search.offset + search.count + 1]
+        needed = search.offset + search.count + 1  # goals, not plans: a plan may have none
+        goals: list[GoalRecord] = []
+        batch = 100
+        for first in range(0, plans.count(), batch):
+            chunk = list(plans[first : first + batch])
+            versions = current_versions(chunk)
+            for plan in chunk:
+                goals += [
+                    GoalRecord(plan, g)
+                    for g in versions[plan.pk].goals
+                    if not wanted or g["lifecycle"] in wanted
+                ]
+            if len(goals) >= needed:
+                break
+        window = goals[search.offset : needed]
         return Page(window[: search.count], len(window) > search.count)
 
 
@@ -470,7 +516,7 @@ class CareTeamKind(ModelKind):
         return resource
 
 
-class TaskKind(ModelKind):
+class TaskKind(KeptVersions, ModelKind):
     name = "Task"
     model = Task
     writes = ("create", "update")
@@ -502,16 +548,27 @@ class TaskKind(ModelKind):
             return REFERRALS.get(ctx, rid.removeprefix("referral-"))
         return super().get(ctx, rid)
 
+    def kept_as(self, record: Any) -> str:
+        return "ServiceRequestTask" if isinstance(record, Referral) else "Task"
+
     def render(self, ctx: Context, record: Any) -> dict[str, Any]:
-        if isinstance(record, Referral):
-            resource = referrals_fhir.task(record)
-            resource["meta"]["lastUpdated"] = _instant(record.updated_at)
-            return resource
-        resource = plans_fhir.task(record)
-        identifiers = partner_identifiers("Task", str(record.pk))
-        if identifiers:
-            resource["identifier"] = identifiers
-        return resource
+        return self.render_many(ctx, [record])[0]
+
+    def render_many(self, ctx: Context, records: list[Any]) -> list[dict[str, Any]]:
+        identifiers = partner_identifiers(
+            "Task", [str(r.pk) for r in records if not isinstance(r, Referral)]
+        )
+        out = []
+        for record in records:
+            if isinstance(record, Referral):
+                resource = referrals_fhir.task(record)
+                resource["meta"]["lastUpdated"] = _instant(record.updated_at)
+            else:
+                resource = plans_fhir.task(record)
+                if str(record.pk) in identifiers:
+                    resource["identifier"] = identifiers[str(record.pk)]
+            out.append(resource)
+        return out
 
     def scope(self, ctx: Context) -> Q:
         return (
@@ -528,14 +585,8 @@ class TaskKind(ModelKind):
             out &= Q(status__in=statuses)
         owners = search.values("owner")
         if owners:
-            out &= any_of(
-                owners,
-                lambda v: (
-                    Q(owner_id=int(reference_id(v, "Practitioner", "owner")))
-                    if whole(reference_id(v, "Practitioner", "owner"))
-                    else Q(pk__in=[])
-                ),
-            )
+            ids = [reference_id(v, "Practitioner", "owner") for v in owners]
+            out &= Q(owner_id__in=[int(i) for i in ids if whole(i)])
         for text in search.values("owner:identifier"):
             system, value = token(text)
             if not whole(value) or system not in (PROFESSIONAL, TEAM, None):
@@ -553,20 +604,6 @@ class TaskKind(ModelKind):
 
     def version_of(self, record: Any) -> int:
         return int(record.version)
-
-    def past(self, record: Any, version: int) -> dict[str, Any] | None:
-        kind = "ServiceRequestTask" if isinstance(record, Referral) else "Task"
-        found = ResourceVersion.objects.filter(
-            resource_type=kind, resource_id=str(record.pk), version=version
-        ).first()
-        return found.resource if found else None
-
-    def versions(self, record: Any) -> list[dict[str, Any]]:
-        kind = "ServiceRequestTask" if isinstance(record, Referral) else "Task"
-        return [
-            v.resource
-            for v in ResourceVersion.objects.filter(resource_type=kind, resource_id=str(record.pk))
-        ]
 
 
 class AssessmentKind(ModelKind):
@@ -651,7 +688,7 @@ class QuestionnaireKind(Kind):
 # Coordination: ServiceRequest (referrals), HealthcareService, EpisodeOfCare
 
 
-class ReferralKind(ModelKind):
+class ReferralKind(KeptVersions, ModelKind):
     name = "ServiceRequest"
     model = Referral
     writes = ("create", "update")
@@ -698,25 +735,21 @@ class ReferralKind(ModelKind):
             out &= Q(service_id__in=[int(i) for i in ids if whole(i)])
         return out
 
+    def kept_as(self, record: Any) -> str:
+        return self.name
+
     def render(self, ctx: Context, record: Any) -> dict[str, Any]:
-        resource = referrals_fhir.service_request(record)
-        resource["meta"]["lastUpdated"] = _instant(record.updated_at)
-        resource["identifier"] += partner_identifiers("ServiceRequest", str(record.pk))
-        return resource
+        return self.render_many(ctx, [record])[0]
 
-    def past(self, record: Any, version: int) -> dict[str, Any] | None:
-        found = ResourceVersion.objects.filter(
-            resource_type=self.name, resource_id=str(record.pk), version=version
-        ).first()
-        return found.resource if found else None
-
-    def versions(self, record: Any) -> list[dict[str, Any]]:
-        return [
-            v.resource
-            for v in ResourceVersion.objects.filter(
-                resource_type=self.name, resource_id=str(record.pk)
-            )
-        ]
+    def render_many(self, ctx: Context, records: list[Any]) -> list[dict[str, Any]]:
+        identifiers = partner_identifiers(self.name, [str(r.pk) for r in records])
+        out = []
+        for record in records:
+            resource = referrals_fhir.service_request(record)
+            resource["meta"]["lastUpdated"] = _instant(record.updated_at)
+            resource["identifier"] += identifiers.get(str(record.pk), [])
+            out.append(resource)
+        return out
 
 
 REFERRALS = ReferralKind()
@@ -854,16 +887,27 @@ class EncounterKind(Kind):
             raise not_found(self.name, rid)
         return found
 
-    def render(self, ctx: Context, record: Any) -> dict[str, Any]:
+    @staticmethod
+    def status_and_start(record: Any) -> tuple[str, dt.datetime]:
+        """What a search filters on, without drawing the whole resource."""
         if isinstance(record, AgendaItem):
             meeting = record.meeting
-            status = "finished" if meeting.closed_at else "planned"
+            return ("finished" if meeting.closed_at else "planned"), meeting.starts_at
+        if isinstance(record, Stay):
+            return ("finished" if record.discharged_at else "in-progress"), record.admitted_at
+        closed = record.status == Response.Status.CLOSED
+        return ("finished" if closed else "in-progress"), record.visited_at
+
+    def render(self, ctx: Context, record: Any) -> dict[str, Any]:
+        status, start = self.status_and_start(record)
+        if isinstance(record, AgendaItem):
+            meeting = record.meeting
             body: dict[str, Any] = {
                 "id": f"mdt-{record.pk}",
                 "status": status,
                 "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
                 "type": [{"text": "Multidisciplinary team case discussion"}],
-                "period": {"start": _instant(meeting.starts_at)},
+                "period": {"start": _instant(start)},
                 "serviceProvider": {
                     "identifier": {"system": TEAM, "value": str(meeting.team_id)},
                     "display": meeting.team.name,
@@ -873,12 +917,12 @@ class EncounterKind(Kind):
             if reasons:
                 body["reasonCode"] = reasons
         elif isinstance(record, Stay):
-            period = {"start": _instant(record.admitted_at)}
+            period = {"start": _instant(start)}
             if record.discharged_at:
                 period["end"] = _instant(record.discharged_at)
             body = {
                 "id": f"stay-{record.pk}",
-                "status": "finished" if record.discharged_at else "in-progress",
+                "status": status,
                 "class": {"system": ACT_CODE, "code": "HH", "display": "home health"},
                 "type": [{"text": f"Virtual ward stay ({record.ward.get_pathway_display()})"}],
                 "period": period,
@@ -891,10 +935,10 @@ class EncounterKind(Kind):
         else:
             body = {
                 "id": f"visit-{record.pk}",
-                "status": "finished" if record.status == Response.Status.CLOSED else "in-progress",
+                "status": status,
                 "class": {"system": ACT_CODE, "code": "HH", "display": "home health"},
                 "type": [{"text": "Urgent community response visit"}],
-                "period": {"start": _instant(record.visited_at)},
+                "period": {"start": _instant(start)},
                 "serviceProvider": {
                     "identifier": {"system": TEAM, "value": str(record.team_id)},
                     "display": record.team.name,
@@ -927,34 +971,13 @@ class EncounterKind(Kind):
             person_id__in=people, visited_at__isnull=False
         ).select_related("team")
         statuses = set(search.values("status"))
-        rendered = [(r, self.render(ctx, r)) for r in records]
-        chosen = [
-            r
-            for r, body in rendered
-            if (not statuses or body["status"] in statuses)
-            and _in_dates(search, "date", body["period"]["start"])
-        ]
+        chosen = []
+        for record in records:
+            status, start = self.status_and_start(record)
+            if (not statuses or status in statuses) and date_matches(search, "date", start):
+                chosen.append(record)
         window = chosen[search.offset : search.offset + search.count + 1]
         return Page(window[: search.count], len(window) > search.count, len(chosen))
-
-
-def _in_dates(search: Search, name: str, instant: str) -> bool:
-    from neighbourhood.care.fhirapi.params import date_range
-
-    at = dt.datetime.fromisoformat(instant)
-    for text in search.params.get(name, []):
-        prefix, start, end = date_range(text, name)
-        ok = {
-            "eq": start <= at < end,
-            "ne": not start <= at < end,
-            "gt": at >= end,
-            "ge": at >= start,
-            "lt": at < start,
-            "le": at < end,
-        }[prefix]
-        if not ok:
-            return False
-    return True
 
 
 class ObservationKind(ModelKind):

@@ -250,18 +250,11 @@ def _entry(
     if method == "POST":
         if url.split("?")[0] != resource_type or resource_type not in writes.CREATE:
             raise invalid(f"POST {url}: create a Task or a ServiceRequest", "request.url")
-        found = (
-            writes.existing(ctx, resource_type, str(request["ifNoneExist"]))
-            if request.get("ifNoneExist")
-            else None
-        )
-        made: writes.Written | None
-        if found is not None:
-            made, status = None, "200 OK"
-            record_, rid = found, str(found.pk)
-        else:
-            made = writes.CREATE[resource_type](ctx, resource, refs)
-            record_, rid, status = made.record, str(made.record.pk), "201 Created"
+        condition = str(request.get("ifNoneExist") or "")
+        record_, made = writes.create_once(ctx, resource_type, resource, refs, condition)
+        rid, status = str(record_.pk), "201 Created" if made else "200 OK"
+        if made is None:
+            _audit_found(ctx, KINDS[resource_type], record_)
         if entry.get("fullUrl"):
             refs[str(entry["fullUrl"])] = f"{resource_type}/{rid}"
     else:
@@ -390,21 +383,23 @@ def _create(request: HttpRequest, ctx: Context, kind: Kind) -> HttpResponse:
     # The header, as FHIR says; or the query string, as some clients send it (fhirpy).
     condition = request.headers.get("If-None-Exist") or _search_in(request.GET)
     with transaction.atomic():
-        if condition:
-            ctx.caller.require(kind.name, "s")
-            found = writes.existing(ctx, kind.name, condition)
-            if found is not None:
-                _audit(
-                    ctx,
-                    "fhir_read",
-                    kind.person_of(found),
-                    "conditional create found it",
-                    resource=f"{kind.name}/{found.pk}",
-                )
-                return _resource_response(ctx, kind, found, 200)
-        made = writes.CREATE[kind.name](ctx, body, {})
+        record_, made = writes.create_once(ctx, kind.name, body, {}, condition)
+        if made is None:
+            _audit_found(ctx, kind, record_)
+            return _resource_response(ctx, kind, record_, 200)
         _audit_write(ctx, made)
     return _resource_response(ctx, kind, made.record, 201)
+
+
+def _audit_found(ctx: Context, kind: Kind, found: Any) -> None:
+    """A conditional create that found its record reads it: on the trail as a read."""
+    _audit(
+        ctx,
+        "fhir_read",
+        kind.person_of(found),
+        "conditional create found it",
+        resource=f"{kind.name}/{found.pk}",
+    )
 
 
 def _search_in(query: Any) -> str:

@@ -272,7 +272,7 @@ def create_task(ctx: Context, body: dict[str, Any], refs: dict[str, str]) -> Wri
 def update_task(ctx: Context, rid: str, body: dict[str, Any], version: int) -> Written:
     ctx.caller.require("Task", "u")
     if rid.startswith("referral-"):
-        return _move_referral(ctx, rid.removeprefix("referral-"), body, version, "Task")
+        return _move_referral(ctx, rid.removeprefix("referral-"), body, version)
     if not whole(rid):
         raise not_found("Task", rid)
     with transaction.atomic():
@@ -435,69 +435,67 @@ def create_referral(ctx: Context, body: dict[str, Any], refs: dict[str, str]) ->
     return Written("ServiceRequest", referral, True, person_id)
 
 
-STATUS_FROM_REQUEST = {"active": Status.REQUESTED, "revoked": Status.CANCELLED}
+def _referral(ctx: Context, rid: str, resource_type: str, shown_as: str) -> Referral:
+    """The referral at ``rid``, read within a care relationship."""
+    found = Referral.objects.filter(pk=int(rid) if whole(rid) else 0).first()
+    if found is None:
+        raise not_found(resource_type, shown_as)
+    ctx.relationship(found.person_id)
+    return found
 
 
 def update_referral(ctx: Context, rid: str, body: dict[str, Any], version: int) -> Written:
     """The referrer's side sends a draft (status active) or withdraws it (revoked, with
     a note saying why); the receiving service moves it on through its Task."""
     ctx.caller.require("ServiceRequest", "u")
-    wanted = str(body.get("status") or "")
-    current = Referral.objects.filter(pk=int(rid) if whole(rid) else 0).first()
-    if current is None:
-        raise not_found("ServiceRequest", rid)
-    ctx.relationship(current.person_id)
-    mapped = {
-        "draft": "draft",
-        "active": current.status if current.status != "draft" else Status.REQUESTED,
-    }
-    target = mapped.get(wanted) or STATUS_FROM_REQUEST.get(wanted, "")
-    if not target:
+    current = _referral(ctx, rid, "ServiceRequest", rid)
+    sent = Status.REQUESTED if current.status == Status.DRAFT else current.status
+    targets = {"draft": Status.DRAFT, "active": sent, "revoked": Status.CANCELLED}
+    target = targets.get(str(body.get("status") or ""))
+    if target is None:
         raise unprocessable(
             "a referral is updated to send it (active) or withdraw it (revoked); the receiving "
             "service accepts, rejects and completes it through its Task",
             "ServiceRequest.status",
         )
     reason = " ".join(str(n.get("text", "")) for n in body.get("note") or []).strip()
-    return _move(ctx, current, version, target, reason, "ServiceRequest")
+    return _move(ctx, current, version, target, reason, ("ServiceRequest", rid))
 
 
-def _move_referral(
-    ctx: Context, rid: str, body: dict[str, Any], version: int, kind: str
-) -> Written:
-    current = Referral.objects.filter(pk=int(rid) if whole(rid) else 0).first()
-    if current is None:
-        raise not_found("Task", f"referral-{rid}")
-    ctx.relationship(current.person_id)
+def _move_referral(ctx: Context, rid: str, body: dict[str, Any], version: int) -> Written:
+    """The receiving service (or the referrer) moves a referral on through its BaRS task."""
+    address = ("Task", f"referral-{rid}")
+    current = _referral(ctx, rid, *address)
     if _person(ctx, body.get("for"), "Task.for") != current.person_id:
         raise unprocessable("a task's person cannot change", "Task.for")
     status = str(body.get("status") or "")
     if status not in Status.values:
         raise invalid(f"Task.status '{status}' is not a referral status", "Task.status")
     reason = str(((body.get("statusReason") or {}).get("text")) or "").strip()
-    return _move(ctx, current, version, status, reason, kind)
+    return _move(ctx, current, version, status, reason, address)
 
 
 def _move(
-    ctx: Context, current: Referral, version: int, target: str, reason: str, kind: str
+    ctx: Context,
+    current: Referral,
+    version: int,
+    target: str,
+    reason: str,
+    address: tuple[str, str],
 ) -> Written:
     if current.version != version:
-        raise stale(
-            kind,
-            str(current.pk) if kind == "ServiceRequest" else f"referral-{current.pk}",
-            current.version,
-            version,
-        )
+        raise stale(*address, current.version, version)
     if target == current.status:
         return Written("ServiceRequest", current, False, current.person_id)
     try:
         referral = referral_actions.move(
             referral_id=current.pk, version=version, status=target, reason=reason, by=ctx.account
         )
+    except Conflict:  # moved by someone else since it was read above
+        now = Referral.objects.values_list("version", flat=True).get(pk=current.pk)
+        raise stale(*address, now, version) from None
     except PlanError as error:
-        if isinstance(error, Conflict):
-            raise stale(kind, str(current.pk), current.version + 1, version) from None
-        raise unprocessable(str(error), f"{kind}.status") from None
+        raise unprocessable(str(error), f"{address[0]}.status") from None
     return Written("ServiceRequest", referral, False, referral.person_id)
 
 
@@ -649,6 +647,20 @@ UPDATE = {
     "CarePlan": update_plan,
     "Subscription": update_subscription,
 }
+
+
+def create_once(
+    ctx: Context, resource_type: str, body: dict[str, Any], refs: dict[str, str], condition: str
+) -> tuple[Any, Written | None]:
+    """A create, conditional when ``condition`` (an If-None-Exist search) is given: the
+    record it finds and None, or the record made and how."""
+    if condition:
+        ctx.caller.require(resource_type, "s")
+        found = existing(ctx, resource_type, condition)
+        if found is not None:
+            return found, None
+    made = CREATE[resource_type](ctx, body, refs)
+    return made.record, made
 
 
 def existing(ctx: Context, resource_type: str, condition: str) -> Any | None:
