@@ -4,6 +4,7 @@ the care it reads and writes: a team's nurse with a person in her caseload and a
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,4 +81,37 @@ def cared_for(published_dir: Path, keys: Keys, name: str, people: int = 1) -> di
         "plan": plan,
         "keys": keys,
         "client": client,
+    }
+
+
+NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
+PROFESSIONAL = "https://neighbourhood.health/fhir/Id/professional"
+PATHWAY = "https://neighbourhood.health/fhir/CodeSystem/referral-pathway"
+
+
+def task_body(world: dict[str, Any], description: str, days: int = 7) -> dict[str, Any]:
+    """A partner's new Task for the world's person (by NHS number), owned by its nurse,
+    due in ``days``."""
+    due = dt.date.today() + dt.timedelta(days=days)
+    return {
+        "resourceType": "Task",
+        "status": "requested",
+        "intent": "order",
+        "description": description,
+        "for": {"identifier": {"system": NHS_NUMBER, "value": world["person"]["nhs_number"]}},
+        "owner": {"identifier": {"system": PROFESSIONAL, "value": str(world["nurse"].pk)}},
+        "restriction": {"period": {"end": due.isoformat()}},
+    }
+
+
+def step_up_body(world: dict[str, Any], service_id: int, reason: str) -> dict[str, Any]:
+    """A partner's step-up referral (ServiceRequest) of the world's person to a service."""
+    return {
+        "resourceType": "ServiceRequest",
+        "status": "active",
+        "intent": "order",
+        "category": [{"coding": [{"system": PATHWAY, "code": "step-up"}]}],
+        "subject": {"reference": f"Patient/{world['person']['person_id']}"},
+        "performer": [{"reference": f"HealthcareService/{service_id}"}],
+        "reasonCode": [{"text": reason}],
     }

@@ -48,13 +48,14 @@ def scalar(data_dir: Path, sql: str) -> int:
 
 
 def admitted(data_dir: Path) -> tuple[str, dt.date]:
-    """Someone on ZU0001's list with an emergency admission, and its latest date."""
+    """The highest ranked on ZU0001's list with an emergency admission, and its latest
+    date (high enough that an agenda capped at its most in need still shows them)."""
     con = open_published(data_dir)
     try:
         row = con.execute(
             "SELECT t.person_id, max(t.start_date) FROM timeline t JOIN case_finding c "
             "USING (person_id) WHERE c.neighbourhood = 'ZU0001' AND t.activity = "
-            "'emergency_admission' GROUP BY 1 ORDER BY 1 LIMIT 1"
+            "'emergency_admission' GROUP BY 1 ORDER BY min(c.rank), 1 LIMIT 1"
         ).fetchone()
     finally:
         con.close()

@@ -5,7 +5,6 @@ ten writers at once on one care plan, none of whose changes is lost."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -22,11 +21,10 @@ from neighbourhood.care.fhirapi.models import Topic
 from neighbourhood.care.plans.models import CarePlan, Task
 from neighbourhood.care.referrals.models import Referral, Service
 from tests.support.concurrency import writers_at_once
-from tests.support.partner import Keys, cared_for, token_form
+from tests.support.partner import NHS_NUMBER as NHS
+from tests.support.partner import Keys, cared_for, step_up_body, task_body, token_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
-NHS = "https://fhir.nhs.uk/Id/nhs-number"
-PROFESSIONAL = "https://neighbourhood.health/fhir/Id/professional"
 WRITERS = 10
 
 
@@ -63,14 +61,10 @@ def _fhir(s: dict[str, Any], **headers: str) -> SyncFHIRClient:
 
 
 def _task(s: dict[str, Any], text: str) -> dict[str, Any]:
-    return {
-        "status": "requested",
-        "intent": "order",
-        "description": text,
-        "for": {"identifier": {"system": NHS, "value": s["person"]["nhs_number"]}},
-        "owner": {"identifier": {"system": PROFESSIONAL, "value": str(s["nurse"].pk)}},
-        "restriction": {"period": {"end": (dt.date.today() + dt.timedelta(days=3)).isoformat()}},
-    }
+    """The task's elements, as fhirpy takes them beside the resource type."""
+    body = task_body(s, text, days=3)
+    del body["resourceType"]
+    return body
 
 
 def test_a_fhir_client_searches_creates_updates_and_transacts(served: dict[str, Any]) -> None:
@@ -117,24 +111,7 @@ def test_a_fhir_client_searches_creates_updates_and_transacts(served: dict[str, 
         respond_hours=4,
         contact_hours=24,
     )
-    referral = {
-        "resourceType": "ServiceRequest",
-        "status": "active",
-        "intent": "order",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "https://neighbourhood.health/fhir/CodeSystem/referral-pathway",
-                        "code": "step-up",
-                    }
-                ]
-            }
-        ],
-        "subject": {"reference": f"Patient/{s['person']['person_id']}"},
-        "performer": [{"reference": f"HealthcareService/{service.pk}"}],
-        "reasonCode": [{"text": "Two falls this week"}],
-    }
+    referral = step_up_body(s, service.pk, "Two falls this week")
     transaction = {
         "resourceType": "Bundle",
         "type": "transaction",

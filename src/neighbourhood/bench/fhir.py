@@ -19,7 +19,6 @@ import os
 import random
 import re
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from rich.table import Table
 
 from neighbourhood import smart
 from neighbourhood.bench.postgres import free_port, running
-from neighbourhood.bench.web import _people_of, _prepare, _python, _wait_for, serve_process
+from neighbourhood.bench.web import _python, _wait_for, at_each_size, serve_process
 from neighbourhood.care.server import server_workers
 from neighbourhood.errors import UserError
 
@@ -53,16 +52,12 @@ def run(
     workers: int,
     scratch: Path | None,
 ) -> dict[str, Any]:
-    prepared = {_people_of(d): d for d in reuse}
-    results = []
-    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        for people in sizes:
-            data = Path(tmp) / f"ics-{people}"
-            try:
-                _prepare(people, data, prepared.get(people))
-                results.append(_load(people, data, Path(tmp), seconds, readers, workers))
-            except UserError as error:
-                results.append({"people": people, "failed": str(error)})
+    results = at_each_size(
+        sizes,
+        reuse,
+        scratch,
+        lambda people, data, tmp: _load(people, data, tmp, seconds, readers, workers),
+    )
     return {"benchmark": "fhir", "results": results, "seconds": seconds, "readers": readers}
 
 

@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,16 +87,12 @@ def run(
     """p50 and p95 latency, requests/s, errors and lost updates of the web application
     under a bounded load on loopback, at each size: the care coordinators' mix of pages,
     or the single point of access's (``mix="urgent"``)."""
-    prepared = {_people_of(d): d for d in reuse}
-    results = []
-    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        for people in sizes:
-            data = Path(tmp) / f"ics-{people}"
-            try:
-                _prepare(people, data, prepared.get(people))
-                results.append(_load(people, data, Path(tmp), users, seconds, workers, mix))
-            except UserError as error:
-                results.append({"people": people, "failed": str(error)})
+    results = at_each_size(
+        sizes,
+        reuse,
+        scratch,
+        lambda people, data, tmp: _load(people, data, tmp, users, seconds, workers, mix),
+    )
     return {
         "benchmark": "web" if mix == "care" else mix,
         "mix": mix,
@@ -103,6 +100,27 @@ def run(
         "users": users,
         "seconds": seconds,
     }
+
+
+def at_each_size(
+    sizes: list[int],
+    reuse: list[Path],
+    scratch: Path | None,
+    load: Callable[[int, Path, Path], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """``load(people, data, tmp)`` on a published refresh of each size (``reuse``'s, or
+    made in a scratch folder); a size that cannot be made or served says why."""
+    prepared = {_people_of(d): d for d in reuse}
+    results = []
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        for people in sizes:
+            data = Path(tmp) / f"ics-{people}"
+            try:
+                _prepare(people, data, prepared.get(people))
+                results.append(load(people, data, Path(tmp)))
+            except UserError as error:
+                results.append({"people": people, "failed": str(error)})
+    return results
 
 
 def show(payload: dict[str, Any], console: Console) -> None:

@@ -27,12 +27,21 @@ from neighbourhood.care.plans.models import CarePlan, Task
 from neighbourhood.care.referrals.models import Referral, Service
 from neighbourhood.care.roles import Role
 from tests.support import factories
-from tests.support.partner import Keys, cared_for, jwks, token_form
+from tests.support.partner import (
+    NHS_NUMBER as NHS,
+)
+from tests.support.partner import (
+    PROFESSIONAL,
+    Keys,
+    cared_for,
+    jwks,
+    step_up_body,
+    task_body,
+    token_form,
+)
 from tests.support.people import not_listed
 
 pytestmark = pytest.mark.django_db
-NHS = "https://fhir.nhs.uk/Id/nhs-number"
-PROFESSIONAL = "https://neighbourhood.health/fhir/Id/professional"
 TOKEN_URL = "http://testserver/fhir/token"
 FHIR = "application/fhir+json"
 
@@ -83,16 +92,7 @@ def _issue(answer: Any) -> dict[str, Any]:
 
 
 def _task(p: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "resourceType": "Task",
-        "status": "requested",
-        "intent": "order",
-        "description": "Review medicines after the fall",
-        "for": {"identifier": {"system": NHS, "value": p["person"]["nhs_number"]}},
-        "owner": {"identifier": {"system": PROFESSIONAL, "value": str(p["nurse"].pk)}},
-        "restriction": {"period": {"end": (dt.date.today() + dt.timedelta(days=7)).isoformat()}},
-        **extra,
-    }
+    return {**task_body(p, "Review medicines after the fall"), **extra}
 
 
 # ---------------------------------------------------------------------------------------
@@ -335,24 +335,7 @@ def test_care_plan_updates_name_their_version(api: Api, partner: dict[str, Any])
 
 
 def _referral(p: dict[str, Any], service: Service) -> dict[str, Any]:
-    return {
-        "resourceType": "ServiceRequest",
-        "status": "active",
-        "intent": "order",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "https://neighbourhood.health/fhir/CodeSystem/referral-pathway",
-                        "code": "step-up",
-                    }
-                ]
-            }
-        ],
-        "subject": {"reference": f"Patient/{p['person']['person_id']}"},
-        "performer": [{"reference": f"HealthcareService/{service.pk}"}],
-        "reasonCode": [{"text": "Falls at home"}],
-    }
+    return step_up_body(p, service.pk, "Falls at home")
 
 
 def test_a_transaction_makes_a_referral_and_its_tasks_or_nothing(
