@@ -28,8 +28,20 @@ FORMATS = (
     "organisations-csv",  # ODS: ods_code, name, kind, parent, place
     "postcodes-csv",  # a postcode directory (as ONS's NSPL): postcode, lsoa, imd_decile
     "opt-outs-csv",  # the national data opt-out: nhs_number, one a line
+    # Partners' staff (the workforce map): NHS staff records, general practice, adult
+    # social care (ASC-WDS), VCFSE staff and volunteers (neighbourhood.capacity.workforce)
+    "workforce-nhs-csv",
+    "workforce-gp-csv",
+    "workforce-asc-csv",
+    "workforce-vcfse-csv",
 )
-REFERENCE_FORMATS = ("organisations-csv", "postcodes-csv", "opt-outs-csv")
+WORKFORCE_FORMATS = (
+    "workforce-nhs-csv",
+    "workforce-gp-csv",
+    "workforce-asc-csv",
+    "workforce-vcfse-csv",
+)
+REFERENCE_FORMATS = ("organisations-csv", "postcodes-csv", "opt-outs-csv", *WORKFORCE_FORMATS)
 # The sectors partners' data comes from; reference data (public, such as ODS, or national,
 # such as the national data opt-out) is apart.
 DATA_SECTORS = (
@@ -42,6 +54,7 @@ DATA_SECTORS = (
     "vcfse",
 )
 SECTORS = (*DATA_SECTORS, "reference", "national")
+WORKFORCE_SECTORS = tuple(s for s in DATA_SECTORS if s != "public_health")
 PEOPLE_ROLES = (
     "local_id",
     "nhs_number",
@@ -222,6 +235,10 @@ def _parse(entry: dict[str, Any], index: int, problems: list[str]) -> Source | N
         problems.append(f"{where}: sector must be one of {', '.join(SECTORS)}")
     if entry.get("format") not in FORMATS:
         problems.append(f"{where}: format must be one of {', '.join(FORMATS)}")
+    if entry.get("format") in WORKFORCE_FORMATS and entry.get("sector") not in WORKFORCE_SECTORS:
+        problems.append(
+            f"{where}: a workforce extract's sector must be one of {', '.join(WORKFORCE_SECTORS)}"
+        )
     agreement = _agreement(entry.get("agreement"), where, problems)
     csv_spec = None
     if entry.get("format") == "csv":

@@ -59,12 +59,15 @@ def refreshed_ics(data: Path) -> Path:
     return data
 
 
-def published_ics(root: Path) -> Path:
-    """1,200 people in three neighbourhoods, through the whole pipeline to a publish."""
-    synthesise(root, 1_200, seed=11, neighbourhood_size=400, workers=2)
+def published_ics(
+    root: Path, people: int = 1_200, seed: int = 11, neighbourhood_size: int = 400
+) -> Path:
+    """By default 1,200 people in three neighbourhoods, through the whole pipeline to a
+    publish."""
+    synthesise(root, people, seed=seed, neighbourhood_size=neighbourhood_size, workers=2)
     ingest(root, workers=2, today=TODAY)
     run_link(root)
-    refresh(root, seed=11)
+    refresh(root, seed=seed)
     publish(root)
     return root
 

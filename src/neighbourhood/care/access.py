@@ -260,6 +260,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         (Permission.VIEW_CASELOAD, "caseload", "Caseload"),
         (Permission.URGENT_CARE, "urgent-queue", "Urgent care"),
         (Permission.VIEW_PLANNING, "planning", "Population figures"),
+        (Permission.VIEW_PLANNING, "workforce-map", "Workforce map"),
+        (Permission.VIEW_PLANNING, "capacity-scenarios", "Capacity scenarios"),
         (Permission.VIEW_TEAM_MEASURES, "team-measures", "Team measures"),
         (Permission.VIEW_TEAM_MEASURES, "referral-measures", "Referral measures"),
         (Permission.VIEW_TEAM_MEASURES, "urgent-measures", "Urgent care measures"),

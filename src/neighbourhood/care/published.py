@@ -389,3 +389,60 @@ def agenda_facts(person_ids: Sequence[str], activities: Sequence[str]) -> dict[s
         person_ids,
     )
     return {r["person_id"]: r for r in rows}
+
+
+WORKFORCE_GROUPS = {
+    "role": "role",
+    "sector": "sector",
+    "employer": "employer",
+    "skill": "skill",
+}
+
+
+def workforce_map(group: str, neighbourhood: str | None) -> list[dict[str, Any]]:
+    """The workforce map by one grouping (a skill counts each post once per skill held),
+    for one neighbourhood or all: posts, filled whole-time equivalents, what of them is
+    given to the INT, vacancies. Empty if the refresh has no map yet."""
+    column = WORKFORCE_GROUPS[group]
+    source = (
+        "(SELECT *, unnest(CASE WHEN skills = '' OR skills IS NULL THEN ['none'] "
+        "ELSE string_split(skills, ';') END) AS skill FROM workforce)"
+        if group == "skill"
+        else "workforce"
+    )
+    where = "WHERE team = ?" if neighbourhood else ""
+    with cursor() as cur:
+        if not _has_workforce(cur):
+            return []
+        return _rows(
+            cur,
+            f"SELECT {column} AS grp, count(*) AS posts, "
+            "count(*) FILTER (WHERE vacancy) AS vacancies, "
+            "round(sum(fte) FILTER (WHERE NOT vacancy), 1) AS fte, "
+            "round(sum(fte * int_share) FILTER (WHERE NOT vacancy), 1) AS int_fte, "
+            "round(sum(fte) FILTER (WHERE vacancy), 1) AS vacant_fte "
+            f"FROM {source} w {where} GROUP BY ALL ORDER BY int_fte DESC NULLS LAST, grp",
+            [neighbourhood] if neighbourhood else [],
+        )
+
+
+def workforce_teams() -> list[dict[str, Any]]:
+    """The neighbourhoods the workforce map has staff for, with their names."""
+    with cursor() as cur:
+        if not _has_workforce(cur):
+            return []
+        return _rows(
+            cur,
+            "SELECT w.team AS code, coalesce(any_value(o.name), w.team) AS name "
+            "FROM workforce w LEFT JOIN organisations o ON o.ods_code = w.team "
+            "WHERE w.team IS NOT NULL GROUP BY w.team ORDER BY w.team",
+            [],
+        )
+
+
+def _has_workforce(cur: duckdb.DuckDBPyConnection) -> bool:
+    """A refresh published before the workforce map has none."""
+    found = cur.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'workforce'"
+    ).fetchone()
+    return bool(found and found[0])

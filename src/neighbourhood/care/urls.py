@@ -9,6 +9,7 @@ from django.urls import path, re_path
 from neighbourhood.care import lockout, twofactor
 from neighbourhood.care.access import public
 from neighbourhood.care.audit import views as audit
+from neighbourhood.care.capacity import views as capacity
 from neighbourhood.care.caseload import views as caseload
 from neighbourhood.care.fhirapi import pages as api_clients
 from neighbourhood.care.fhirapi import views as fhir
@@ -141,6 +142,8 @@ urlpatterns = [
     path("caseload/<int:enrolment_id>/transfer/", caseload.transfer, name="enrolment-transfer"),
     path("caseload/<int:enrolment_id>/discharge/", caseload.discharge, name="enrolment-discharge"),
     path("planning/", people.planning, name="planning"),
+    path("workforce/", capacity.workforce_map, name="workforce-map"),
+    path("capacity/", capacity.scenarios, name="capacity-scenarios"),
     path("audit/", audit.search, name="audit-search"),
     path("audit/break-glass/", audit.break_glass_queue, name="break-glass-queue"),
     path("audit/lockouts/", lockout.lockouts, name="lockouts"),

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from neighbourhood.cli import bench as bench_commands
+from neighbourhood.cli import capacity as capacity_commands
 from neighbourhood.cli import care as care_commands
 from neighbourhood.cli import fhir as fhir_commands
 from neighbourhood.cli import phm as phm_commands
@@ -48,6 +49,7 @@ app.add_typer(care_commands.directory_app, name="directory")
 app.add_typer(care_commands.returns_app, name="returns")
 app.add_typer(care_commands.wards_app, name="wards")
 app.add_typer(fhir_commands.fhir_app, name="fhir")
+app.add_typer(capacity_commands.capacity_app, name="capacity")
 app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     care_commands.manage_command
 )
@@ -155,8 +157,8 @@ def demo(
 
     Generate the synthetic ICS into the data directory, ingest every feed into the
     warehouse, link records into people (measured against the ground truth), refresh
-    the population health outputs, publish them, make the teams and demo users of
-    the web application, and serve it (Ctrl-C stops).
+    the population health outputs, publish them, compare two example capacity scenarios,
+    make the teams and demo users of the web application, and serve it (Ctrl-C stops).
     """
     data_dir = resolve_data_dir(data)
     options = SynthOptions(
@@ -173,6 +175,7 @@ def demo(
     linked, measured = source_commands.run_link_and_evaluate(data_dir, options.truth, as_json)
     refreshed = phm_commands.run_refresh(data_dir, None, seed, as_json)
     published = phm_commands.run_publish(data_dir, as_json)
+    compared = capacity_commands.run_examples(data_dir, as_json)
     # The demo's users sign in with the printed password alone; any of them may still
     # set up a second factor. Everywhere else it is required (ADR 21).
     os.environ.setdefault("NEIGHBOURHOOD_TWO_FACTOR", "optional")
@@ -188,6 +191,7 @@ def demo(
                 "evaluation": measured,
                 "refresh": refreshed.as_dict(),
                 "publish": published.as_dict(),
+                "capacity": compared,
                 "web": {
                     "address": f"http://{host}:{port}/",
                     "users": [u.__dict__ for u in users],
@@ -217,6 +221,7 @@ def demo(
         "Also: 'neighbourhood report --html report.html' for the figures by group "
         "(disclosure-controlled, opted-out people left out)."
     )
+    capacity_commands.print_examples(compared)
     care_commands.print_demo_users(users, host, port)
     console.print(
         f"The FHIR API is at http://{host}:{port}/fhir/ (its CapabilityStatement at /fhir/metadata). "

@@ -227,6 +227,48 @@ def bench_fhir(
         fhir.show(payload, console)
 
 
+@app.command("capacity")
+def bench_capacity(
+    reuse: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="A published data directory (repeat: neighbourhood size first, ICS last; "
+            "default: the data directory).",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    replications: Annotated[
+        int, typer.Option("--replications", help="Replications of one neighbourhood.", min=2)
+    ] = 100,
+    ics_replications: Annotated[
+        int,
+        typer.Option("--ics-replications", help="Replications of every neighbourhood.", min=2),
+    ] = 10,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes (0: one per core).", min=0)
+    ] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """The capacity model's events a second beside a bare SimPy M/M/c model, then 100
+    replications of a neighbourhood-year and every neighbourhood of the ICS, with peak
+    memory per worker."""
+    from neighbourhood.bench import capacity
+    from neighbourhood.config import resolve_data_dir
+
+    payload = capacity.run(
+        reuse=reuse or [resolve_data_dir(None)],
+        replications=replications,
+        ics_replications=ics_replications,
+        workers=workers,
+    )
+    if as_json:
+        print_json(payload)
+    else:
+        capacity.show(payload, console)
+
+
 def _on_both_engines(
     bench: Any, sizes: str, spark_sizes: str, reuse: list[Path], scratch: Path | None, as_json: bool
 ) -> None:

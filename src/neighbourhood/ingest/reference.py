@@ -1,4 +1,5 @@
-"""Reference files: organisations (ODS), a postcode directory, the national data opt-out.
+"""Reference files: organisations (ODS), a postcode directory, the national data opt-out,
+and partners' workforce extracts (the workforce map, loaded whole or refused).
 
 Small files, read whole with the standard library. Like partners' extracts, every row
 is accounted for: a row that cannot be used is quarantined with its line and a reason.
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neighbourhood.capacity import workforce
 from neighbourhood.ingest.files import FileRefused, open_binary
 from neighbourhood.standards import nhs_number
 from neighbourhood.warehouse import Warehouse
@@ -39,13 +41,20 @@ KINDS = {
     "organisations-csv": "organisations",
     "postcodes-csv": "postcodes",
     "opt-outs-csv": "opt_outs",
+    **dict.fromkeys(workforce.FORMATS, "workforce"),
 }
 
 
-def load_reference(wh: Warehouse, source_id: str, path: Path, fmt: str, file_id: int) -> Loaded:
+def load_reference(
+    wh: Warehouse, source_id: str, path: Path, fmt: str, file_id: int, sector: str = ""
+) -> Loaded:
     """Validate and load one reference file; what was loaded and quarantined is returned."""
     header, rows = _read(path)
-    loaded = _CHECKS[fmt](path, header, rows)
+    if fmt in workforce.FORMATS:
+        staff = workforce.parse(path, fmt, header, rows, sector)
+        loaded = Loaded(len(rows), staff | {"source_id": [source_id] * len(rows)})
+    else:
+        loaded = _CHECKS[fmt](path, header, rows)
     table = KINDS[fmt]
     if loaded.accepted:
         wh.append_rows(table, loaded.rows | {"file_id": [file_id] * loaded.accepted})

@@ -298,7 +298,9 @@ def _ingest_file(wh: Warehouse, job: _Job, claims: _Claims) -> FileAccount:
                 account.records_in, account.accepted = counts.records_in, counts.accepted
                 account.quarantined, account.flagged = counts.quarantined, counts.flagged
             else:
-                loaded = load_reference(wh, job.source.id, job.path, job.kind, job.file_id)
+                loaded = load_reference(
+                    wh, job.source.id, job.path, job.kind, job.file_id, job.source.sector
+                )
                 account.records_in, account.accepted = loaded.records_in, loaded.accepted
                 account.quarantined = len(loaded.quarantine)
             _record_file(wh, job, digest, account)

@@ -7,7 +7,8 @@ step like the refresh) holds:
   ``case_finding`` (the ranked list with names and NHS numbers), ``person_profiles``
   (every linked person), ``timeline`` (their events from every sector) and
   ``organisations`` (the partners, with ODS codes, kinds and places);
-- for planning (pseudonymised): ``planning_people``, one row per person who has not
+- for planning (pseudonymised): ``workforce`` (the workforce map, posts without staff
+  references) and ``planning_people``, one row per person who has not
   opted out, keyed by a keyed hash (HMAC-SHA256) of the person id, with no name, NHS
   number, date of birth or postcode. The key is kept outside the warehouse and the
   published files (``DATA/keys/pseudonymisation.key`` unless
@@ -36,6 +37,7 @@ from neighbourhood.phm.refresh import REFRESH_DIR, current_info
 from neighbourhood.phm.versions import Versions, scalar
 from neighbourhood.phm.vocabulary import COHORTS
 from neighbourhood.private import owner_only_files
+from neighbourhood.warehouse.schema import WORKFORCE
 from neighbourhood.warehouse.store import WAREHOUSE_FILE
 
 KEY_VARIABLE = "NEIGHBOURHOOD_PSEUDONYMISATION_KEY"
@@ -106,6 +108,7 @@ def publish(data_dir: Path) -> PublishReport:
         con.execute(f"ATTACH '{_quote(data_dir / WAREHOUSE_FILE)}' AS wh (READ_ONLY)")
         _direct_care(con, info["as_of"])
         _planning(con, key)
+        _workforce(con)
         for table in (
             "case_finding",
             "person_profiles",
@@ -231,6 +234,31 @@ def _direct_care(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
         CREATE TABLE organisations AS
         SELECT DISTINCT ods_code, name, kind, parent, place FROM wh.organisations
         ORDER BY ods_code
+    """)
+
+
+def _workforce(con: duckdb.DuckDBPyConnection) -> None:
+    """The workforce map for planning: each employer's latest extract from each source (a
+    newer one replaces it), without staff references: posts, roles, hours, skills, never who. A warehouse
+    from before the workforce map gives an empty one."""
+    has = scalar(
+        con,
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'wh' "
+        "AND table_name = 'workforce'",
+    )
+    source = "wh.workforce"
+    if not has:
+        con.register("no_workforce", WORKFORCE.to_pyarrow().empty_table())
+        source = "no_workforce"
+    con.execute(f"""
+        CREATE TABLE workforce AS
+        SELECT w.source_id, w.team, w.sector, w.employer, w.role, w.staff_group, w.band,
+               w.registration, w.contract, w.hours, w.fte, w.int_share, w.skills, w.base,
+               w.vacancy
+        FROM {source} w
+        JOIN (SELECT source_id, employer, max(file_id) AS file_id FROM {source} GROUP BY ALL)
+          USING (source_id, employer, file_id)
+        ORDER BY w.team, w.employer, w.role, w.source_id, w.line
     """)
 
 

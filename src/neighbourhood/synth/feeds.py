@@ -8,6 +8,7 @@ from typing import Any
 
 from neighbourhood.registry import Agreement, CsvSpec, Source
 from neighbourhood.synth.geography import Geography
+from neighbourhood.synth.workforce import SOURCES as WORKFORCE_SOURCES
 
 FHIR_NDJSON = "fhir-ndjson"
 FHIR_BUNDLE = "fhir-bundle"
@@ -386,6 +387,22 @@ def to_sources(feeds: list[Feed], extracts: str, expires: dt.date) -> list[Sourc
             ),
         ),
     ]
+    for source_id, sector, fmt, folder in WORKFORCE_SOURCES:
+        sources.append(
+            Source(
+                source_id,
+                "ZZ0",
+                f"Partners' staff, {sector.replace('_', ' ')} (synthetic)",
+                sector,
+                fmt,
+                f"{extracts}/workforce/{folder}",
+                Agreement(
+                    f"DSA-WORKFORCE-{sector.upper()}",
+                    "Joint workforce planning across the partnership (synthetic data)",
+                    expires,
+                ),
+            )
+        )
     for feed in feeds:
         agreement = Agreement(
             f"DSA-{feed.partner_ods}-{feed.sector.upper()}",

@@ -39,6 +39,7 @@ from neighbourhood.synth.population import (
 )
 from neighbourhood.synth.reference import write_reference
 from neighbourhood.synth.truth import truth_persons
+from neighbourhood.synth.workforce import write_workforce
 from neighbourhood.synth.world import ChunkOutput, SynthSummary, World, resolve
 from neighbourhood.synth.writers import csv_text, feed_records, write_csv_feed, write_fhir_feed
 
@@ -69,6 +70,7 @@ def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = No
         allocate_nhs_numbers(options.people, options.seed),
     )
     write_reference(world)
+    staff = write_workforce(geo, options.people, options.seed, options.out)
     summary = SynthSummary(
         people=options.people,
         seed=options.seed,
@@ -100,6 +102,7 @@ def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = No
         if progress:
             progress(chunk.people)
     summary.records, summary.resources = dict(totals["records"]), dict(totals["resources"])
+    summary.staff = staff
     summary.events, summary.defects = dict(totals["events"]), dict(totals["defects"])
     summary.seconds = time.perf_counter() - began
     summary.peak_memory_mb = peak_memory_mb(options.workers)

@@ -35,6 +35,7 @@ class SynthSummary:
     practices: int
     feeds: int
     records: dict[str, int] = field(default_factory=dict)
+    staff: dict[str, int] = field(default_factory=dict)  # workforce rows by source
     resources: dict[str, int] = field(default_factory=dict)
     events: dict[str, int] = field(default_factory=dict)
     defects: dict[str, int] = field(default_factory=dict)
@@ -69,6 +70,7 @@ class SynthSummary:
             "practices": self.practices,
             "feeds": self.feeds,
             "records": dict(sorted(self.records.items())),
+            "workforce_rows": dict(sorted(self.staff.items())),
             "fhir_resources": dict(sorted(self.resources.items())),
             "events": dict(sorted(self.events.items())),
             "defects": dict(sorted(self.defects.items())),

@@ -117,6 +117,30 @@ POSTCODES = ibis.schema(
     {"postcode": "string", "lsoa": "string", "imd_decile": "int64", "file_id": "int64"}
 )
 OPT_OUTS = ibis.schema({"nhs_number": "string", "file_id": "int64"})
+# The workforce map: one row per person x post x team, from every partner's staff extract.
+WORKFORCE = ibis.schema(
+    {
+        "source_id": "string",
+        "file_id": "int64",
+        "line": "int64",
+        "staff_ref": "string",
+        "post_ref": "string",
+        "team": "string",
+        "sector": "string",
+        "employer": "string",
+        "role": "string",
+        "staff_group": "string",
+        "band": "string",
+        "registration": "string",
+        "contract": "string",
+        "hours": "float64",
+        "fte": "float64",
+        "int_share": "float64",
+        "skills": "string",
+        "base": "string",
+        "vacancy": "boolean",
+    }
+)
 PERSON_INDEX = ibis.schema(
     {
         "person_id": "string",
@@ -185,6 +209,7 @@ TABLES: dict[str, sch.Schema] = {
     "organisations": ORGANISATIONS,
     "postcodes": POSTCODES,
     "opt_outs": OPT_OUTS,
+    "workforce": WORKFORCE,
     "person_index": PERSON_INDEX,
     "persons": PERSONS,
     "identity_changes": IDENTITY_CHANGES,

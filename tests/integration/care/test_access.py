@@ -26,6 +26,8 @@ PAGES: dict[str, Permission] = {
     "case-finding": Permission.VIEW_CASE_FINDING,
     "caseload": Permission.VIEW_CASELOAD,
     "planning": Permission.VIEW_PLANNING,
+    "workforce-map": Permission.VIEW_PLANNING,
+    "capacity-scenarios": Permission.VIEW_PLANNING,
     "audit-search": Permission.SEARCH_AUDIT,
     "teams": Permission.VIEW_TEAMS,
     "profile": Permission.VIEW_PERSON,

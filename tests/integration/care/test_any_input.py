@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from neighbourhood.care import urls
 from neighbourhood.care.audit.breakglass import BreakGlassForm, ReviewForm
 from neighbourhood.care.audit.forms import AuditQuery
+from neighbourhood.care.capacity.views import MapQuery
 from neighbourhood.care.caseload import actions
 from neighbourhood.care.caseload.forms import (
     DischargeForm,
@@ -118,6 +119,8 @@ GET_PAGES: dict[str, list[str]] = {
     "caseload": [],
     "enrolment": _fields(TransferTeamForm),
     "planning": ["dimension"],
+    "workforce-map": _fields(MapQuery),
+    "capacity-scenarios": ["run", "neighbourhood"],
     "audit-search": [*_fields(AuditQuery), "page"],
     "break-glass-queue": ["show", "page"],
     "lockouts": [],

@@ -118,6 +118,15 @@ def test_demo_prints_a_summary_of_the_ics_it_wrote(tmp_path: Path) -> None:
     assert (tmp_path / "care.sqlite3").exists()
     assert "neighbourhood fhir token --client-id demo-gp-system --key" in done.stdout
     assert (tmp_path / "keys" / "demo-partner.pem").stat().st_mode & 0o077 == 0
+    # Two example capacity scenarios, written for the user to edit, run and kept.
+    assert "Capacity: 2 example scenarios simulated" in done.stdout
+    assert len(list((tmp_path / "capacity").glob("*.json"))) == 2
+    example = tmp_path / "capacity" / "scenarios" / "more-nurses.toml"
+    rerun = run("capacity", "run", "--scenario", str(example), "--data", str(tmp_path), "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["results"][0]["scenario"] == (
+        "Half the frail enrolled, four more nurses"
+    )
     listed = run("fhir", "clients", "--data", str(tmp_path), "--json")
     assert json.loads(listed.stdout)["clients"][0]["client_id"] == "demo-gp-system"
     unreachable = run(

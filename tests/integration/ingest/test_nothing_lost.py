@@ -52,7 +52,7 @@ def test_the_warehouse_holds_exactly_what_the_accounts_say(ingested: Ingested) -
                                       WHERE NOT ends_with(event_key, '/interpreter')))
              + (SELECT count(*) FROM directory)
              + (SELECT count(*) FROM organisations) + (SELECT count(*) FROM postcodes)
-             + (SELECT count(*) FROM opt_outs)""",
+             + (SELECT count(*) FROM opt_outs) + (SELECT count(*) FROM workforce)""",
     )[0]
     (quarantined,) = query(ingested.data, "SELECT count(*) FROM quarantine")[0]
     assert stored == accepted

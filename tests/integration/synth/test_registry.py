@@ -15,10 +15,26 @@ def test_synth_declares_every_feed_it_writes(tmp_path: Path) -> None:
     feeds = {p.name for p in (tmp_path / "extracts").iterdir() if not p.name.startswith(".")} - {
         "reference",
         "national",
+        "workforce",
         "manifest.json",
     }
     reference = {"reference-organisations", "reference-postcodes", "national-data-opt-out"}
-    assert {s.id for s in sources} == feeds | reference
+    staff = {
+        f"workforce-{p.name.replace('_', '-')}"
+        for p in (tmp_path / "extracts" / "workforce").iterdir()
+    }
+    assert staff == {
+        "workforce-community",
+        "workforce-mental-health",
+        "workforce-acute",
+        "workforce-general-practice",
+        "workforce-social-care",
+        "workforce-vcfse",
+    }
+    assert {s.id for s in sources} == feeds | reference | staff
+    for source in sources:
+        if source.format in registry.WORKFORCE_FORMATS:
+            assert source.location(tmp_path).is_dir() and any(source.location(tmp_path).iterdir())
     declared = {s.location(tmp_path) for s in sources}
     assert tmp_path / "extracts" / "national" / "national_data_opt_out.csv" in declared
     assert tmp_path / "extracts" / "reference" / "postcodes.csv" in declared

@@ -1,0 +1,1 @@
+"""Pages for partnership leads and analysts: the workforce map and capacity scenarios."""

@@ -1,0 +1,196 @@
+"""``neighbourhood capacity``: demand and capacity scenarios over the workforce map."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from neighbourhood.cli.options import DataOption, JsonOption
+from neighbourhood.cli.output import console, figures_table, print_json, progress_bar
+from neighbourhood.config import resolve_data_dir
+from neighbourhood.errors import UserError
+
+capacity_app = typer.Typer(
+    help="Demand and capacity: the workforce map, demand from the refresh, simulated teams.",
+    no_args_is_help=True,
+)
+
+
+@capacity_app.command("run")
+def run_command(
+    scenario: Annotated[
+        list[Path],
+        typer.Option(
+            "--scenario",
+            help="A scenario file (TOML); give several to compare them side by side.",
+        ),
+    ],
+    data: DataOption = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write the comparison as one HTML page here."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Simulate each scenario's neighbourhoods (or Monte Carlo their demand alone), every
+    figure a mean over replications with its 95% confidence interval. Scenarios compared
+    share their random numbers."""
+    from neighbourhood.capacity import demand as demand_mod
+    from neighbourhood.capacity import run
+    from neighbourhood.capacity import scenario as scenario_mod
+
+    data_dir = resolve_data_dir(data)
+    scenarios = [scenario_mod.load(path) for path in scenario]
+    if html_out is not None and html_out.is_dir():
+        raise UserError(f"--html {html_out} is a directory: give a file name")
+    if html_out is not None and not html_out.parent.is_dir():
+        raise UserError(f"--html {html_out}: the folder {html_out.parent} does not exist")
+    months = {s.history_months for s in scenarios}
+    learned = {m: demand_mod.learn(data_dir, m) for m in months}
+    results = []
+    for s in scenarios:
+        neighbourhoods = len(s.neighbourhoods) or len(learned[s.history_months].neighbourhoods)
+        with progress_bar(f"Scenario {s.name}", neighbourhoods * s.replications, as_json) as bar:
+            task = bar.task_ids[0]
+
+            def advance(k: int, bar: Any = bar, task: Any = task) -> None:
+                bar.advance(task, k)
+
+            results.append(run.run(data_dir, s, advance, learned[s.history_months]))
+    from neighbourhood.capacity import results as kept
+
+    saved = [kept.save(data_dir, result) for result in results]
+    if html_out is not None:
+        from neighbourhood.capacity import report_html
+
+        html_out.write_text(report_html.render(results), encoding="utf-8")
+    if as_json:
+        print_json({"results": results})
+        return
+    for result in results:
+        _print(result)
+    console.print(f"Kept for the Capacity scenarios page: {', '.join(p.stem for p in saved)}")
+    if html_out is not None:
+        console.print(f"Written {html_out}")
+
+
+@capacity_app.command("backtest")
+def backtest_command(
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="The scenario whose services, staff and availability to replay "
+            "(default: the defaults, 10 replications).",
+        ),
+    ] = None,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-simulate the last 12 months of community activity (district nursing and therapy)
+    and compare the contacts done each month with those observed: the mean absolute
+    percentage error of the replay (referrals as observed that year), and of a forecast
+    made a year before (its rates and seasonality) beside it."""
+    from neighbourhood.capacity import run
+    from neighbourhood.capacity import scenario as scenario_mod
+
+    data_dir = resolve_data_dir(data)
+    chosen = (
+        scenario_mod.load(scenario)
+        if scenario
+        else scenario_mod.parse({"schema": scenario_mod.SCHEMA, "name": "Backtest"})
+    )
+    with progress_bar("Backtest", 1, as_json) as bar:
+        result = run.backtest(data_dir, chosen.model_copy(update={"warm_up_days": 56}))
+        bar.advance(bar.task_ids[0])
+    if as_json:
+        print_json(result)
+        return
+    for label, what in (("replay", "Replay"), ("forecast", "Forecast from a year before")):
+        part = result[label]
+        rows = [
+            (month, f"{sim:,.0f} simulated, {obs:,.0f} observed")
+            for month, sim, obs in zip(
+                result["months"], part["simulated"], part["observed"], strict=True
+            )
+        ]
+        rows += [
+            (f"MAPE, {service.replace('_', ' ')}", f"{x['mape']:.1f}%")
+            for service, x in part["services"].items()
+        ]
+        rows.append(("MAPE, together", f"{part['mape']:.1f}%"))
+        console.print(figures_table(f"{what}: contacts a month", rows))
+
+
+@capacity_app.command("schema")
+def schema_command() -> None:
+    """Print the scenario files' JSON Schema (for editors and partners' tools)."""
+    from neighbourhood.capacity.scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+
+
+def _print(result: dict[str, Any]) -> None:
+    for code, figures in result["neighbourhoods"].items():
+        title = f"{result['scenario']}: {figures.get('name', code)} ({code})"
+        if result["mode"] == "demand":
+            rows = [
+                (service, f"{x['mean']:.1f} FTE ({x['low']:.1f} to {x['high']:.1f})")
+                for service, x in figures["fte_needed"].items()
+            ]
+        else:
+            rows = [
+                (
+                    service,
+                    f"median wait {s['median_wait_days']['mean']:.2f} d, "
+                    f"95th {s['p95_wait_days']['mean']:.2f} d, "
+                    f"unmet {s['unmet']['mean']:.0f}",
+                )
+                for service, s in figures["services"].items()
+            ]
+            busiest = sorted(figures["utilisation"], key=lambda u: -u["mean"])[:3]
+            rows += [
+                (
+                    f"{u['role']} ({u['employer']})",
+                    f"{100 * u['mean']:.0f}% busy ({100 * u['low']:.0f}-{100 * u['high']:.0f})",
+                )
+                for u in busiest
+            ]
+        console.print(figures_table(title, rows))
+
+
+def run_examples(data_dir: Path, quiet: bool) -> dict[str, Any]:
+    """The demo's capacity step: the example scenarios written beside the data (a user's
+    own edits stay), run on the published refresh and kept for the web page."""
+    from neighbourhood.capacity import demand as demand_mod
+    from neighbourhood.capacity import examples, results
+    from neighbourhood.capacity import run as capacity
+    from neighbourhood.capacity import scenario as scenario_mod
+
+    paths = examples.write(data_dir / "capacity" / "scenarios")
+    scenarios = [scenario_mod.load(p) for p in paths]
+    demand = demand_mod.learn(data_dir)
+    kept = []
+    total = sum(len(demand.neighbourhoods) * s.replications for s in scenarios)
+    with progress_bar("Capacity scenarios", total, quiet) as bar:
+        task = bar.task_ids[0]
+
+        def advance(k: int) -> None:
+            bar.advance(task, k)
+
+        for s in scenarios:
+            kept.append(results.save(data_dir, capacity.run(data_dir, s, advance, demand)).stem)
+    return {"scenarios": [str(p) for p in paths], "runs": kept}
+
+
+def print_examples(compared: dict[str, Any]) -> None:
+    console.print(
+        f"Capacity: {len(compared['runs'])} example scenarios simulated and kept for the "
+        "'Capacity scenarios' page; edit them ("
+        + ", ".join(compared["scenarios"])
+        + ") and run 'neighbourhood capacity run --scenario FILE'.",
+        soft_wrap=True,
+    )
