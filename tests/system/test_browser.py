@@ -528,3 +528,45 @@ def test_a_crews_call_triaged_to_a_response_visited_in_two_hours_and_a_ward_admi
     assert Observation.objects.get(stay=stay).news2 == 5
     assert Call.objects.get().outcome == "ucr"
     assert problems + problems_nurse == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_partnership_lead_reads_the_workforce_map_and_compares_two_scenarios(
+    live_server: Any, browser: Browser, published_dir: Path, tmp_path: Path, settings: Any
+) -> None:
+    import tomllib
+
+    from neighbourhood.capacity import results, scenario
+    from neighbourhood.capacity import run as capacity
+    from tests.support.synthetic import copy_of
+
+    data = copy_of(published_dir, tmp_path, only_published=True)
+    settings.DATA_DIR = data
+    for name, nurses in (("Today", 0), ("Three more nurses", 3)):
+        text = (
+            f'schema = "{scenario.SCHEMA}"\nname = "{name}"\nreplications = 2\ndays = 60\n'
+            f"warm_up_days = 7\nworkers = 1\n[staff]\ndistrict_nurse = {nurses}\n"
+        )
+        results.save(data, capacity.run(published_dir, scenario.parse(tomllib.loads(text))))
+    factories.professional("lead", role="partnership_lead", job_title="Partnership lead")
+    page, problems = _sign_in(browser, live_server.url, "lead")
+    page.click("header >> text=Workforce map")
+    expect(page.locator("h1")).to_have_text("Workforce map")
+    assert_accessible(page)
+    page.select_option("#team", "ZU0002")
+    page.select_option("#by", "skill")
+    page.click("button:text-is('Show')")
+    expect(page.locator("main table th[scope=row]", has_text="Wound care")).to_be_visible()
+    expect(page.locator("svg.care-chart")).to_be_visible()
+    assert_accessible(page)
+    page.goto(live_server.url + "/capacity/")
+    page.check("text=Today")
+    page.check("text=Three more nurses")
+    page.click("button:text-is('Compare')")
+    expect(page.get_by_text("Utilisation of clinically available time")).to_be_visible()
+    expect(
+        page.locator("main table th", has_text="District or community nurse (scenario)")
+    ).to_be_visible()
+    assert page.locator("svg.care-chart").count() == 3
+    assert_accessible(page)
+    assert problems == []

@@ -238,12 +238,12 @@ def show(payload: dict[str, Any], console: Console) -> None:
             if key in row:
                 x = row[key]
                 sizes.add_row(
-                    Path(row["data"]).name or row["data"],
+                    "/".join(Path(row["data"]).parts[-2:]),
                     f"{row['people']:,}",
                     str(row["neighbourhoods"]),
                     f"{row['learn_seconds']:.1f}",
                     f"{what} x {x['replications']}",
-                    f"{x['events']:,}",
+                    f"{x['events'] / 1e6:.1f}M",
                     f"{x['seconds']:.1f}",
                     f"<{target:.0f} {'met' if x['seconds'] < target else 'NOT met'}",
                 )
