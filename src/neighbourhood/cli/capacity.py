@@ -125,6 +125,52 @@ def backtest_command(
         console.print(figures_table(f"{what}: contacts a month", rows))
 
 
+@capacity_app.command("demand")
+def demand_command(
+    data: DataOption = None,
+    months: Annotated[
+        int,
+        typer.Option("--months", help="Learn from the months before the refresh.", min=1, max=120),
+    ] = 12,
+    as_json: JsonOption = False,
+) -> None:
+    """The demand the model starts from: contacts a year by neighbourhood and service type
+    (with --json, by segment, cohort and deprivation quintile too, and each service's
+    seasonality), learned from the published refresh without people who opted out."""
+    from neighbourhood.capacity import demand as demand_mod
+
+    learned = demand_mod.learn(resolve_data_dir(data), months)
+    if as_json:
+        print_json(
+            {
+                "as_of": learned.as_of.isoformat(),
+                "months": months,
+                "rates": learned.rates(),
+                "seasonality": learned.seasonality,
+            }
+        )
+        return
+    totals: dict[tuple[str, str], float] = {}
+    for (n, _seg, _cohort, _q, service), year in learned.contacts.items():
+        totals[(n, service)] = totals.get((n, service), 0.0) + year
+    people: dict[str, int] = {}
+    for (n, *_), count in learned.people.items():
+        people[n] = people.get(n, 0) + count
+    for n in learned.neighbourhoods:
+        rows = [
+            (
+                "A&E and emergency admissions (what shifts)"
+                if service == "hospital"
+                else service.replace("_", " "),
+                f"{year:,.0f} a year ({1000 * year / people[n]:,.0f} per 1,000 people)",
+            )
+            for (code, service), year in sorted(totals.items())
+            if code == n
+        ]
+        title = f"{learned.names.get(n, n)} ({n}): {people[n]:,} people, as of {learned.as_of}"
+        console.print(figures_table(title, rows))
+
+
 @capacity_app.command("schema")
 def schema_command() -> None:
     """Print the scenario files' JSON Schema (for editors and partners' tools)."""

@@ -109,6 +109,25 @@ def test_demand_is_learned_per_cell_and_the_rates_add_up_to_the_timeline(
     ) == pytest.approx(0.1 * hospital)
 
 
+def test_the_demand_command_gives_the_rates_the_model_starts_from(published_dir: Path) -> None:
+    done = run("capacity", "demand", "--data", str(published_dir), "--json")
+    assert done.returncode == 0, done.stderr
+    given = json.loads(done.stdout)
+    demand = demand_mod.learn(published_dir)
+    assert given["as_of"] == "2026-09-30" and given["months"] == 12
+    by_service: dict[str, float] = {}
+    for row in given["rates"]:
+        by_service[row["service"]] = by_service.get(row["service"], 0) + row["contacts_a_year"]
+        assert row["rate"] == pytest.approx(
+            row["contacts_a_year"] / row["people"] if row["people"] else 0, abs=1e-3
+        )
+    for service, year in by_service.items():
+        learned = sum(v for k, v in demand.contacts.items() if k[4] == service)
+        assert year == pytest.approx(learned, abs=0.01 * len(given["rates"]))
+    shown = run("capacity", "demand", "--data", str(published_dir))
+    assert shown.returncode == 0 and "per 1,000 people" in shown.stdout
+
+
 def test_two_scenarios_side_by_side_as_json_and_html(published_dir: Path, tmp_path: Path) -> None:
     base = scenario(tmp_path, "Baseline")
     more = scenario(tmp_path, "Four more nurses", nurses=4)
