@@ -80,7 +80,8 @@ def neighbourhood(code: str, figures: list[dict[str, Any]], results: list[dict[s
             " ( deprived)", ""
         )
         + "".join(
-            f"<td>{_ci(f['quintiles'][str(q)]['median_wait_days'], 2)}; "
+            f"<td>{_ci(f['quintiles'][str(q)]['median_wait_days'], 2)} / "
+            f"{_ci(f['quintiles'][str(q)]['p95_wait_days'], 2)}; "
             f"{100 * f['quintiles'][str(q)]['unmet_share']['mean']:.1f}% unmet</td>"
             for f in figures
         )
@@ -97,7 +98,8 @@ def neighbourhood(code: str, figures: list[dict[str, Any]], results: list[dict[s
         "<h3>Unmet demand (contacts not started within the service's wait limit)</h3>"
         f"<div class='table-wrap'><table><thead><tr><th scope='col'>Service</th>{heads}</tr>"
         f"</thead><tbody>{unmet}</tbody></table></div>"
-        "<h3>By deprivation quintile: median wait (working days) and unmet share</h3>"
+        "<h3>By deprivation quintile: median / 95th percentile wait (working days) and unmet "
+        "share</h3>"
         f"<div class='table-wrap'><table><thead><tr><th scope='col'>Quintile</th>{heads}</tr>"
         f"</thead><tbody>{quintiles}</tbody></table></div></section>"
     )

@@ -200,6 +200,7 @@ def summarise(config: Config, result: Any) -> dict[str, Any]:
             "arrivals": result.quintile_arrivals[q],
             "unmet": result.quintile_unmet[q],
             "median_wait_days": float(np.median(waits)) if len(waits) else 0.0,
+            "p95_wait_days": float(np.percentile(waits, 95)) if len(waits) else 0.0,
             "mean_wait_days": float(waits.mean()) if len(waits) else 0.0,
         }
     for pool, used in zip(config.pools, result.utilisation, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,15 @@ def test_scenarios_side_by_side_and_mixed_kinds_refused(
     assert demand.context["compared"]["mode"] == "demand"
     unknown = client.get(reverse("capacity-scenarios"), {"run": ["../../etc/passwd", "x"]})
     assert unknown.status_code == 200 and unknown.context["chosen"] == []
+    # A run kept by an earlier version, without a figure the page draws: said, not a 500.
+    old = data / "capacity" / f"{kept[0]}.json"
+    figures = json.loads(old.read_text(encoding="utf-8"))
+    for n in figures["neighbourhoods"].values():
+        del n["quintiles"]
+    old.write_text(json.dumps(figures), encoding="utf-8")
+    earlier = client.get(reverse("capacity-scenarios"), {"run": kept[:2]})
+    assert earlier.status_code == 200
+    assert "kept by an earlier version" in earlier.content.decode()
 
 
 def test_care_staff_cannot_open_the_planning_pages(published_dir: Path) -> None:

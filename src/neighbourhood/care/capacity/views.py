@@ -101,16 +101,30 @@ def scenarios(request: HttpRequest) -> HttpResponse:
     if len(chosen_ids) > COMPARED_AT_MOST:
         error = f"Choose at most {COMPARED_AT_MOST} runs to compare."
         chosen_ids = []
-    chosen = [saved.load(settings.DATA_DIR, i) for i in chosen_ids]
-    modes = {c["mode"] for c in chosen}
+    chosen = []
+    for run_id in chosen_ids:
+        try:
+            chosen.append(saved.load(settings.DATA_DIR, run_id))
+        except (OSError, ValueError):
+            error = "A run chosen is no longer there: choose again."
+    modes = {c.get("mode") for c in chosen}
     if len(modes) > 1:
         error = "Compare simulations with simulations, and demand with demand."
         chosen = []
-    common = sorted(set.intersection(*(set(c["neighbourhoods"]) for c in chosen))) if chosen else []
+    common = (
+        sorted(set.intersection(*(set(c.get("neighbourhoods") or {}) for c in chosen)))
+        if chosen
+        else []
+    )
     neighbourhood = request.GET.get("neighbourhood", "")
     if neighbourhood not in common:
         neighbourhood = common[0] if common else ""
-    compared = _compared(chosen, neighbourhood) if neighbourhood else None
+    compared = None
+    if neighbourhood:
+        try:
+            compared = _compared(chosen, neighbourhood)
+        except (KeyError, TypeError, IndexError):
+            error = "A run chosen was kept by an earlier version: run its scenario again."
     professional = professional_of(request)
     assert professional is not None
     record_by(
