@@ -88,8 +88,16 @@ def neighbourhood(code: str, figures: list[dict[str, Any]], results: list[dict[s
         + "</tr>"
         for q in (1, 2, 3, 4, 5)
     )
+    warnings = "".join(
+        f"<p class='note'><strong>{html.escape(r['scenario'])}:</strong> no one the skill mix "
+        f"allows for {html.escape(', '.join(SERVICE_NAMES.get(s, s) for s in f['unstaffed']))}"
+        "; every such referral waits.</p>"
+        for f, r in zip(figures, results, strict=True)
+        if f.get("unstaffed")
+    )
     return (
         f"<section><h2>{title}</h2>"
+        + warnings
         + _utilisation_chart(figures, results)
         + _backlog_chart(figures, results)
         + "<h3>Waits: median / 95th percentile (working days)</h3>"

@@ -338,9 +338,24 @@ def run(
     reps: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     for (n, r), figures in _parallel(tasks, scenario.seed, scenario.workers, progress):
         reps[n].append((r, figures))
+    # A service with referrals and nobody its skill mix allows: every referral waits.
+    unstaffed = {
+        n: sorted(
+            {
+                p.name
+                for config, m, _ in tasks
+                if m == n
+                for p in config.services
+                if p.per_hour and not p.pools
+            }
+        )
+        for n in wanted
+    }
     for n in wanted:
         ordered = [f for _, f in sorted(reps[n], key=lambda x: x[0])]
-        result["neighbourhoods"][n] = {"name": demand.names.get(n, n)} | combine(ordered)
+        result["neighbourhoods"][n] = (
+            {"name": demand.names.get(n, n)} | combine(ordered) | {"unstaffed": unstaffed[n]}
+        )
     # How the run went, apart from what it found (which is the same on any worker count).
     result["peak_worker_mb"] = max(f.get("peak_mb", 0.0) for n in wanted for _, f in reps[n])
     return result

@@ -197,6 +197,12 @@ def _print(result: dict[str, Any]) -> None:
                 )
                 for service, s in figures["services"].items()
             ]
+            if figures.get("unstaffed"):
+                console.print(
+                    f"[bold]Warning[/bold] {title}: no one the skill mix allows for "
+                    f"{', '.join(figures['unstaffed'])}; every such referral waits.",
+                    soft_wrap=True,
+                )
             busiest = sorted(figures["utilisation"], key=lambda u: -u["mean"])[:3]
             rows += [
                 (

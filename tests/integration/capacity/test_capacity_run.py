@@ -169,6 +169,20 @@ def test_two_scenarios_side_by_side_as_json_and_html(published_dir: Path, tmp_pa
     assert "By deprivation quintile" in text
 
 
+def test_a_service_nobody_may_do_is_named(published_dir: Path, tmp_path: Path) -> None:
+    path = scenario(tmp_path, "No social workers", workers=1)
+    text = path.read_text(encoding="utf-8")
+    text += '\n[services.social_work]\nroles = ["volunteer"]\nskill = "prescribing"\n'
+    path.write_text(text, encoding="utf-8")
+    done = run("capacity", "run", "--data", str(published_dir), "--scenario", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "no one the skill mix allows for social_work" in done.stdout
+    result = capacity.run(published_dir, scenario_mod.load(path))
+    for figures in result["neighbourhoods"].values():
+        assert figures["unstaffed"] == ["social_work"]
+        assert figures["services"]["social_work"]["contacts"]["mean"] == 0
+
+
 def test_replications_give_the_same_answer_in_any_order_and_worker_count(
     published_dir: Path, tmp_path: Path
 ) -> None:

@@ -161,6 +161,10 @@ def _compared(chosen: list[dict[str, Any]], neighbourhood: str) -> dict[str, Any
         out["fte_chart"] = [(label, [x["mean"] for x in xs]) for label, xs in out["fte"]]
         out["fte_top"] = max((x["mean"] for _, xs in out["fte"] for x in xs), default=1) or 1
         return out
+    out["unstaffed"] = [
+        (name, [SERVICE_NAMES.get(s, s) for s in f.get("unstaffed", [])])
+        for name, f in zip(out["names"], figures, strict=True)
+    ]
     roles = sorted(
         {(u["role"], u["employer"]) for f in figures for u in f["utilisation"] if u["servers"]}
     )
