@@ -6,7 +6,7 @@ import html
 from typing import Any
 
 from neighbourhood.capacity.scenario import SERVICES
-from neighbourhood.phm.report_html import NHS_BLUE, NHS_WARM_YELLOW, STYLE, _figure, _svg
+from neighbourhood.phm.report_html import NHS_BLUE, NHS_WARM_YELLOW, STYLE, _figure, finished
 
 COLOURS = (NHS_BLUE, NHS_WARM_YELLOW, "#007f3b", "#d5281b", "#330072")
 SERVICE_NAMES = {
@@ -137,11 +137,8 @@ def _utilisation_chart(figures: list[dict[str, Any]], results: list[dict[str, An
     ax.set_yticklabels([f"{role.replace('_', ' ')} ({employer})" for role, employer in roles])
     ax.invert_yaxis()
     ax.set_xlabel("Utilisation of clinically available time (%)")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, loc="lower right")
-    title = "Utilisation by role and organisation"
-    ax.set_title(title, loc="left")
-    return "<div class='chart'>" + _svg(fig, title) + "</div>"
+    chart = finished(fig, ax, "Utilisation by role and organisation", "lower right")
+    return f"<div class='chart'>{chart}</div>"
 
 
 def _backlog_chart(figures: list[dict[str, Any]], results: list[dict[str, Any]]) -> str:
@@ -156,8 +153,5 @@ def _backlog_chart(figures: list[dict[str, Any]], results: list[dict[str, Any]])
         )
     ax.set_xlabel("Week after the warm-up")
     ax.set_ylabel("Contacts waiting")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False)
-    title = "Backlog over time (95% confidence band)"
-    ax.set_title(title, loc="left")
-    return "<div class='chart'>" + _svg(fig, title) + "</div>"
+    chart = finished(fig, ax, "Backlog over time (95% confidence band)")
+    return f"<div class='chart'>{chart}</div>"

@@ -168,6 +168,15 @@ def _svg(fig: Any, title: str) -> str:
     return svg.replace("<svg", f'<svg role="img" aria-label="{html.escape(title)}"', 1)
 
 
+def finished(fig: Any, ax: Any, title: str, legend: str = "best") -> str:
+    """A chart in our house style (no top or right frame, a plain legend, the title on the
+    left), as inline SVG."""
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, loc=legend)
+    ax.set_title(title, loc="left")
+    return _svg(fig, title)
+
+
 def _bars(dimension: dict[str, Any]) -> str:
     """Complex needs and high risk, as a share of each group, side by side."""
     groups = [g for g in dimension["groups"] if g["people"]]
@@ -183,11 +192,8 @@ def _bars(dimension: dict[str, Any]) -> str:
     ax.set_yticks(list(positions), names)
     ax.invert_yaxis()
     ax.set_xlabel("% of the group")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, loc="lower right")
     title = f"Complex needs and high risk by {lower_first(dimension['label'])}"
-    ax.set_title(title, loc="left")
-    return _svg(fig, title)
+    return finished(fig, ax, title, "lower right")
 
 
 def _calibration_chart(calibration: list[dict[str, float]]) -> str:
@@ -199,8 +205,6 @@ def _calibration_chart(calibration: list[dict[str, float]]) -> str:
     ax.plot(predicted, observed, marker="o", color=NHS_DARK_BLUE, label="Deciles of risk")
     ax.set_xlabel("Predicted admissions, % of the decile")
     ax.set_ylabel("Observed, %")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False)
-    title = "Calibration: predicted against observed emergency admission, by decile"
-    ax.set_title(title, loc="left")
-    return _svg(fig, title)
+    return finished(
+        fig, ax, "Calibration: predicted against observed emergency admission, by decile"
+    )
