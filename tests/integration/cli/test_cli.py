@@ -25,6 +25,11 @@ from tests.support.commands import run
         ["report"],
         ["publish"],
         ["reviews"],
+        ["capacity"],
+        ["capacity", "run"],
+        ["capacity", "backtest"],
+        ["capacity", "demand"],
+        ["bench", "capacity"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
