@@ -6,8 +6,10 @@ the service's seasonality (drawn by thinning), each from a deprivation quintile 
 proportion to that quintile's demand. Staff are pools of servers (role x employer x
 skills), each server one whole-time equivalent of clinically available time. A contact
 may be done by any pool whose role the service's skill mix allows (in the order given)
-and which has the skill it needs; a waiting contact goes to the first pool free, and a
-pool that frees up takes the longest-waiting contact it may do. A contact lasts its own
+and which has the skill it needs; an arriving contact goes to the first role with anyone
+free, to that role's pool (employer) with the most free (between equals, the one given
+the least work so far), and a pool that frees up takes
+the longest-waiting contact it may do. A contact lasts its own
 time plus travel; with some probability it books a follow-up some days later, which
 queues like any other. A contact not started within the service's wait limit leaves the
 queue and counts as unmet demand.
@@ -54,6 +56,9 @@ class ServicePlan:
     wait_limit: float  # working hours (INF: no limit)
     pools: tuple[int, ...]  # the pools that may do it, in order of preference
     distribution: str = "lognormal"
+    # Pools of equal preference (one role's, across employers): a referral goes to the
+    # one with the most free; none given, each pool is its own preference.
+    groups: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ def simulate(config: Config, seed: int, replication: int) -> Result:
     for s, plan in enumerate(config.services):
         for p in plan.pools:
             serves[p].append(s)
+    choices = [plan.groups or tuple((p,) for p in plan.pools) for plan in config.services]
+    worked = [0.0] * len(config.pools)  # hours of work given to each pool so far
     warm, end = config.warm_up, config.hours
     out = Result()
     for plan in config.services:
@@ -144,9 +151,14 @@ def simulate(config: Config, seed: int, replication: int) -> Result:
         if now >= warm:
             out.arrivals[config.services[s].name] += 1
             out.quintile_arrivals[quintile] += 1
-        for p in config.services[s].pools:
-            if free[p] > 0:
-                start(job, p)
+        for group in choices[s]:
+            best, most = -1, 0
+            for p in group:
+                # The most free; between equals, the one given the least work so far.
+                if free[p] > most or (free[p] == most and most and worked[p] < worked[best]):
+                    best, most = p, free[p]
+            if best >= 0:
+                start(job, best)
                 return
         queues[s].append(job)
         state["waiting"] += 1
@@ -177,6 +189,7 @@ def simulate(config: Config, seed: int, replication: int) -> Result:
             out.started[name] += 1
             out.waits[name].append(now - ready)
             out.quintile_waits[quintile].append(now - ready)
+        worked[p] += took
         overlap = min(now + took, end) - max(now, warm)
         if overlap > 0:
             out.busy[p] += overlap

@@ -135,12 +135,19 @@ def config_for(
     plans = []
     for name in SERVICES:
         svc = scenario.services[name]
-        allowed = tuple(
-            i
-            for role in svc.roles
-            for i, p in enumerate(pools)
-            if p.role == role and p.servers and (svc.skill is None or svc.skill in p.skills)
+        groups = tuple(
+            group
+            for group in (
+                tuple(
+                    i
+                    for i, p in enumerate(pools)
+                    if p.role == role and p.servers and (svc.skill is None or svc.skill in p.skills)
+                )
+                for role in svc.roles
+            )
+            if group
         )
+        allowed = tuple(i for group in groups for i in group)
         weights = tuple(annual.get((name, q), 0.0) for q in range(6))
         per_hour = sum(weights) * (1 - svc.follow_up_probability) / (WORKING_DAYS_A_YEAR * day)
         plans.append(
@@ -155,6 +162,7 @@ def config_for(
                 svc.wait_limit_days * day if svc.wait_limit_days else INF,
                 allowed,
                 svc.distribution,
+                groups,
             )
         )
     working = WORKING_DAYS_A_YEAR / 365
