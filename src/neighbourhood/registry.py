@@ -20,6 +20,14 @@ import tomli_w
 from neighbourhood.errors import InvalidOptionsError, UserError
 
 REGISTRY_FILE = "sources.toml"
+# Partners' staff (the workforce map): NHS staff records, general practice, adult social
+# care (ASC-WDS), VCFSE staff and volunteers (neighbourhood.capacity.workforce).
+WORKFORCE_FORMATS = (
+    "workforce-nhs-csv",
+    "workforce-gp-csv",
+    "workforce-asc-csv",
+    "workforce-vcfse-csv",
+)
 FORMATS = (
     "fhir-ndjson",
     "fhir-bundle",
@@ -28,18 +36,7 @@ FORMATS = (
     "organisations-csv",  # ODS: ods_code, name, kind, parent, place
     "postcodes-csv",  # a postcode directory (as ONS's NSPL): postcode, lsoa, imd_decile
     "opt-outs-csv",  # the national data opt-out: nhs_number, one a line
-    # Partners' staff (the workforce map): NHS staff records, general practice, adult
-    # social care (ASC-WDS), VCFSE staff and volunteers (neighbourhood.capacity.workforce)
-    "workforce-nhs-csv",
-    "workforce-gp-csv",
-    "workforce-asc-csv",
-    "workforce-vcfse-csv",
-)
-WORKFORCE_FORMATS = (
-    "workforce-nhs-csv",
-    "workforce-gp-csv",
-    "workforce-asc-csv",
-    "workforce-vcfse-csv",
+    *WORKFORCE_FORMATS,
 )
 REFERENCE_FORMATS = ("organisations-csv", "postcodes-csv", "opt-outs-csv", *WORKFORCE_FORMATS)
 # The sectors partners' data comes from; reference data (public, such as ODS, or national,

@@ -33,10 +33,9 @@ from neighbourhood.capacity import demand as demand_mod
 from neighbourhood.capacity import run as capacity
 from neighbourhood.capacity.model import INF, Config, Pool, ServicePlan, simulate
 from neighbourhood.capacity.scenario import SCHEMA, parse
-from neighbourhood.capacity.workforce import SHAPES
 from neighbourhood.capacity.workforce import parse as parse_extract
 from neighbourhood.errors import UserError
-from neighbourhood.ingest.reference import _read
+from neighbourhood.ingest.reference import read_table
 
 TARGET_RATIO = 0.5  # our plain path at least half bare SimPy's events a second
 TARGET_NEIGHBOURHOOD_SECONDS = 300.0  # 100 replications of a neighbourhood-year
@@ -117,26 +116,26 @@ def staff_for(data_dir: Path, scratch: Path) -> dict[str, list[capacity.Staff]]:
     size = int(manifest.get("neighbourhood_size", 50_000))
     geo = build_geography(people, size, seed, name_bank())
     write_workforce(geo, people, seed, scratch)
-    staff: dict[str, dict[tuple[str, str, frozenset[str]], float]] = {}
+    rows: list[tuple[str, str, str, str, float]] = []
     for _, sector, fmt, folder in SOURCES:
-        assert fmt in SHAPES
         for path in sorted((scratch / "workforce" / folder).glob("*.csv")):
-            header, rows = _read(path)
-            out = parse_extract(path, fmt, header, rows, sector)
-            for i in range(len(out["role"])):
-                if out["vacancy"][i] or not out["team"][i]:
-                    continue
-                key = (
-                    out["role"][i],
-                    out["employer"][i],
-                    frozenset(s for s in (out["skills"][i] or "").split(";") if s),
+            header, table = read_table(path)
+            out = parse_extract(path, fmt, header, table, sector)
+            rows += [
+                (team, role, employer, skills or "", fte * share)
+                for team, role, employer, skills, fte, share, vacant in zip(
+                    out["team"],
+                    out["role"],
+                    out["employer"],
+                    out["skills"],
+                    out["fte"],
+                    out["int_share"],
+                    out["vacancy"],
+                    strict=True,
                 )
-                team = staff.setdefault(out["team"][i], {})
-                team[key] = team.get(key, 0.0) + out["fte"][i] * out["int_share"][i]
-    return {
-        team: [capacity.Staff(r, e, s, fte) for (r, e, s), fte in sorted(pools.items(), key=str)]
-        for team, pools in staff.items()
-    }
+                if team and not vacant
+            ]
+    return capacity.staff_by_team(rows)
 
 
 def _scenario(replications: int, workers: int, neighbourhoods: tuple[str, ...] = ()) -> Any:

@@ -98,7 +98,7 @@ def learn_from(
 ) -> Demand:
     """Rates from the ``months`` before ``as_of`` (the refresh's date unless given)."""
     as_of = as_of or published_as_of(con)
-    since = _months_before(as_of, months)
+    since = months_before(as_of, months)
     demand = Demand(as_of, months)
     activity_service = {a: s for s, acts in ACTIVITIES.items() for a in acts}
     activity_service.update(dict.fromkeys(HOSPITAL, "hospital"))
@@ -125,7 +125,7 @@ def learn_from(
     # Seasonality from the whole history, by calendar month: each month's share against
     # an even year (whole years only, so no month counts twice).
     whole = 12 * max(1, _months_between(_first(con), as_of) // 12)
-    start = _months_before(as_of, whole)
+    start = months_before(as_of, whole)
     by_month: dict[str, list[float]] = defaultdict(lambda: [0.0] * 12)
     for service, month, count in con.execute(
         "SELECT s.service, month(t.start_date), count(*) FROM timeline t "
@@ -140,7 +140,7 @@ def learn_from(
         demand.seasonality[service] = (
             [12 * c / total for c in counts] if counts and total else [1.0] * 12
         )
-    last_year = _months_before(as_of, 12)
+    last_year = months_before(as_of, 12)
     for n, service, month, count in con.execute(
         "SELECT p.neighbourhood, s.service, strftime(t.start_date, '%Y-%m'), count(*) "
         "FROM timeline t JOIN capacity_services s USING (activity) "
@@ -157,10 +157,6 @@ def learn_from(
     return demand
 
 
-def months_before(day: dt.date, months: int) -> dt.date:
-    return _months_before(day, months)
-
-
 def _first(con: duckdb.DuckDBPyConnection) -> dt.date:
     row = con.execute(
         "SELECT min(start_date) FROM timeline t JOIN capacity_services USING (activity)"
@@ -168,7 +164,7 @@ def _first(con: duckdb.DuckDBPyConnection) -> dt.date:
     return row[0] if row and row[0] else dt.date.today()
 
 
-def _months_before(day: dt.date, months: int) -> dt.date:
+def months_before(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` earlier (the last of the month where it has fewer days)."""
     total = day.year * 12 + day.month - 1 - months
     year, month = divmod(total, 12)

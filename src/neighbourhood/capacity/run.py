@@ -39,6 +39,7 @@ from neighbourhood.capacity.model import (
 from neighbourhood.capacity.scenario import COHORTS, SERVICES, Scenario, draw
 from neighbourhood.errors import UserError
 from neighbourhood.phm.publish import open_published
+from neighbourhood.phm.versions import has_table
 
 QUINTILES = (1, 2, 3, 4, 5)
 
@@ -57,10 +58,7 @@ def workforce(data_dir: Path) -> dict[str, list[Staff]]:
     """Filled posts' FTE given to the INT, by neighbourhood, role, employer and skills."""
     con = open_published(data_dir)
     try:
-        has = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'workforce'"
-        ).fetchone()
-        if not has or not has[0]:
+        if not has_table(con, "workforce"):
             raise UserError(
                 "the published refresh has no workforce map: ingest partners' workforce "
                 "extracts (sources.toml), then refresh and publish"
@@ -71,10 +69,23 @@ def workforce(data_dir: Path) -> dict[str, list[Staff]]:
         ).fetchall()
     finally:
         con.close()
-    out: dict[str, list[Staff]] = defaultdict(list)
+    return staff_by_team(rows)
+
+
+def staff_by_team(rows: Iterable[tuple[str, str, str, str, float]]) -> dict[str, list[Staff]]:
+    """(team, role, employer, skills as "a;b", FTE to the INT) rows as each team's pools,
+    the FTE of the same pool added together."""
+    pools: dict[str, dict[tuple[str, str, frozenset[str]], float]] = defaultdict(dict)
     for team, role, employer, skills, fte in rows:
-        out[team].append(Staff(role, employer, frozenset(s for s in skills.split(";") if s), fte))
-    return dict(out)
+        key = (role, employer, frozenset(s for s in skills.split(";") if s))
+        pools[team][key] = pools[team].get(key, 0.0) + fte
+    return {
+        team: [
+            Staff(r, e, s, fte)
+            for (r, e, s), fte in sorted(held.items(), key=lambda kv: _key(kv[0]))
+        ]
+        for team, held in pools.items()
+    }
 
 
 def levers_for(scenario: Scenario, seed: int, replication: int) -> Drawn:
@@ -302,8 +313,11 @@ def run(
     progress: Callable[[int], None] | None = None,
     demand: Demand | None = None,
     staff: dict[str, list[Staff]] | None = None,
+    start_month: int | None = None,
 ) -> dict[str, Any]:
-    """Every neighbourhood the scenario names, every replication; the figures as JSON."""
+    """Every neighbourhood the scenario names, every replication; the figures as JSON.
+    Measurement starts in the month after the demand's date unless ``start_month``
+    (0 = January) says otherwise."""
     demand = demand or demand_mod.learn(data_dir, scenario.history_months)
     if staff is None:
         staff = workforce(data_dir) if scenario.mode == "simulate" else {}
@@ -339,7 +353,18 @@ def run(
             "check the workforce extracts' team column"
         )
     tasks = [
-        (config_for(scenario, demand, n, staff[n], levers_for(scenario, scenario.seed, r)), n, r)
+        (
+            config_for(
+                scenario,
+                demand,
+                n,
+                staff[n],
+                levers_for(scenario, scenario.seed, r),
+                start_month,
+            ),
+            n,
+            r,
+        )
         for n in wanted
         for r in range(scenario.replications)
     ]
@@ -431,11 +456,12 @@ def backtest(
             for k, count in enumerate(counts):
                 profile[int(months[k][5:]) - 1] = 12 * count / total
         year.seasonality[service] = profile
-    year.as_of = start  # measurement starts in the month after the year began
     replay = scenario.model_copy(update={"days": 365 + scenario.warm_up_days, "mode": "simulate"})
+    staff = workforce(data_dir)  # read once for both runs
     out: dict[str, Any] = {"as_of": as_of.isoformat(), "months": months}
     for label, demand in (("replay", year), ("forecast", before)):
-        result = run(data_dir, replay, progress, demand)
+        # Measured from the month after the year began.
+        result = run(data_dir, replay, progress, demand, staff, start.month % 12)
         out[label] = _compare(result, year, months, services)
     out["mape"] = out["replay"]["mape"]
     return out

@@ -288,8 +288,6 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after[_merge(), dict[str,Service]]",):
-            continue
         else:
             out += ("." if out else "") + ("schema" if part == "schema_" else str(part))
     return out or "(the file)"

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from neighbourhood.ingest.files import FileRefused
+from neighbourhood.registry import WORKFORCE_FORMATS
 
+FORMATS = WORKFORCE_FORMATS  # the registry's names; each has its shape in SHAPES
 FTE_HOURS = 37.5  # 1.0 whole-time equivalent, a week (Agenda for Change and the GP census)
 
 # Our roles: what the capacity model's skill-mix matrix is written in.
@@ -97,7 +99,6 @@ COLUMNS = (
     "vacancy",
     "line",
 )
-FORMATS = ("workforce-nhs-csv", "workforce-gp-csv", "workforce-asc-csv", "workforce-vcfse-csv")
 
 # ESR job roles (the ones community, mental health and acute trusts put in INTs).
 NHS_ROLES = {
@@ -233,7 +234,7 @@ class Shape:
     sector: str | None  # None: the sector is read from the row or the source
     columns: dict[str, str]  # our field -> the column partners send
     optional: tuple[str, ...]
-    row: Callable[[dict[str, str], _Row], None]
+    row: Callable[[_Row], None]
 
 
 class _CellError(Exception):
@@ -353,7 +354,7 @@ def _common(r: _Row, role: str, hours: float, contract: str, vacancy: bool) -> N
     )
 
 
-def _nhs(cells: dict[str, str], r: _Row) -> None:
+def _nhs(r: _Row) -> None:
     role = r.choice("role", NHS_ROLES, "an ESR job role this map knows")
     band = r.cell("band").lower()
     if band not in NHS_BANDS:
@@ -368,7 +369,7 @@ def _nhs(cells: dict[str, str], r: _Row) -> None:
         r.out["registration"] = registration
 
 
-def _gp(cells: dict[str, str], r: _Row) -> None:
+def _gp(r: _Row) -> None:
     group = r.cell("staff_group")
     if group.lower() not in {g.lower() for g in GP_GROUPS}:
         raise r.fail(
@@ -383,7 +384,7 @@ def _gp(cells: dict[str, str], r: _Row) -> None:
         r.out["team"] = r.code("pcn", "a PCN code") if r.cell("pcn") else None
 
 
-def _asc(cells: dict[str, str], r: _Row) -> None:
+def _asc(r: _Row) -> None:
     role = r.choice("role", ASC_ROLES, "an ASC-WDS main job role code")
     contract = r.choice("contract", ASC_STATUS, "an ASC-WDS employment status code")
     zero = r.flag("zero_hours")
@@ -395,7 +396,7 @@ def _asc(cells: dict[str, str], r: _Row) -> None:
     r.out["band"] = None
 
 
-def _vcfse(cells: dict[str, str], r: _Row) -> None:
+def _vcfse(r: _Row) -> None:
     role = r.choice("role", VCFSE_ROLES, "a VCFSE role this map knows")
     paid = r.cell("contract").lower()
     if paid not in ("paid", "volunteer"):
@@ -526,7 +527,7 @@ def parse(
         cells = {c: (row[i] if i < len(row) else "") for c, i in index.items()}
         r = _Row(shape, cells)
         try:
-            shape.row(cells, r)
+            shape.row(r)
         except _CellError as problem:
             problems.append((line, problem))
             continue

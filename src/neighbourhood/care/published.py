@@ -25,7 +25,7 @@ import duckdb
 from django.conf import settings
 
 from neighbourhood.config import published_dir
-from neighbourhood.phm.versions import POINTER, Versions
+from neighbourhood.phm.versions import POINTER, Versions, has_table
 from neighbourhood.phm.vocabulary import COHORTS
 
 PAGE_SIZE = 25
@@ -412,7 +412,7 @@ def workforce_map(group: str, neighbourhood: str | None) -> list[dict[str, Any]]
     )
     where = "WHERE team = ?" if neighbourhood else ""
     with cursor() as cur:
-        if not _has_workforce(cur):
+        if not has_table(cur, "workforce"):
             return []
         return _rows(
             cur,
@@ -429,7 +429,7 @@ def workforce_map(group: str, neighbourhood: str | None) -> list[dict[str, Any]]
 def workforce_teams() -> list[dict[str, Any]]:
     """The neighbourhoods the workforce map has staff for, with their names."""
     with cursor() as cur:
-        if not _has_workforce(cur):
+        if not has_table(cur, "workforce"):
             return []
         return _rows(
             cur,
@@ -438,11 +438,3 @@ def workforce_teams() -> list[dict[str, Any]]:
             "WHERE w.team IS NOT NULL GROUP BY w.team ORDER BY w.team",
             [],
         )
-
-
-def _has_workforce(cur: duckdb.DuckDBPyConnection) -> bool:
-    """A refresh published before the workforce map has none."""
-    found = cur.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'workforce'"
-    ).fetchone()
-    return bool(found and found[0])

@@ -229,16 +229,7 @@ def bench_fhir(
 
 @app.command("capacity")
 def bench_capacity(
-    reuse: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--from",
-            help="A published data directory (repeat: neighbourhood size first, ICS last; "
-            "default: the data directory).",
-            exists=True,
-            file_okay=False,
-        ),
-    ] = None,
+    reuse: PublishedOption = None,
     replications: Annotated[
         int, typer.Option("--replications", help="Replications of one neighbourhood.", min=2)
     ] = 100,
@@ -252,8 +243,9 @@ def bench_capacity(
     as_json: JsonOption = False,
 ) -> None:
     """The capacity model's events a second beside a bare SimPy M/M/c model, then 100
-    replications of a neighbourhood-year and every neighbourhood of the ICS, with peak
-    memory per worker."""
+    replications of a neighbourhood-year (the first data directory) and every
+    neighbourhood of the ICS (the last), with peak memory per worker; without --from, the
+    data directory."""
     from neighbourhood.bench import capacity
     from neighbourhood.config import resolve_data_dir
 

@@ -38,8 +38,6 @@ def run_command(
     """Simulate each scenario's neighbourhoods (or Monte Carlo their demand alone), every
     figure a mean over replications with its 95% confidence interval. Scenarios compared
     share their random numbers."""
-    from neighbourhood.capacity import demand as demand_mod
-    from neighbourhood.capacity import run
     from neighbourhood.capacity import scenario as scenario_mod
 
     data_dir = resolve_data_dir(data)
@@ -48,21 +46,7 @@ def run_command(
         raise UserError(f"--html {html_out} is a directory: give a file name")
     if html_out is not None and not html_out.parent.is_dir():
         raise UserError(f"--html {html_out}: the folder {html_out.parent} does not exist")
-    months = {s.history_months for s in scenarios}
-    learned = {m: demand_mod.learn(data_dir, m) for m in months}
-    results = []
-    for s in scenarios:
-        neighbourhoods = len(s.neighbourhoods) or len(learned[s.history_months].neighbourhoods)
-        with progress_bar(f"Scenario {s.name}", neighbourhoods * s.replications, as_json) as bar:
-            task = bar.task_ids[0]
-
-            def advance(k: int, bar: Any = bar, task: Any = task) -> None:
-                bar.advance(task, k)
-
-            results.append(run.run(data_dir, s, advance, learned[s.history_months]))
-    from neighbourhood.capacity import results as kept
-
-    saved = [kept.save(data_dir, result) for result in results]
+    results, saved = _run_and_keep(data_dir, scenarios, as_json)
     if html_out is not None:
         from neighbourhood.capacity import report_html
 
@@ -217,25 +201,37 @@ def _print(result: dict[str, Any]) -> None:
 def run_examples(data_dir: Path, quiet: bool) -> dict[str, Any]:
     """The demo's capacity step: the example scenarios written beside the data (a user's
     own edits stay), run on the published refresh and kept for the web page."""
-    from neighbourhood.capacity import demand as demand_mod
-    from neighbourhood.capacity import examples, results
-    from neighbourhood.capacity import run as capacity
+    from neighbourhood.capacity import examples
     from neighbourhood.capacity import scenario as scenario_mod
 
     paths = examples.write(data_dir / "capacity" / "scenarios")
-    scenarios = [scenario_mod.load(p) for p in paths]
-    demand = demand_mod.learn(data_dir)
-    kept = []
-    total = sum(len(demand.neighbourhoods) * s.replications for s in scenarios)
-    with progress_bar("Capacity scenarios", total, quiet) as bar:
-        task = bar.task_ids[0]
+    _, kept = _run_and_keep(data_dir, [scenario_mod.load(p) for p in paths], quiet)
+    return {"scenarios": [str(p) for p in paths], "runs": [p.stem for p in kept]}
 
-        def advance(k: int) -> None:
-            bar.advance(task, k)
 
-        for s in scenarios:
-            kept.append(results.save(data_dir, capacity.run(data_dir, s, advance, demand)).stem)
-    return {"scenarios": [str(p) for p in paths], "runs": kept}
+def _run_and_keep(
+    data_dir: Path, scenarios: list[Any], quiet: bool
+) -> tuple[list[dict[str, Any]], list[Path]]:
+    """Each scenario run on the published refresh (demand learned once for each history
+    length, the workforce map read once) and kept for the web page."""
+    from neighbourhood.capacity import demand as demand_mod
+    from neighbourhood.capacity import results as kept
+    from neighbourhood.capacity import run as capacity
+
+    learned = {m: demand_mod.learn(data_dir, m) for m in {s.history_months for s in scenarios}}
+    staff = capacity.workforce(data_dir) if any(s.mode == "simulate" for s in scenarios) else {}
+    results = []
+    for s in scenarios:
+        demand = learned[s.history_months]
+        size = (len(s.neighbourhoods) or len(demand.neighbourhoods)) * s.replications
+        with progress_bar(f"Scenario {s.name}", size, quiet) as bar:
+            task = bar.task_ids[0]
+
+            def advance(k: int, bar: Any = bar, task: Any = task) -> None:
+                bar.advance(task, k)
+
+            results.append(capacity.run(data_dir, s, advance, demand, staff))
+    return results, [kept.save(data_dir, result) for result in results]
 
 
 def print_examples(compared: dict[str, Any]) -> None:

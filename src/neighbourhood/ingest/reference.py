@@ -49,7 +49,7 @@ def load_reference(
     wh: Warehouse, source_id: str, path: Path, fmt: str, file_id: int, sector: str = ""
 ) -> Loaded:
     """Validate and load one reference file; what was loaded and quarantined is returned."""
-    header, rows = _read(path)
+    header, rows = read_table(path)
     if fmt in workforce.FORMATS:
         staff = workforce.parse(path, fmt, header, rows, sector)
         loaded = Loaded(len(rows), staff | {"source_id": [source_id] * len(rows)})
@@ -74,7 +74,8 @@ def load_reference(
     return loaded
 
 
-def _read(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """A small CSV file's header and its non-blank rows with their line numbers."""
     with open_binary(path) as stream:
         data = stream.read(MAX_REFERENCE_BYTES + 1)
     if len(data) > MAX_REFERENCE_BYTES:

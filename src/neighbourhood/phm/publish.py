@@ -34,7 +34,7 @@ from neighbourhood import keyfiles
 from neighbourhood.config import published_dir
 from neighbourhood.errors import UserError
 from neighbourhood.phm.refresh import REFRESH_DIR, current_info
-from neighbourhood.phm.versions import Versions, scalar
+from neighbourhood.phm.versions import Versions, has_table, scalar
 from neighbourhood.phm.vocabulary import COHORTS
 from neighbourhood.private import owner_only_files
 from neighbourhood.warehouse.schema import WORKFORCE
@@ -241,13 +241,8 @@ def _workforce(con: duckdb.DuckDBPyConnection) -> None:
     """The workforce map for planning: each employer's latest extract from each source (a
     newer one replaces it), without staff references: posts, roles, hours, skills, never who. A warehouse
     from before the workforce map gives an empty one."""
-    has = scalar(
-        con,
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'wh' "
-        "AND table_name = 'workforce'",
-    )
     source = "wh.workforce"
-    if not has:
+    if not has_table(con, "workforce", "wh"):
         con.register("no_workforce", WORKFORCE.to_pyarrow().empty_table())
         source = "no_workforce"
     con.execute(f"""

@@ -118,6 +118,15 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None) -> bool:
+    """Whether the connection (or one database attached to it) has a table of this name:
+    a file written before the table existed has none."""
+    where = f" AND database_name = '{database}'" if database else ""
+    return bool(
+        scalar(con, f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{name}'{where}")
+    )
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:

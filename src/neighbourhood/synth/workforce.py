@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -173,19 +174,19 @@ def write_workforce(geo: Geography, people: int, seed: int, out: Path) -> dict[s
     def add(folder: str, employer: str, header: list[str], row: list[str]) -> None:
         files.setdefault((folder, employer), [header]).append(row)
 
-    def vacant() -> bool:
-        return bool(rng.random() < VACANT)
+    def posts(per_50k: int, size: float, ever_vacant: bool = True) -> Iterator[tuple[bool, int]]:
+        """Each post of a kind: whether it is vacant, and its serial number."""
+        for _ in range(_count(per_50k, size)):
+            yield ever_vacant and bool(rng.random() < VACANT), next(serial)
 
     for n, (_code, _name, place) in enumerate(geo.neighbourhoods):
         code = f"ZU{n + 1:04d}"  # the team is the neighbourhood's, named by its PCN's code
-        for kind, posts in TRUST_POSTS.items():
+        for kind, trust_posts in TRUST_POSTS.items():
             trust = geo.trust_for_place(kind, place)
             folder = kind.removesuffix("_trust")
-            for role, per, band, fte, share, skills in posts:
+            for role, per, band, fte, share, skills in trust_posts:
                 group, occupation = TRUST_STAFF_GROUP[role]
-                for _ in range(_count(per, scale)):
-                    empty = vacant()
-                    k = next(serial)
+                for empty, k in posts(per, scale):
                     add(
                         folder,
                         trust.ods_code,
@@ -214,9 +215,7 @@ def write_workforce(geo: Geography, people: int, seed: int, out: Path) -> dict[s
         practice_scale = per_neigh / max(len(practices), 1) / 9_000
         for practice in practices:
             for group, role, per, hours, share, skills in PRACTICE_POSTS:
-                for _ in range(_count(per, practice_scale)):
-                    empty = vacant()
-                    k = next(serial)
+                for empty, k in posts(per, practice_scale):
                     worked = hours if rng.random() < 0.6 else round(hours * 0.8 * 2) / 2
                     add(
                         "general_practice",
@@ -237,9 +236,7 @@ def write_workforce(geo: Geography, people: int, seed: int, out: Path) -> dict[s
                     )
         host = practices[0].ods_code if practices else code
         for role, per, hours, share, skills in ARRS_POSTS:
-            for _ in range(_count(per, scale)):
-                empty = vacant()
-                k = next(serial)
+            for empty, k in posts(per, scale):
                 add(
                     "general_practice",
                     code,
@@ -259,9 +256,7 @@ def write_workforce(geo: Geography, people: int, seed: int, out: Path) -> dict[s
                 )
         council = geo.places[place][0]
         for job, per, hours, share, skills in COUNCIL_POSTS:
-            for _ in range(_count(per, scale)):
-                empty = vacant()
-                k = next(serial)
+            for empty, k in posts(per, scale):
                 zero = job == "8" and rng.random() < 0.3
                 add(
                     "social_care",
@@ -283,8 +278,7 @@ def write_workforce(geo: Geography, people: int, seed: int, out: Path) -> dict[s
                 )
         for org in (o for o in geo.orgs("vcfse") if o.place == council):
             for role, per, hours, paid, share, skills in VCFSE_POSTS:
-                for _ in range(_count(per, scale / 3)):
-                    k = next(serial)
+                for _, k in posts(per, scale / 3, ever_vacant=False):
                     add(
                         "vcfse",
                         org.ods_code,

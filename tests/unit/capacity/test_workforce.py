@@ -9,7 +9,7 @@ import pytest
 
 from neighbourhood.capacity import workforce
 from neighbourhood.ingest.files import FileRefused
-from neighbourhood.ingest.reference import _read
+from neighbourhood.ingest.reference import read_table
 
 NHS = (
     "Employee Number,Position Number,Organisation Code,Team,Base,Occupation Code,Staff Group,"
@@ -44,8 +44,12 @@ VCFSE = (
 def parse(tmp_path: Path, text: str, fmt: str, sector: str = "community", bom: bool = False):  # type: ignore[no-untyped-def]
     path = tmp_path / "staff.csv"
     path.write_bytes(("\ufeff" if bom else "").encode() + text.encode())
-    header, rows = _read(path)
+    header, rows = read_table(path)
     return workforce.parse(path, fmt, header, rows, sector)
+
+
+def test_every_workforce_format_the_registry_takes_has_a_shape() -> None:
+    assert tuple(workforce.SHAPES) == workforce.FORMATS
 
 
 def test_nhs_staff_records_with_a_byte_order_mark_and_an_extra_column(tmp_path: Path) -> None:
@@ -80,7 +84,7 @@ def test_general_practice_hours_are_whole_time_equivalents_of_37_5(tmp_path: Pat
     assert out["team"] == ["ZU0001", "ZU0001"]  # the PCN's code, when no team is given
 
 
-def test_adult_social_care_reads_asc_wds_codes_and_zero_hours_averages(tmp_path: Path) -> None:
+def test_adult_social_careread_tables_asc_wds_codes_and_zero_hours_averages(tmp_path: Path) -> None:
     out = parse(tmp_path, ASC, "workforce-asc-csv")
     assert out["role"] == ["social_worker", "care_worker"]
     assert out["contract"] == ["permanent", "zero_hours"]
