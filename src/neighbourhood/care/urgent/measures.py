@@ -83,7 +83,14 @@ def _cell(count: int, total: int, control: bool) -> tuple[int | None, float | No
     return shown, rate(shown, base), base
 
 
-def tables(teams: list[Team] | None, dimension: str, disclosure_control: bool) -> dict[str, Any]:
+def tables(
+    teams: list[Team] | None,
+    dimension: str,
+    disclosure_control: bool,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The measures as at `now` (by default, this moment): a response still inside its two
+    hours and unvisited is not counted yet."""
     responses = Response.objects.select_related("team", "call")
     calls = Call.objects.filter(status=Call.Status.DONE)
     stays = Stay.objects.select_related("ward")
@@ -104,14 +111,14 @@ def tables(teams: list[Team] | None, dimension: str, disclosure_control: bool) -
 
         triaged = [c for c in triaged if ours(c.person_id)]
         ward_stays = [s for s in ward_stays if ours(s.person_id)]
-    now = timezone.now()
+    now = now or timezone.now()
     by_day: Counter[tuple[str, str]] = Counter()
     by_week: Counter[tuple[str, str]] = Counter()
     by_team: Counter[tuple[str, str]] = Counter()
     by_group: Counter[tuple[str, str]] = Counter()
     late: list[dict[str, Any]] = []
     out_of_hours = 0
-    today = timezone.localdate()
+    today = timezone.localtime(now).date()
     for r in found:
         if not r.in_hours:
             out_of_hours += 1
