@@ -50,7 +50,8 @@ DATA_SECTORS = (
     "public_health",
     "vcfse",
 )
-SECTORS = (*DATA_SECTORS, "reference", "national")
+# The teams' own record (the operational feed) comes back as a sector of its own.
+SECTORS = (*DATA_SECTORS, "integrated_care", "reference", "national")
 WORKFORCE_SECTORS = tuple(s for s in DATA_SECTORS if s != "public_health")
 PEOPLE_ROLES = (
     "local_id",

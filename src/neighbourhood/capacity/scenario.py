@@ -7,15 +7,13 @@ same draws. Every problem is reported at once, each naming its field.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from neighbourhood import schemafiles
 from neighbourhood.capacity.workforce import ROLES, SKILLS
-from neighbourhood.errors import InvalidOptionsError, UserError
 
 SCHEMA = "neighbourhood.capacity.scenario/1"
 SERVICES = (
@@ -254,53 +252,12 @@ class Scenario(_Strict):
 
 def load(path: Path) -> Scenario:
     """A scenario file, or every problem with it at once, each naming its field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such scenario file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read the scenario ({error})") from None
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-        raise UserError(
-            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {error}"
-        ) from None
+    _, raw = schemafiles.read(path, "scenario")
     return parse(raw, str(path))
 
 
 def parse(raw: object, where: str = "scenario") -> Scenario:
-    if isinstance(raw, dict) and raw.get("schema") not in (None, SCHEMA):
-        raise UserError(
-            f"{where}: schema '{raw.get('schema')}' is not one this version reads "
-            f"(expected '{SCHEMA}')"
-        )
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as error:
-        raise InvalidOptionsError(
-            [f"{where}: {_path(e['loc'])}: {_message(e)}" for e in error.errors()]
-        ) from None
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + ("schema" if part == "schema_" else str(part))
-    return out or "(the file)"
-
-
-def _message(error: object) -> str:
-    e = error if isinstance(error, dict) else {}
-    kind, message = e.get("type", ""), str(e.get("msg", ""))
-    if kind == "extra_forbidden":
-        return "not a field of this schema"
-    if kind == "missing":
-        return "required"
-    return message.removeprefix("Value error, ")
+    return schemafiles.validate(Scenario, raw, SCHEMA, where)
 
 
 def json_schema() -> dict[str, object]:

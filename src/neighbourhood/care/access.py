@@ -262,6 +262,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         (Permission.VIEW_PLANNING, "planning", "Population figures"),
         (Permission.VIEW_PLANNING, "workforce-map", "Workforce map"),
         (Permission.VIEW_PLANNING, "capacity-scenarios", "Capacity scenarios"),
+        (Permission.VIEW_PLANNING, "evaluation", "Evaluation"),
         (Permission.VIEW_TEAM_MEASURES, "team-measures", "Team measures"),
         (Permission.VIEW_TEAM_MEASURES, "referral-measures", "Referral measures"),
         (Permission.VIEW_TEAM_MEASURES, "urgent-measures", "Urgent care measures"),

@@ -9,6 +9,7 @@ a number exactly as before.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -80,11 +81,16 @@ def options(field: BoundField) -> SafeString:
     )
 
 
+def _log2(x: float) -> float:
+    """For the charts' log scales; nothing positive, far off the scale."""
+    return math.log2(x) if x and x > 0 else -99.0
+
+
 def environment(**options_: Any) -> Environment:
     # A missing value draws as nothing, as it did under Django's engine, rather than
     # failing the page.
     env = Environment(**{**options_, "undefined": ChainableUndefined})
-    env.globals.update(url=url, static=static, options=options)
+    env.globals.update(url=url, static=static, options=options, log2=_log2)
     env.filters.update(
         capfirst=defaultfilters.capfirst,
         date=date,

@@ -11,6 +11,7 @@ from neighbourhood.care.access import public
 from neighbourhood.care.audit import views as audit
 from neighbourhood.care.capacity import views as capacity
 from neighbourhood.care.caseload import views as caseload
+from neighbourhood.care.evaluation import views as evaluation
 from neighbourhood.care.fhirapi import pages as api_clients
 from neighbourhood.care.fhirapi import views as fhir
 from neighbourhood.care.meetings import views as meetings
@@ -144,6 +145,7 @@ urlpatterns = [
     path("planning/", people.planning, name="planning"),
     path("workforce/", capacity.workforce_map, name="workforce-map"),
     path("capacity/", capacity.scenarios, name="capacity-scenarios"),
+    path("evaluation/", evaluation.evaluations, name="evaluation"),
     path("audit/", audit.search, name="audit-search"),
     path("audit/break-glass/", audit.break_glass_queue, name="break-glass-queue"),
     path("audit/lockouts/", lockout.lockouts, name="lockouts"),

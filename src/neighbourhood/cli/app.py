@@ -16,6 +16,7 @@ import typer
 from neighbourhood.cli import bench as bench_commands
 from neighbourhood.cli import capacity as capacity_commands
 from neighbourhood.cli import care as care_commands
+from neighbourhood.cli import evaluate as evaluate_commands
 from neighbourhood.cli import fhir as fhir_commands
 from neighbourhood.cli import phm as phm_commands
 from neighbourhood.cli import sources as source_commands
@@ -25,6 +26,7 @@ from neighbourhood.config import extracts_dir, resolve_data_dir, truth_dir
 from neighbourhood.errors import UserError
 from neighbourhood.private import OWNER_ONLY
 from neighbourhood.synth import DefectRates, SynthOptions, SynthSummary, run_synth
+from neighbourhood.synth.options import Rollout
 
 app = typer.Typer(
     name="neighbourhood",
@@ -50,6 +52,7 @@ app.add_typer(care_commands.returns_app, name="returns")
 app.add_typer(care_commands.wards_app, name="wards")
 app.add_typer(fhir_commands.fhir_app, name="fhir")
 app.add_typer(capacity_commands.capacity_app, name="capacity")
+app.command("evaluate")(evaluate_commands.evaluate_command)
 app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     care_commands.manage_command
 )
@@ -114,11 +117,38 @@ def synth(
         bool,
         typer.Option("--compress/--no-compress", help="gzip the FHIR output and the ground truth."),
     ] = True,
+    rollout: Annotated[
+        bool,
+        typer.Option(
+            "--rollout/--no-rollout",
+            help="Roll the model of care out across neighbourhoods during the period, with a "
+            "known effect, and write the teams' record as a feed of its own.",
+        ),
+    ] = False,
+    effect: Annotated[
+        float,
+        typer.Option(
+            "--effect",
+            help="With --rollout: the rate ratio of enrolled people's emergency admissions, "
+            "A&E attendances and care home admissions (1 for no effect).",
+        ),
+    ] = 0.85,
+    effect_most_deprived: Annotated[
+        float | None,
+        typer.Option(
+            "--effect-most-deprived",
+            help="With --rollout: a different rate ratio in the most deprived IMD quintile.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a synthetic integrated care system as its partners would send it."""
     data_dir = resolve_data_dir(data)
     rates = DefectRates().with_settings(defect or []).scaled(defect_scale)
+    if not rollout and (effect != 0.85 or effect_most_deprived is not None):
+        raise UserError("--effect and --effect-most-deprived need --rollout")
+    plan = Rollout(effect=effect, effect_most_deprived=effect_most_deprived) if rollout else None
     options = SynthOptions(
         people=people,
         seed=seed,
@@ -130,6 +160,7 @@ def synth(
         compress=compress,
         defects=rates,
         registry=data_dir,
+        rollout=plan,
     )
     summary = _run_synth(options, as_json)
     if as_json:
@@ -253,6 +284,7 @@ def _print_synth_summary(s: SynthSummary) -> None:
         ("People with complex needs", f"{s.complex_needs:,} ({s.complex_share:.1%})"),
         ("Their share of hospital cost", f"{s.complex_cost_share:.1%}"),
         ("Deaths in the period", f"{s.deaths:,}"),
+        *([("Enrolled by the model of care's rollout", f"{s.enrolled:,}")] if s.enrolled else []),
         ("Defects planted in records", f"{sum(s.defects.values()):,}"),
         ("Time", f"{s.seconds:.1f} s ({figures['people_per_second']:,} people/s)"),
         ("Peak memory, all processes (upper bound)", f"{s.peak_memory_mb:,.0f} MB"),

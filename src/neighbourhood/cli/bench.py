@@ -261,6 +261,29 @@ def bench_capacity(
         capacity.show(payload, console)
 
 
+@app.command("evaluate")
+def bench_evaluate(
+    reuse: PublishedOption = None,
+    spark: Annotated[
+        bool,
+        typer.Option("--spark/--no-spark", help="Also run the outcome extraction on Spark."),
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """A full evaluation protocol (every design, outcome and group) on each published ICS
+    made with synth --rollout, on DuckDB; the matched comparison of 20,000 enrolled people
+    alone; the outcome extraction on DuckDB and Spark side by side (the last ICS). Without
+    --from, the data directory."""
+    from neighbourhood.bench import evaluate
+    from neighbourhood.config import resolve_data_dir
+
+    payload = evaluate.run(reuse or [resolve_data_dir(None)], spark)
+    if as_json:
+        print_json(payload)
+    else:
+        evaluate.show(payload, console)
+
+
 def _on_both_engines(
     bench: Any, sizes: str, spark_sizes: str, reuse: list[Path], scratch: Path | None, as_json: bool
 ) -> None:

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from neighbourhood.cli.options import DataOption, JsonOption
+from neighbourhood.cli.options import DataOption, JsonOption, check_html_target
 from neighbourhood.cli.output import console, figures_table, print_json, progress_bar
 from neighbourhood.config import resolve_data_dir
-from neighbourhood.errors import UserError
 
 capacity_app = typer.Typer(
     help="Demand and capacity: the workforce map, demand from the refresh, simulated teams.",
@@ -42,10 +41,7 @@ def run_command(
 
     data_dir = resolve_data_dir(data)
     scenarios = [scenario_mod.load(path) for path in scenario]
-    if html_out is not None and html_out.is_dir():
-        raise UserError(f"--html {html_out} is a directory: give a file name")
-    if html_out is not None and not html_out.parent.is_dir():
-        raise UserError(f"--html {html_out}: the folder {html_out.parent} does not exist")
+    check_html_target(html_out)
     results, saved = _run_and_keep(data_dir, scenarios, as_json)
     if html_out is not None:
         from neighbourhood.capacity import report_html

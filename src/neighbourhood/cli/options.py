@@ -40,3 +40,21 @@ EngineOption = Annotated[
         case_sensitive=False,
     ),
 ]
+
+
+HtmlOption = Annotated[
+    Path | None,
+    typer.Option("--html", help="Write the report as one self-contained HTML page here."),
+]
+
+
+def check_html_target(path: Path | None) -> None:
+    """Refuse an --html target that cannot be written, before any work is done."""
+    from neighbourhood.errors import UserError
+
+    if path is None:
+        return
+    if path.is_dir():
+        raise UserError(f"--html {path} is a directory: give a file name")
+    if not path.parent.is_dir():
+        raise UserError(f"--html {path}: the folder {path.parent} does not exist")

@@ -33,6 +33,7 @@ import pyarrow as pa
 from neighbourhood import keyfiles
 from neighbourhood.config import published_dir
 from neighbourhood.errors import UserError
+from neighbourhood.evaluate.outcomes import PLANNING_ACTIVITIES
 from neighbourhood.phm.refresh import REFRESH_DIR, current_info
 from neighbourhood.phm.versions import Versions, has_table, scalar
 from neighbourhood.phm.vocabulary import COHORTS
@@ -271,8 +272,25 @@ def _planning(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
                m.inclusion_health, m.segment, m.frailty, m.ltc_count, m.charlson,
                {COHORT_COLUMNS}, m.complex_needs, m.risk, m.risk_band, m.cost_12m,
                m.hospital_cost_12m, m.forecast_cost_12m, m.emergency_admissions_12m,
-               m.ed_attendances_12m
+               m.ed_attendances_12m, d.died_on
         FROM keyed k JOIN refresh.person_measures m USING (person_id)
+        LEFT JOIN (
+            SELECT i.person_id, max(s.date_of_death) AS died_on
+            FROM wh.source_records s JOIN wh.person_index i USING (source_id, record_key)
+            WHERE s.date_of_death IS NOT NULL GROUP BY i.person_id
+        ) d USING (person_id)
         ORDER BY k.pseudo_id
+    """)
+    # What evaluation reads of each person's activity: the outcomes and the teams' own
+    # work (the operational feed), under the pseudonym only.
+    activities = ", ".join(f"'{a}'" for a in PLANNING_ACTIVITIES)
+    con.execute(f"""
+        CREATE TABLE planning_activity AS
+        SELECT k.pseudo_id, e.activity, e.start_date, e.end_date, e.code,
+               CASE WHEN starts_with(e.activity, 'int_') THEN e.setting END AS team
+        FROM wh.events e JOIN wh.person_index i USING (source_id, record_key)
+        JOIN keyed k ON k.person_id = i.person_id
+        WHERE e.start_date IS NOT NULL AND e.activity IN ({activities})
+        ORDER BY k.pseudo_id, e.start_date
     """)
     con.unregister("keyed")

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from neighbourhood.errors import InvalidOptionsError
 from neighbourhood.registry import DATA_SECTORS
 
@@ -117,6 +120,54 @@ def _parse_rate(raw: str) -> float | None:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    """How the model of care is rolled out, and the effect it truly has."""
+
+    effect: float = 0.85  # rate ratio of enrolled people's emergency use and care home moves
+    effect_most_deprived: float | None = None  # the ratio in IMD quintile 1, if different
+    uptake: float = 0.8  # the share of case-found people who are enrolled
+    live_share: float = 0.75  # the share of neighbourhoods that go live within the period
+    waves: int = 4  # the neighbourhoods that go live do so in this many waves
+    threshold: int = 3  # emergency admissions and A&E attendances in the year before
+    min_age: int = 18
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("effect", "effect_most_deprived"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 < value <= 2.0:
+                problems.append(
+                    f"--{name.replace('_', '-')} must be above 0 and at most 2 (got {value})"
+                )
+        if not 0.0 < self.uptake <= 1.0:
+            problems.append(f"uptake must be above 0 and at most 1 (got {self.uptake})")
+        if not 0.0 < self.live_share <= 1.0:
+            problems.append(f"live share must be above 0 and at most 1 (got {self.live_share})")
+        if not 1 <= self.waves <= 24:
+            problems.append(f"waves must be from 1 to 24 (got {self.waves})")
+        if self.threshold < 1:
+            problems.append(f"threshold must be at least 1 (got {self.threshold})")
+        if problems:
+            raise InvalidOptionsError(problems)
+
+    def ratio(self, imd_quintile: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Each person's true rate ratio."""
+        deprived = self.effect if self.effect_most_deprived is None else self.effect_most_deprived
+        return np.where(imd_quintile == 1, deprived, self.effect)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "effect": self.effect,
+            "effect_most_deprived": self.effect_most_deprived,
+            "uptake": self.uptake,
+            "live_share": self.live_share,
+            "waves": self.waves,
+            "threshold": self.threshold,
+            "min_age": self.min_age,
+        }
+
+
+@dataclass(frozen=True)
 class SynthOptions:
     """What to generate and where to put it."""
 
@@ -132,6 +183,7 @@ class SynthOptions:
     compress: bool = True
     defects: DefectRates = field(default_factory=DefectRates)
     registry: Path | None = None  # the data directory whose sources.toml declares the feeds
+    rollout: Rollout | None = None  # roll out the model of care, with a planted effect
 
     def __post_init__(self) -> None:
         problems = []

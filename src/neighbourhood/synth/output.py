@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from neighbourhood import registry
+from neighbourhood import operational, registry
 from neighbourhood.errors import UserError
 from neighbourhood.synth.feeds import (
     to_sources,
@@ -79,6 +79,15 @@ def write_registry(world: World, data_dir: Path) -> None:
         extracts = out.as_posix()
     expires = world.options.end_date.replace(year=world.options.end_date.year + 3, day=1)
     mine = to_sources(world.feeds, extracts, expires)
+    if world.options.rollout is not None:
+        mine.append(
+            operational.source(
+                f"{extracts}/{operational.SOURCE_ID}",
+                "ZZ0",
+                "Integrated neighbourhood teams' record (synthetic)",
+                expires,
+            )
+        )
     ids = {source.id for source in mine}
     path = data_dir / registry.REGISTRY_FILE
     existing = registry.load(data_dir) if path.exists() else []

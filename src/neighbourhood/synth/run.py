@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from neighbourhood import registry
+from neighbourhood import operational, registry
 from neighbourhood.private import owner_only_files
-from neighbourhood.synth.activity import ActivityModel, hospital_cost
+from neighbourhood.synth.activity import ActivityModel, Events, hospital_cost
 from neighbourhood.synth.feeds import (
     CSV,
     plan_feeds,
@@ -33,11 +33,20 @@ from neighbourhood.synth.output import (
 )
 from neighbourhood.synth.population import (
     Period,
+    Population,
     allocate_nhs_numbers,
     build_population,
     calibrate_intercepts,
 )
 from neighbourhood.synth.reference import write_reference
+from neighbourhood.synth.rollout import (
+    Planted,
+    go_live_days,
+    operational_rows,
+    plant,
+    truth_rows,
+    write_rollout_start,
+)
 from neighbourhood.synth.truth import truth_persons
 from neighbourhood.synth.workforce import write_workforce
 from neighbourhood.synth.world import ChunkOutput, SynthSummary, World, resolve
@@ -69,6 +78,11 @@ def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = No
         calibrate_intercepts(options.seed),
         allocate_nhs_numbers(options.people, options.seed),
     )
+    if options.rollout is not None:
+        world.live_on = go_live_days(
+            len(geo.neighbourhoods), world.period, options.rollout, options.seed
+        )
+        write_rollout_start(world)
     write_reference(world)
     staff = write_workforce(geo, options.people, options.seed, options.out)
     summary = SynthSummary(
@@ -90,6 +104,7 @@ def run_synth(options: SynthOptions, progress: Callable[[int], None] | None = No
         for key, counter in totals.items():
             counter.update(getattr(chunk, key))
         summary.complex_needs += chunk.complex_needs
+        summary.enrolled += chunk.enrolled
         summary.deaths += chunk.deaths
         summary.hospital_cost_gbp += chunk.hospital_cost
         summary.complex_hospital_cost_gbp += chunk.complex_hospital_cost
@@ -165,6 +180,7 @@ def _synth_chunk(job: tuple[int, int, int]) -> ChunkOutput:
         rng,
     )
     events = ActivityModel(pop, world.period, rng).all()
+    planted = _roll_out(world, pop, events, index)
     cost = hospital_cost(events, len(pop))
     out = ChunkOutput(
         index,
@@ -175,6 +191,9 @@ def _synth_chunk(job: tuple[int, int, int]) -> ChunkOutput:
         complex_hospital_cost=float(cost[pop.complex_needs].sum()),
     )
     out.events.update({k: len(v) for k, v in events.items()})
+    if planted is not None:
+        out.enrolled = len(planted.enrolled)
+        _rollout_appends(world, pop, planted, index, out)
     truth_records: list[list[str]] = []
     place = world.geo.lsoa_place[pop.lsoa]
     for feed in world.feeds:
@@ -209,6 +228,34 @@ def _synth_chunk(job: tuple[int, int, int]) -> ChunkOutput:
         f"{x}\r\n" for x in opted
     ).encode()
     return out
+
+
+def _roll_out(
+    world: World, pop: Population, events: dict[str, Events], index: int
+) -> Planted | None:
+    """The model of care's rollout and its planted effect, on its own random stream (so
+    a run without a rollout writes the same files as before there was one)."""
+    rollout = world.options.rollout
+    if rollout is None or world.live_on is None:
+        return None
+    rng = np.random.default_rng(np.random.SeedSequence([world.options.seed, 200, index]))
+    return plant(
+        pop, events, world.geo.lsoa_neighbourhood, world.live_on, world.period, rollout, rng
+    )
+
+
+def _rollout_appends(
+    world: World, pop: Population, planted: Planted, index: int, out: ChunkOutput
+) -> None:
+    rng = np.random.default_rng(np.random.SeedSequence([world.options.seed, 201, index]))
+    codes = [code for code, _, _ in world.geo.neighbourhoods]
+    people, activity = operational_rows(pop, planted, codes, world.period, rng)
+    folder = f"extracts/{operational.SOURCE_ID}"
+    out.appends[f"{folder}/{operational.PEOPLE_FILE}"] = people.encode()
+    out.appends[f"{folder}/{operational.EVENTS_FILE}"] = activity.encode()
+    enrolled, removed = truth_rows(pop, planted, codes)
+    out.appends[world.suffix("truth/evaluation_enrolled.csv")] = world.pack(enrolled)
+    out.appends[world.suffix("truth/evaluation_prevented.csv")] = world.pack(removed)
 
 
 def _append(world: World, chunk: ChunkOutput) -> None:

@@ -40,6 +40,7 @@ class SynthSummary:
     events: dict[str, int] = field(default_factory=dict)
     defects: dict[str, int] = field(default_factory=dict)
     complex_needs: int = 0
+    enrolled: int = 0  # people enrolled by the rollout of the model of care
     deaths: int = 0
     hospital_cost_gbp: float = 0.0
     complex_hospital_cost_gbp: float = 0.0
@@ -75,6 +76,7 @@ class SynthSummary:
             "events": dict(sorted(self.events.items())),
             "defects": dict(sorted(self.defects.items())),
             "complex_needs": self.complex_needs,
+            "enrolled": self.enrolled,
             "complex_needs_share": round(self.complex_share, 4),
             "complex_needs_hospital_cost_share": round(self.complex_cost_share, 4),
             "hospital_cost_gbp": round(self.hospital_cost_gbp),
@@ -99,6 +101,7 @@ class ChunkOutput:
     deaths: int = 0
     hospital_cost: float = 0.0
     complex_hospital_cost: float = 0.0
+    enrolled: int = 0
 
 
 @dataclass
@@ -111,6 +114,7 @@ class World:
     period: Period
     intercepts: FloatArray
     nhs_numbers: IntArray
+    live_on: IntArray | None = None  # each neighbourhood's go-live day, with a rollout
 
     def pack(self, data: str) -> bytes:
         raw = data.encode("utf-8")

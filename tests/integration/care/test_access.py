@@ -28,6 +28,7 @@ PAGES: dict[str, Permission] = {
     "planning": Permission.VIEW_PLANNING,
     "workforce-map": Permission.VIEW_PLANNING,
     "capacity-scenarios": Permission.VIEW_PLANNING,
+    "evaluation": Permission.VIEW_PLANNING,
     "audit-search": Permission.SEARCH_AUDIT,
     "teams": Permission.VIEW_TEAMS,
     "profile": Permission.VIEW_PERSON,

@@ -30,6 +30,8 @@ from tests.support.commands import run
         ["capacity", "backtest"],
         ["capacity", "demand"],
         ["bench", "capacity"],
+        ["evaluate"],
+        ["bench", "evaluate"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:

@@ -40,7 +40,7 @@ def planning_row(row: dict[str, Any]) -> dict[str, Any]:
     people = protect(int(row["people"]))
     complex_needs = protect(int(row["complex_needs"]))
     return {
-        "neighbourhood": row["neighbourhood_name"],
+        "neighbourhood": row["neighbourhood_name"] or "No neighbourhood recorded",
         "group": row["grp"] if row["grp"] is not None else "Not recorded",
         "people": people,
         "complex_needs": complex_needs,
@@ -48,3 +48,19 @@ def planning_row(row: dict[str, Any]) -> dict[str, Any]:
         "high_risk": protect(int(row["high_risk"])),
         "cohorts": [protect(int(row[f"cohort_{c}"])) for c in COHORTS],
     }
+
+
+def planning_chart(table: list[dict[str, Any]]) -> tuple[list[tuple[str, list[float]]], float]:
+    """Per group, the share with complex needs and the share at high risk, from the counts
+    shown (each a sum of disclosure-controlled cells, so nothing suppressed comes back)."""
+    sums: dict[str, list[int]] = {}
+    for r in table:
+        got = sums.setdefault(r["group"], [0, 0, 0])
+        for i, key in enumerate(("people", "complex_needs", "high_risk")):
+            got[i] += r[key] or 0
+    rows = [
+        (group, [rate(c, p) or 0.0, rate(h, p) or 0.0])
+        for group, (p, c, h) in sorted(sums.items())
+        if p
+    ]
+    return rows, max((v for _, vs in rows for v in vs), default=0.0) or 1.0

@@ -19,7 +19,13 @@ from neighbourhood.care.audit import breakglass
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.caseload.models import Enrolment
 from neighbourhood.care.people.forms import CaseFindingQuery, PlanningQuery
-from neighbourhood.care.people.presenters import planning_row, publication, readable, split_reasons
+from neighbourhood.care.people.presenters import (
+    planning_chart,
+    planning_row,
+    publication,
+    readable,
+    split_reasons,
+)
 from neighbourhood.care.plans.summary import care_summary
 from neighbourhood.care.roles import Permission, allows
 from neighbourhood.phm.vocabulary import COHORTS, RISK_BANDS, SEGMENTS, condition_name
@@ -183,13 +189,19 @@ def planning(request: HttpRequest) -> HttpResponse:
     """Aggregates of pseudonymised planning data, disclosure-controlled; no one is named."""
     dimension = PlanningQuery(request.GET, dimensions=DIMENSIONS, default="imd_quintile").dimension
     table = [planning_row(row) for row in published.planning_counts(dimension)]
+    names = sorted({r["neighbourhood"] for r in table})
+    chosen = request.GET.get("neighbourhood", "")
+    chosen = chosen if chosen in names else ""
+    if chosen:
+        table = [r for r in table if r["neighbourhood"] == chosen]
+    chart, top = planning_chart(table)
     professional = professional_of(request)
     assert professional is not None
     record_by(
         professional,
         "view_planning",
         reason="pseudonymised aggregates",
-        detail={"by": dimension},
+        detail={"by": dimension, "neighbourhood": chosen},
     )
     return render(
         request,
@@ -200,6 +212,10 @@ def planning(request: HttpRequest) -> HttpResponse:
             "dimensions": DIMENSIONS,
             "dimension_label": DIMENSIONS[dimension],
             "cohort_labels": list(COHORTS.values()),
+            "neighbourhoods": names,
+            "neighbourhood": chosen,
+            "chart": chart,
+            "top": top,
             "info": publication(published.current_info()),
         },
     )

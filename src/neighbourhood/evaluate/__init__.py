@@ -1,0 +1,1 @@
+"""Evaluation of the model of care: did it work, and for whom (ADR 27)."""

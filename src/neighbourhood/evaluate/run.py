@@ -1,0 +1,218 @@
+"""One evaluation: a protocol run on a study, every design, outcome and subgroup.
+
+What leaves this module is planning output: counts of people and events under
+disclosure control (1 to 7 suppressed, the rest rounded to 5), no minimum or maximum,
+and no subgroup estimate from fewer than eight treated people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from neighbourhood.evaluate import designs as d
+from neighbourhood.evaluate.outcomes import BY_KEY, Outcome, available
+from neighbourhood.evaluate.protocol import Protocol
+from neighbourhood.evaluate.study import EPOCH, Study
+from neighbourhood.evaluate.truth import area_truth, matched_truth
+from neighbourhood.standards.disclosure import protect
+
+RESULT_SCHEMA = "neighbourhood.evaluate.result/1"
+DESIGN_LABELS = {
+    "matched": "Matched comparison",
+    "staggered_did": "Staggered difference-in-differences",
+    "its": "Interrupted time series",
+    "naive": "Before and after (biased: regression to the mean)",
+}
+SUBGROUP_LABELS = {
+    "imd_quintile": "Deprivation quintile (1 most deprived)",
+    "ethnic_group": "Ethnic group",
+    "age_band": "Age band",
+    "sex": "Sex",
+    "disability": "Disability (reasonable adjustment flagged)",
+    "inclusion_health": "Inclusion health group",
+}
+
+
+def iso(day: int) -> str | None:
+    return None if day < 0 else (EPOCH + dt.timedelta(days=int(day))).isoformat()
+
+
+def evaluate(study: Study, protocol: Protocol, text: str = "") -> dict[str, Any]:
+    began = time.perf_counter()
+    go_live = study.go_live(protocol.index.go_live)
+    want = set(protocol.designs)
+    s = d.sample(study, protocol, go_live)
+    m = d.match(s, protocol)
+    area_cache: dict[tuple[str, str], npt.NDArray[np.bool_] | None] = {}
+    outcomes = []
+    for key in protocol.outcomes:
+        outcome = BY_KEY[key]
+        reason = available(outcome, study.events)
+        entry: dict[str, Any] = {
+            "key": key,
+            "label": outcome.label,
+            "balancing": outcome.balancing,
+            "better": outcome.better,
+        }
+        if reason:
+            outcomes.append(entry | {"available": False, "reason": reason})
+            continue
+        entry["available"] = True
+        entry["designs"] = _designs(study, protocol, m, outcome, go_live, want, None)
+        entry["groups"] = {
+            g: _subgroup(study, protocol, m, outcome, go_live, want, g, area_cache)
+            for g in protocol.subgroups
+        }
+        if study.truth is not None:
+            entry["truth"] = _truth(study, m, outcome, go_live)
+        entry["trend"] = _trend(study, outcome, go_live) if outcome.area else None
+        outcomes.append(entry)
+    max_after = max((abs(b["after"]) for b in m.balance), default=None)
+    return {
+        "schema": RESULT_SCHEMA,
+        "protocol": {
+            "name": protocol.name,
+            "digest": protocol.digest(),
+            "amendments": [a.model_dump(mode="json") for a in protocol.amendments],
+            "text": text,
+        },
+        "data": {
+            "source": study.source,
+            "people": protect(len(study)),
+            "enrolled": protect(len(study.enrolled)),
+            "neighbourhoods": len(study.neighbourhoods),
+            "live": int((go_live >= 0).sum()),
+            "first_day": iso(study.first_day),
+            "last_day": iso(study.last_day),
+        },
+        "go_live": {
+            code: iso(int(day))
+            for (code, _), day in zip(study.neighbourhoods, go_live.tolist(), strict=True)
+        },
+        "matching": {
+            "treated": protect(int(m.treated.sum())),
+            "comparators": protect(len(set(s.person[m.rows[~m.treated]].tolist()))),
+            "unmatched": protect(m.unmatched),
+            "enrolled_not_meeting_rule": protect(s.enrolled_not_eligible),
+            "index_dates_without_look_back": s.index_dates_without_history,
+            "balance": m.balance,
+            "largest_difference_after": max_after,
+            "balanced": max_after is not None and max_after < 0.1,
+        },
+        "outcomes": outcomes,
+        "seconds": round(time.perf_counter() - began, 2),
+    }
+
+
+def _designs(
+    study: Study,
+    protocol: Protocol,
+    m: d.Matched,
+    outcome: Outcome,
+    go_live: npt.NDArray[np.int64],
+    want: set[str],
+    people: npt.NDArray[np.bool_] | None,
+    subset: npt.NDArray[np.bool_] | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "matched" in want:
+        est, counts = d.matched_effect(study, m, outcome, subset)
+        out["matched"] = est.as_dict() | {
+            "treated": protect(int(counts["treated"])),
+            "comparators": protect(int(counts["comparators"])),
+            "treated_events": protect(round(counts["treated_events"])),
+        }
+    if "naive" in want and subset is None:
+        out["naive"] = d.naive(study, m, outcome, protocol.follow_up_days).as_dict() | {
+            "biased": True
+        }
+    if outcome.area and ({"staggered_did", "its"} & want):
+        area = d.panel(study, outcome, go_live, people)
+        if "staggered_did" in want:
+            r = d.staggered_did(area)
+            out["staggered_did"] = r.estimate.as_dict() | (
+                {
+                    "att_per_1000": _round(r.att_per_1000),
+                    "counterfactual_per_1000": _round(r.counterfactual_per_1000),
+                    "event_study": r.event_study,
+                    "pre_trend_p": _round(r.pre_trend_p),
+                }
+                if subset is None
+                else {}
+            )
+        if "its" in want:
+            out["its"] = d.interrupted_time_series(area).estimate.as_dict()
+    return out
+
+
+def _subgroup(
+    study: Study,
+    protocol: Protocol,
+    m: d.Matched,
+    outcome: Outcome,
+    go_live: npt.NDArray[np.int64],
+    want: set[str],
+    group: str,
+    cache: dict[tuple[str, str], Any],
+) -> dict[str, Any]:
+    labels = study.groups[group]
+    pair_labels = labels[m.sample.person[m.pair]] if len(m.pair) else np.zeros(0, object)
+    levels = sorted(set(labels[study.adult].tolist()))
+    rows = []
+    for level in levels:
+        people = cache.setdefault((group, level), labels == level)
+        rows.append(
+            {"level": level}
+            | _designs(study, protocol, m, outcome, go_live, want, people, pair_labels == level)
+        )
+    tests: dict[str, float | None] = {}
+    if "matched" in want:
+        tests["matched"] = _round(d.interaction_p(study, m, outcome, pair_labels))
+    for design in ("staggered_did", "its"):
+        if design in want and outcome.area:
+            found = [
+                d.Estimate(r[design]["ratio"], r[design]["low"], r[design]["high"])
+                for r in rows
+                if design in r
+            ]
+            tests[design] = _round(d.heterogeneity_p(found))
+    return {"label": SUBGROUP_LABELS[group], "levels": rows, "p_difference": tests}
+
+
+def _truth(
+    study: Study, m: d.Matched, outcome: Outcome, go_live: npt.NDArray[np.int64]
+) -> dict[str, float | None]:
+    area = d.panel(study, outcome, go_live) if outcome.area else None
+    return {
+        "matched": _round(matched_truth(study, m, outcome)),
+        "staggered_did": _round(area_truth(study, outcome, area, go_live, "staggered_did"))
+        if area
+        else None,
+        "its": _round(area_truth(study, outcome, area, go_live, "its")) if area else None,
+    }
+
+
+def _trend(study: Study, outcome: Outcome, go_live: npt.NDArray[np.int64]) -> dict[str, Any]:
+    """Monthly rates per 1,000 in the neighbourhoods live by then and in those not yet
+    live, for the outcome trends chart."""
+    area = d.panel(study, outcome, go_live)
+    month = np.arange(area.months)
+    live = (area.first_month >= 0)[:, None] & (month[None, :] >= area.first_month[:, None])
+    out: dict[str, list[float | None]] = {"live": [], "not_yet_live": []}
+    for j in range(area.months):
+        for key, mask in (("live", live[:, j]), ("not_yet_live", ~live[:, j])):
+            residents = area.residents[mask, j].sum()
+            out[key].append(
+                round(float(1000 * area.count[mask, j].sum() / residents), 3) if residents else None
+            )
+    months = [iso(int(day)) for day in d.month_days(area.first_day, area.months).tolist()]
+    return {"months": months, **out}
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 4)
