@@ -200,6 +200,14 @@ def write_csds_returns(folder: Path, first: Any, last: Any) -> Any:
         return returns.write(folder, first, last, by="neighbourhood returns")
 
 
+def export_activity(data_dir: Path) -> Any:
+    """The teams' record as the operational feed, into the extracts (sources.toml too)."""
+    from neighbourhood.care import export
+
+    with _published_needed():
+        return export.export(data_dir, by="operational export")
+
+
 def import_readings(path: Path) -> Any:
     """Remote monitoring readings onto open virtual ward stays (all or nothing)."""
     from neighbourhood.care.urgent import monitoring

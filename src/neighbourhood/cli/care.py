@@ -251,6 +251,26 @@ def returns_csds_command(
         console.print(f"  {path}")
 
 
+@returns_app.command("activity")
+def returns_activity_command(data: DataOption = None, as_json: JsonOption = False) -> None:
+    """The teams' own work (enrolments, assessments, care plans, MDT decisions, referrals,
+    urgent community response visits, virtual ward admissions) as the operational feed,
+    written into the data directory's extracts and declared in sources.toml, for the
+    next 'neighbourhood ingest' and evaluation. Each export is the whole history."""
+    data_dir = resolve_data_dir(data)
+    server = start(data_dir, serving=False)
+    written = server.export_activity(data_dir)
+    if as_json:
+        print_json(
+            {"people": written.people, "activity": written.activity, "folder": str(written.folder)}
+        )
+        return
+    console.print(
+        f"Wrote the activity of {written.people:,} people to {written.folder}: "
+        + ", ".join(f"{n:,} {k.lower()}" for k, n in sorted(written.activity.items()))
+    )
+
+
 def _day(text: str, option: str) -> Any:
     import datetime as dt
 

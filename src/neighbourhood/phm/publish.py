@@ -282,15 +282,21 @@ def _planning(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         ORDER BY k.pseudo_id
     """)
     # What evaluation reads of each person's activity: the outcomes and the teams' own
-    # work (the operational feed), under the pseudonym only.
+    # work (the operational feed), under the pseudonym only. The operational feed is the
+    # whole history each time it is exported, so its rows are taken once each.
     activities = ", ".join(f"'{a}'" for a in PLANNING_ACTIVITIES)
     con.execute(f"""
         CREATE TABLE planning_activity AS
-        SELECT k.pseudo_id, e.activity, e.start_date, e.end_date, e.code,
-               CASE WHEN starts_with(e.activity, 'int_') THEN e.setting END AS team
-        FROM wh.events e JOIN wh.person_index i USING (source_id, record_key)
-        JOIN keyed k ON k.person_id = i.person_id
-        WHERE e.start_date IS NOT NULL AND e.activity IN ({activities})
-        ORDER BY k.pseudo_id, e.start_date
+        WITH found AS (
+            SELECT k.pseudo_id, e.activity, e.start_date, e.end_date, e.code,
+                   CASE WHEN starts_with(e.activity, 'int_') THEN e.setting END AS team
+            FROM wh.events e JOIN wh.person_index i USING (source_id, record_key)
+            JOIN keyed k ON k.person_id = i.person_id
+            WHERE e.start_date IS NOT NULL AND e.activity IN ({activities})
+        )
+        SELECT * FROM found WHERE NOT starts_with(activity, 'int_')
+        UNION ALL
+        SELECT DISTINCT * FROM found WHERE starts_with(activity, 'int_')
+        ORDER BY pseudo_id, start_date
     """)
     con.unregister("keyed")

@@ -31,6 +31,7 @@ from tests.support.commands import run
         ["capacity", "demand"],
         ["bench", "capacity"],
         ["evaluate"],
+        ["returns", "activity"],
         ["bench", "evaluate"],
     ],
 )
