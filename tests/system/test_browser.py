@@ -570,3 +570,44 @@ def test_a_partnership_lead_reads_the_workforce_map_and_compares_two_scenarios(
     assert page.locator("svg.care-chart").count() == 3
     assert_accessible(page)
     assert problems == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analyst_reads_an_evaluation_and_the_population_figures(
+    live_server: Any, browser: Browser, published_dir: Path, tmp_path: Path, settings: Any
+) -> None:
+    from neighbourhood.evaluate import protocol, results
+    from neighbourhood.evaluate.run import evaluate
+    from neighbourhood.evaluate.synthetic import synthetic
+    from neighbourhood.synth.options import Rollout
+
+    settings.DATA_DIR = tmp_path
+    chosen = protocol.Protocol.model_validate(
+        {
+            "schema": protocol.SCHEMA,
+            "name": "Emergency use after enrolment",
+            "outcomes": ["emergency_admissions"],
+            "subgroups": ["imd_quintile"],
+        }
+    )
+    results.save(tmp_path, evaluate(synthetic(12_000, 3, Rollout(effect=0.8), 400), chosen))
+    factories.professional("analyst", role="analyst", job_title="ICB analyst")
+    page, problems = _sign_in(browser, live_server.url, "analyst")
+    page.click("header >> text=Evaluation")
+    expect(page.locator("h1")).to_have_text("Evaluation of the model of care")
+    expect(page.locator("main h2", has_text="Emergency use after enrolment")).to_be_visible()
+    expect(page.get_by_text("Before and after (biased: regression to the mean)")).to_be_visible()
+    assert page.locator("svg.care-chart").count() == 3
+    assert_accessible(page)
+    settings.DATA_DIR = published_dir
+    page.click("header >> text=Population figures")
+    page.select_option("#by", "age_band")
+    page.click("button:text-is('Show')")
+    expect(page.locator("svg.care-chart")).to_be_visible()
+    region = page.locator(".care-table-scroll")
+    expect(region).to_be_visible()
+    # The wide table scrolls within its own region, not the page.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"] + 1  # type: ignore[index]
+    assert_accessible(page)
+    assert problems == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,13 +43,23 @@ def iso(day: int) -> str | None:
     return None if day < 0 else (EPOCH + dt.timedelta(days=int(day))).isoformat()
 
 
+@dataclass
+class Context:
+    """What every estimate of one evaluation shares."""
+
+    study: Study
+    protocol: Protocol
+    matched: d.Matched
+    go_live: npt.NDArray[np.int64]
+    want: set[str]
+
+
 def evaluate(study: Study, protocol: Protocol, text: str = "") -> dict[str, Any]:
     began = time.perf_counter()
     go_live = study.go_live(protocol.index.go_live)
-    want = set(protocol.designs)
     s = d.sample(study, protocol, go_live)
     m = d.match(s, protocol)
-    area_cache: dict[tuple[str, str], npt.NDArray[np.bool_] | None] = {}
+    c = Context(study, protocol, m, go_live, set(protocol.designs))
     outcomes = []
     for key in protocol.outcomes:
         outcome = BY_KEY[key]
@@ -63,11 +74,8 @@ def evaluate(study: Study, protocol: Protocol, text: str = "") -> dict[str, Any]
             outcomes.append(entry | {"available": False, "reason": reason})
             continue
         entry["available"] = True
-        entry["designs"] = _designs(study, protocol, m, outcome, go_live, want, None)
-        entry["groups"] = {
-            g: _subgroup(study, protocol, m, outcome, go_live, want, g, area_cache)
-            for g in protocol.subgroups
-        }
+        entry["designs"] = _designs(c, outcome, None)
+        entry["groups"] = {g: _subgroup(c, outcome, g) for g in protocol.subgroups}
         if study.truth is not None:
             entry["truth"] = _truth(study, m, outcome, go_live)
         entry["trend"] = _trend(study, outcome, go_live) if outcome.area else None
@@ -110,15 +118,14 @@ def evaluate(study: Study, protocol: Protocol, text: str = "") -> dict[str, Any]
 
 
 def _designs(
-    study: Study,
-    protocol: Protocol,
-    m: d.Matched,
+    c: Context,
     outcome: Outcome,
-    go_live: npt.NDArray[np.int64],
-    want: set[str],
     people: npt.NDArray[np.bool_] | None,
     subset: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, Any]:
+    """Every design's estimate, for everyone or for one subgroup level (``people`` in the
+    areas, ``subset`` of the matched rows)."""
+    study, protocol, m, go_live, want = c.study, c.protocol, c.matched, c.go_live, c.want
     out: dict[str, Any] = {}
     if "matched" in want:
         est, counts = d.matched_effect(study, m, outcome, subset)
@@ -150,26 +157,14 @@ def _designs(
     return out
 
 
-def _subgroup(
-    study: Study,
-    protocol: Protocol,
-    m: d.Matched,
-    outcome: Outcome,
-    go_live: npt.NDArray[np.int64],
-    want: set[str],
-    group: str,
-    cache: dict[tuple[str, str], Any],
-) -> dict[str, Any]:
+def _subgroup(c: Context, outcome: Outcome, group: str) -> dict[str, Any]:
+    study, m, want = c.study, c.matched, c.want
     labels = study.groups[group]
     pair_labels = labels[m.sample.person[m.pair]] if len(m.pair) else np.zeros(0, object)
     levels = sorted(set(labels[study.adult].tolist()))
     rows = []
     for level in levels:
-        people = cache.setdefault((group, level), labels == level)
-        rows.append(
-            {"level": level}
-            | _designs(study, protocol, m, outcome, go_live, want, people, pair_labels == level)
-        )
+        rows.append({"level": level} | _designs(c, outcome, labels == level, pair_labels == level))
     tests: dict[str, float | None] = {}
     if "matched" in want:
         tests["matched"] = _round(d.interaction_p(study, m, outcome, pair_labels))

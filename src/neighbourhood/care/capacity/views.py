@@ -17,7 +17,7 @@ from neighbourhood.capacity import results as saved
 from neighbourhood.capacity.report_html import SERVICE_NAMES
 from neighbourhood.capacity.workforce import ROLES, SKILLS
 from neighbourhood.care import published
-from neighbourhood.care.access import professional_of, requires
+from neighbourhood.care.access import requires, staff_of
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.people.presenters import publication
 from neighbourhood.care.roles import Permission
@@ -71,9 +71,7 @@ def workforce_map(request: HttpRequest) -> HttpResponse:
         key: round(sum(r[key] or 0 for r in rows), 1)
         for key in ("posts", "vacancies", "fte", "int_fte", "vacant_fte")
     }
-    professional = professional_of(request)
-    assert professional is not None
-    record_by(professional, "view_workforce_map", reason="planning", detail={"by": by})
+    record_by(staff_of(request), "view_workforce_map", reason="planning", detail={"by": by})
     return render(
         request,
         "capacity/workforce.html",
@@ -125,10 +123,8 @@ def scenarios(request: HttpRequest) -> HttpResponse:
             compared = _compared(chosen, neighbourhood)
         except (KeyError, TypeError, IndexError):
             error = "A run chosen was kept by an earlier version: run its scenario again."
-    professional = professional_of(request)
-    assert professional is not None
     record_by(
-        professional,
+        staff_of(request),
         "view_capacity_scenarios",
         reason="planning",
         detail={"runs": chosen_ids, "neighbourhood": neighbourhood},

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from neighbourhood.care.access import professional_of, requires
+from neighbourhood.care.access import requires, staff_of
 from neighbourhood.care.audit.chain import record_by
 from neighbourhood.care.roles import Permission
 from neighbourhood.evaluate import results as kept
@@ -39,9 +39,7 @@ def evaluations(request: HttpRequest) -> HttpResponse:
             shown = _shown(kept.load(settings.DATA_DIR, chosen_id))
         except (OSError, ValueError, KeyError, TypeError):
             error = "That evaluation was kept by an earlier version: run its protocol again."
-    professional = professional_of(request)
-    assert professional is not None
-    record_by(professional, "view_evaluation", reason="planning", detail={"run": chosen_id})
+    record_by(staff_of(request), "view_evaluation", reason="planning", detail={"run": chosen_id})
     return render(
         request,
         "evaluation/evaluations.html",
