@@ -120,32 +120,47 @@ def from_published(con: duckdb.DuckDBPyConnection, source: str) -> Study:
         "inclusion_health": np.asarray(cols[8], dtype=object),
         "segment": np.asarray(cols[9], dtype=object),
     }
-    activity = con.execute("""
-        SELECT p.i, a.activity,
-               date_diff('day', DATE '1970-01-01', a.start_date),
-               date_diff('day', DATE '1970-01-01', coalesce(a.end_date, a.start_date)),
-               coalesce(a.code, ''), coalesce(a.team, '')
-        FROM planning_activity a
-        JOIN (SELECT pseudo_id, row_number() OVER (ORDER BY pseudo_id) - 1 AS i
-              FROM planning_people) p USING (pseudo_id)
-    """).fetchnumpy()
-    person, kind, start, end, code, team = (np.asarray(v) for v in activity.values())
-    person = person.astype(np.int64)
-    start, end = start.astype(np.int64), end.astype(np.int64)
+    # Each person's position, once; then each outcome's events as numbers only (a
+    # string column of tens of millions of rows would cost gigabytes).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE evaluation_people AS
+        SELECT pseudo_id, row_number() OVER (ORDER BY pseudo_id) - 1 AS i FROM planning_people
+    """)
+    acs_codes = ", ".join(f"'{c}'" for c in sorted(ACS_CODES))
     events = {}
     for key, acts in ACTIVITIES.items():
-        mine = np.isin(kind, list(acts))
-        acs = np.isin(code[mine], list(ACS_CODES)) if key == "emergency_admission" else None
-        events[key] = Events.of(person[mine], start[mine], end[mine], acs)
-    enrol = kind == operational.ENROLMENT
-    first_enrolment: dict[int, tuple[int, int]] = {}
-    for p, d, t in zip(
-        person[enrol].tolist(), start[enrol].tolist(), team[enrol].tolist(), strict=True
-    ):
-        if p not in first_enrolment or d < first_enrolment[p][0]:
-            first_enrolment[p] = (d, position.get(t, -1))
-    outcome_days = start[~np.isin(kind, list(operational.ACTIVITIES.values()))]
-    if not len(outcome_days):
+        wanted = ", ".join(f"'{a}'" for a in acts)
+        found = con.execute(f"""
+            SELECT p.i, date_diff('day', DATE '1970-01-01', a.start_date),
+                   date_diff('day', DATE '1970-01-01', coalesce(a.end_date, a.start_date)),
+                   coalesce(a.code IN ({acs_codes}), false)
+            FROM planning_activity a JOIN evaluation_people p USING (pseudo_id)
+            WHERE a.activity IN ({wanted})
+        """).fetchnumpy()
+        person, start, end, acs = (np.asarray(v) for v in found.values())
+        events[key] = Events.of(
+            person.astype(np.int64),
+            start.astype(np.int64),
+            end.astype(np.int64),
+            acs.astype(bool) if key == "emergency_admission" else None,
+        )
+    # Each person's first enrolment, and the team that enrolled them.
+    enrolments = con.execute(
+        """
+        SELECT p.i, min(date_diff('day', DATE '1970-01-01', a.start_date)),
+               arg_min(coalesce(a.team, ''), a.start_date)
+        FROM planning_activity a JOIN evaluation_people p USING (pseudo_id)
+        WHERE a.activity = ? GROUP BY p.i ORDER BY p.i
+        """,
+        [operational.ENROLMENT],
+    ).fetchall()
+    outcomes = ", ".join(f"'{a}'" for acts in ACTIVITIES.values() for a in acts)
+    first_day, last_day = con.execute(f"""
+        SELECT date_diff('day', DATE '1970-01-01', min(start_date)),
+               date_diff('day', DATE '1970-01-01', max(start_date))
+        FROM planning_activity WHERE activity IN ({outcomes})
+    """).fetchone() or (None, None)
+    if first_day is None or last_day is None:
         raise UserError("the published outputs hold no activity to evaluate")
     return Study(
         ids=ids,
@@ -155,11 +170,11 @@ def from_published(con: duckdb.DuckDBPyConnection, source: str) -> Study:
         groups=groups,
         adult=groups["age_band"] != "0-17",
         events=events,
-        enrolled=np.array(list(first_enrolment), dtype=np.int64),
-        enrolled_on=np.array([d for d, _ in first_enrolment.values()], dtype=np.int64),
-        enrolled_team=np.array([t for _, t in first_enrolment.values()], dtype=np.int64),
-        first_day=int(outcome_days.min()),
-        last_day=int(outcome_days.max()),
+        enrolled=np.array([p for p, _, _ in enrolments], dtype=np.int64),
+        enrolled_on=np.array([d for _, d, _ in enrolments], dtype=np.int64),
+        enrolled_team=np.array([position.get(t, -1) for _, _, t in enrolments], dtype=np.int64),
+        first_day=int(first_day),
+        last_day=int(last_day),
         source=source,
     )
 

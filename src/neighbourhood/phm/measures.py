@@ -102,8 +102,10 @@ def _activity(events: ir.Table, as_of: dt.date) -> ir.Table:
     return recent.group_by("person_id").aggregate(
         ed_attendances_12m=(recent.activity == "ed_attendance").sum(),
         emergency_admissions_12m=(recent.activity == "emergency_admission").sum(),
-        cost_12m=pence.sum() / 100,
-        hospital_cost_12m=pence.sum(where=recent.sector == "acute") / 100,
+        # A person whose recent events carry no unit cost (the teams' own record, say)
+        # costs nothing, not an unknown amount.
+        cost_12m=pence.sum().fill_null(0) / 100,
+        hospital_cost_12m=pence.sum(where=recent.sector == "acute").fill_null(0) / 100,
     )
 
 
