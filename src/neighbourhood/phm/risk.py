@@ -262,16 +262,21 @@ def _words(name: str, values: dict[str, list[Any]], sexes: list[Any], row: int) 
     v = values[name][row]
     if name.startswith(("has_", "marker_")):
         return name.split("_", 1)[1].replace("_", " ") if v else ""
+    if v is None:  # not recorded: nothing to say of it
+        return ""
+    # Each phrase made only for its own feature (a value of another kind, such as an
+    # electronic frailty index, would not format as money).
     phrases = {
-        "age": f"age {v}",
-        "ltc_count": _count(v, "long-term condition"),
-        "charlson": f"Charlson index {v}",
-        "deficits": _count(v, "frailty deficit"),
-        "ed_attendances_12m": _count(v, "A&E attendance") + " in 12 months",
-        "emergency_admissions_12m": _count(v, "emergency admission") + " in 12 months",
-        "cost_12m": f"£{v:,.0f} of care in 12 months",
+        "age": lambda: f"age {v}",
+        "ltc_count": lambda: _count(v, "long-term condition"),
+        "charlson": lambda: f"Charlson index {v}",
+        "deficits": lambda: _count(v, "frailty deficit"),
+        "ed_attendances_12m": lambda: _count(v, "A&E attendance") + " in 12 months",
+        "emergency_admissions_12m": lambda: _count(v, "emergency admission") + " in 12 months",
+        "cost_12m": lambda: f"£{v:,.0f} of care in 12 months",
     }
-    return phrases.get(name, name)
+    phrase = phrases.get(name)
+    return phrase() if phrase else name
 
 
 def _count(n: Any, noun: str) -> str:

@@ -31,3 +31,15 @@ def test_a_person_whose_recent_events_have_no_unit_cost_costs_nothing() -> None:
     assert (found["A"]["cost_12m"], found["A"]["hospital_cost_12m"]) == (250.5, 250.5)
     assert (found["B"]["cost_12m"], found["B"]["hospital_cost_12m"]) == (0.0, 0.0)
     assert (found["A"]["ed_attendances_12m"], found["B"]["ed_attendances_12m"]) == (1, 0)
+
+
+def test_a_risk_factor_not_recorded_is_left_out_of_the_reasons() -> None:
+    from neighbourhood.phm.risk import _words
+
+    values = {"efi": [None, 0.31], "cost_12m": [1234.4, None], "age": [81, 70]}
+    sexes = ["female", "male"]
+    assert _words("efi", values, sexes, 0) == ""
+    assert _words("efi", values, sexes, 1) == "efi"
+    assert _words("cost_12m", values, sexes, 0) == "£1,234 of care in 12 months"
+    assert _words("cost_12m", values, sexes, 1) == ""
+    assert _words("age", values, sexes, 1) == "age 70"
