@@ -26,7 +26,7 @@ from neighbourhood.synth.population import (
     build_population,
     calibrate_intercepts,
 )
-from neighbourhood.synth.rollout import go_live_days, plant, quintile_of
+from neighbourhood.synth.rollout import go_live_days, plant, quintile_of, team_codes
 
 AGE_BANDS = ((18, "0-17"), (45, "18-44"), (65, "45-64"), (75, "65-74"), (85, "75-84"))
 
@@ -87,7 +87,10 @@ def synthetic(people: int, seed: int, rollout: Rollout, neighbourhood_size: int 
     return Study(
         ids=pop.person_id,
         neighbourhood=np.asarray(geo.lsoa_neighbourhood[pop.lsoa], dtype=np.int64),
-        neighbourhoods=[(code, name) for code, name, _ in geo.neighbourhoods],
+        neighbourhoods=[
+            (code, name)
+            for code, (_, name, _) in zip(team_codes(geo), geo.neighbourhoods, strict=True)
+        ],
         died=pop.death_date.astype(np.int64),
         groups=groups,
         adult=age_band != "0-17",

@@ -29,6 +29,7 @@ import numpy as np
 from neighbourhood import operational
 from neighbourhood.synth.activity import Events
 from neighbourhood.synth.dates import format_days
+from neighbourhood.synth.geography import Geography
 from neighbourhood.synth.options import Rollout
 from neighbourhood.synth.population import EPOCH, BoolArray, IntArray, Period, Population
 from neighbourhood.synth.world import World
@@ -129,6 +130,14 @@ def plant(
     return Planted(who, enrolled_on[who], home[who], removed)
 
 
+def team_codes(geo: Geography) -> list[str]:
+    """Each neighbourhood's code as the refresh and the teams know it: its primary care
+    network's ODS code (a person's neighbourhood is their practice's network)."""
+    codes = [o.ods_code for o in geo.orgs("pcn")]
+    assert len(codes) == len(geo.neighbourhoods), "one network a neighbourhood"
+    return codes
+
+
 def quintile_of(imd_decile: IntArray) -> IntArray:
     return np.asarray((imd_decile + 1) // 2, dtype=np.int64)
 
@@ -227,7 +236,7 @@ def write_rollout_start(world: World) -> None:
         )
     go_live = {
         code: (None if day < 0 else format_days(np.array([day]), "%Y-%m-%d")[0])
-        for (code, _, _), day in zip(world.geo.neighbourhoods, live_on.tolist(), strict=True)
+        for code, day in zip(team_codes(world.geo), live_on.tolist(), strict=True)
     }
     truth = {
         "rollout": rollout.as_dict(),

@@ -44,6 +44,7 @@ from neighbourhood.synth.rollout import (
     go_live_days,
     operational_rows,
     plant,
+    team_codes,
     truth_rows,
     write_rollout_start,
 )
@@ -248,7 +249,7 @@ def _rollout_appends(
     world: World, pop: Population, planted: Planted, index: int, out: ChunkOutput
 ) -> None:
     rng = np.random.default_rng(np.random.SeedSequence([world.options.seed, 201, index]))
-    codes = [code for code, _, _ in world.geo.neighbourhoods]
+    codes = team_codes(world.geo)
     people, activity = operational_rows(pop, planted, codes, world.period, rng)
     folder = f"extracts/{operational.SOURCE_ID}"
     out.appends[f"{folder}/{operational.PEOPLE_FILE}"] = people.encode()

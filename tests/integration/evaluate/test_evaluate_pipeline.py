@@ -93,6 +93,10 @@ def test_evaluate_runs_a_protocol_and_keeps_it(rolled_out: Path, tmp_path: Path)
     assert ran.returncode == 0, ran.stderr
     result = json.loads(ran.stdout)
     assert result["schema"] == "neighbourhood.evaluate.result/1"
+    # Each neighbourhood's go-live, read from its team's first enrolment, is the truth's.
+    truth = json.loads((rolled_out / "truth" / "evaluation.json").read_text())
+    assert result["go_live"] == truth["go_live"]
+    assert result["data"]["live"] == sum(v is not None for v in truth["go_live"].values())
     assert len(result["protocol"]["digest"]) == 64 and result["protocol"]["text"] == PROTOCOL
     by_key = {o["key"]: o for o in result["outcomes"]}
     emergency = by_key["ed_attendances"]["designs"]
