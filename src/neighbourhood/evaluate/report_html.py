@@ -165,7 +165,8 @@ def event_study(did: dict[str, Any], label: str) -> str:
     chart = finished(fig, ax, f"Event study: {label}")
     pre = did.get("pre_trend_p")
     note = (
-        f"Joint test of the 12 months before go-live (no pre-trend): p = {_p(pre)}."
+        f"Joint test of the {did.get('pre_trend_months', 0)} months before the month before "
+        f"go-live (no pre-trend): p {_p_is(pre)}."
         if pre is not None
         else "Too few months before go-live to test for a pre-trend."
     )
@@ -224,6 +225,13 @@ def forest(outcome: dict[str, Any]) -> str:
         )
         ax.axvline(1, color="#212b32", linewidth=0.8)
         ax.set_xscale("log")
+        ticks = [
+            t
+            for t in (0.25, 0.5, 1, 2, 4)
+            if min(e["low"] for _, e in shown) / 2 <= t <= 2 * max(e["high"] for _, e in shown)
+        ]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
         ax.set_yticks(y)
         ax.set_yticklabels([name for name, _ in shown])
         ax.invert_yaxis()
@@ -258,6 +266,10 @@ def _n(x: Any) -> str:
 
 def _f(x: Any) -> str:
     return "–" if x is None else f"{x:.3f}"
+
+
+def _p_is(x: Any) -> str:
+    return "< 0.001" if x < 0.001 else f"= {x:.3f}"
 
 
 def _p(x: Any) -> str:

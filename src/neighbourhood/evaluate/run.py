@@ -148,6 +148,7 @@ def _designs(
                     "counterfactual_per_1000": _round(r.counterfactual_per_1000),
                     "event_study": r.event_study,
                     "pre_trend_p": _round(r.pre_trend_p),
+                    "pre_trend_months": r.pre_trend_months,
                 }
                 if subset is None
                 else {}

@@ -52,3 +52,23 @@ def test_a_ratio_from_a_log_scale_estimate() -> None:
     assert (round(e.ratio, 4), round(e.low, 4), round(e.high, 4)) == (0.8, 0.6576, 0.9732)
     assert e.covers(0.85) and not e.covers(1.0)
     assert Estimate.from_log(30.0, 1.0).note == "no estimate: one side has no events"
+
+
+def test_the_pre_trend_test_is_hotellings_f() -> None:
+    from scipy import stats
+
+    from neighbourhood.evaluate.designs import pre_trend
+
+    effects, ses = np.array([1.0, 1.0, 5.0]), np.array([1.0, 1.0, 1.0])
+    pre = np.array([True, True, False])
+    # T-squared 2 on two months from ten areas: F = (10 - 2) / (2 * 9) * 2 on (2, 8).
+    assert pre_trend(effects, ses, None, pre, 10) == pytest.approx(
+        stats.f.sf(8 / 9, 2, 8), rel=1e-12
+    )
+    vcov = np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    t2 = float(np.array([1.0, 1.0]) @ np.linalg.solve(vcov[:2, :2], np.array([1.0, 1.0])))
+    assert pre_trend(effects, ses, vcov, pre, 10) == pytest.approx(
+        stats.f.sf(8 / 18 * t2, 2, 8), rel=1e-12
+    )
+    assert pre_trend(effects, ses, None, pre, 2) is None  # no more areas than months
+    assert pre_trend(effects, ses, None, np.zeros(3, bool), 10) is None

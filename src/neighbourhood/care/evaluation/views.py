@@ -85,6 +85,7 @@ def _shown(result: dict[str, Any]) -> dict[str, Any]:
                 "event_study": points,
                 "event_top": top,
                 "pre_trend_p": did.get("pre_trend_p"),
+                "pre_trend_months": did.get("pre_trend_months", 0),
                 "forest": forest,
                 "groups": table,
                 "tests": tests,
