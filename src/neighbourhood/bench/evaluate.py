@@ -13,6 +13,7 @@ compared row by row.
 
 from __future__ import annotations
 
+import dataclasses
 import resource
 import tempfile
 import time
@@ -101,13 +102,11 @@ def matched(study: Study, people: int = MATCHED_PEOPLE) -> dict[str, Any]:
     for emergency admissions) for ``people`` of the enrolled, drawn at random."""
     rng = np.random.default_rng(1)
     keep = np.sort(rng.choice(len(study.enrolled), min(people, len(study.enrolled)), replace=False))
-    subset = Study(
-        **{
-            **study.__dict__,
-            "enrolled": study.enrolled[keep],
-            "enrolled_on": study.enrolled_on[keep],
-            "enrolled_team": study.enrolled_team[keep],
-        }
+    subset = dataclasses.replace(
+        study,
+        enrolled=study.enrolled[keep],
+        enrolled_on=study.enrolled_on[keep],
+        enrolled_team=study.enrolled_team[keep],
     )
     protocol = full_protocol()
     go_live = study.go_live()  # from every enrolment, as the full run has it

@@ -48,21 +48,13 @@ def _day(at: dt.datetime | dt.date | None) -> str:
 def activity_rows() -> list[tuple[str, str, str, str, str, str]]:
     """(event id, person id, date, end date, activity words, team's neighbourhood code)."""
     rows: list[tuple[str, str, str, str, str, str]] = []
-    for e in Enrolment.objects.select_related("team__neighbourhood").order_by("pk"):
+    teams: dict[str, str] = {}  # each person's latest enrolling team, for what has none
+    for e in Enrolment.objects.select_related("team__neighbourhood").order_by("enrolled_at", "pk"):
+        code = e.team.neighbourhood.code
         rows.append(
-            (
-                f"ENR{e.pk}",
-                e.person_id,
-                _day(e.enrolled_at),
-                _day(e.ended_at),
-                "Enrolment",
-                e.team.neighbourhood.code,
-            )
+            (f"ENR{e.pk}", e.person_id, _day(e.enrolled_at), _day(e.ended_at), "Enrolment", code)
         )
-    teams = {
-        e.person_id: e.team.neighbourhood.code
-        for e in Enrolment.objects.select_related("team__neighbourhood").order_by("enrolled_at")
-    }
+        teams[e.person_id] = code
     for a in Assessment.objects.filter(completed_at__isnull=False).order_by("pk"):
         rows.append(
             (

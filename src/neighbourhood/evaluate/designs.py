@@ -73,15 +73,15 @@ class Estimate:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "ratio": _rounded(self.ratio),
-            "low": _rounded(self.low),
-            "high": _rounded(self.high),
+            "ratio": rounded(self.ratio),
+            "low": rounded(self.low),
+            "high": rounded(self.high),
             "p": None if self.p is None else float(f"{self.p:.4g}"),
             **({"note": self.note} if self.note else {}),
         }
 
 
-def _rounded(x: float | None) -> float | None:
+def rounded(x: float | None) -> float | None:
     return None if x is None else round(float(x), 4)
 
 

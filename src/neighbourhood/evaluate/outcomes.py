@@ -202,7 +202,7 @@ def measure(
 def available(outcome: Outcome, events: dict[str, Events]) -> str | None:
     """Why an outcome cannot be measured in these data, or None."""
     if outcome.measure == "home_91":
-        if not len(events.get("reablement", Events.of(*(np.zeros(0, np.int64),) * 2))):
+        if "reablement" not in events or not len(events["reablement"]):
             return "no reablement episodes in the data (none of the feeds records them)"
         return "reablement episodes are recorded, but no feed records where people live after discharge"
     if outcome.source and not len(events[outcome.source]):

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neighbourhood.evaluate import designs as d
+from neighbourhood.evaluate.designs import rounded
 from neighbourhood.evaluate.outcomes import BY_KEY, Outcome, available
 from neighbourhood.evaluate.protocol import Protocol
 from neighbourhood.evaluate.study import EPOCH, Study
@@ -74,11 +75,14 @@ def evaluate(study: Study, protocol: Protocol, text: str = "") -> dict[str, Any]
             outcomes.append(entry | {"available": False, "reason": reason})
             continue
         entry["available"] = True
-        entry["designs"] = _designs(c, outcome, None)
+        # Everyone's neighbourhood x month counts, made once for the area designs, the
+        # truth and the trend chart.
+        area = d.panel(study, outcome, go_live) if outcome.area else None
+        entry["designs"] = _designs(c, outcome, area)
         entry["groups"] = {g: _subgroup(c, outcome, g) for g in protocol.subgroups}
         if study.truth is not None:
-            entry["truth"] = _truth(study, m, outcome, go_live)
-        entry["trend"] = _trend(study, outcome, go_live) if outcome.area else None
+            entry["truth"] = _truth(c, outcome, area)
+        entry["trend"] = _trend(area) if area is not None else None
         outcomes.append(entry)
     max_after = max((abs(b["after"]) for b in m.balance), default=None)
     return {
@@ -120,12 +124,12 @@ def evaluate(study: Study, protocol: Protocol, text: str = "") -> dict[str, Any]
 def _designs(
     c: Context,
     outcome: Outcome,
-    people: npt.NDArray[np.bool_] | None,
+    area: d.Panel | None,
     subset: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, Any]:
-    """Every design's estimate, for everyone or for one subgroup level (``people`` in the
-    areas, ``subset`` of the matched rows)."""
-    study, protocol, m, go_live, want = c.study, c.protocol, c.matched, c.go_live, c.want
+    """Every design's estimate, for everyone or for one subgroup level (``area`` its
+    counts, ``subset`` its rows of the matched comparison)."""
+    study, protocol, m, want = c.study, c.protocol, c.matched, c.want
     out: dict[str, Any] = {}
     if "matched" in want:
         est, counts = d.matched_effect(study, m, outcome, subset)
@@ -138,16 +142,15 @@ def _designs(
         out["naive"] = d.naive(study, m, outcome, protocol.follow_up_days).as_dict() | {
             "biased": True
         }
-    if outcome.area and ({"staggered_did", "its"} & want):
-        area = d.panel(study, outcome, go_live, people)
+    if area is not None:
         if "staggered_did" in want:
             r = d.staggered_did(area)
             out["staggered_did"] = r.estimate.as_dict() | (
                 {
-                    "att_per_1000": _round(r.att_per_1000),
-                    "counterfactual_per_1000": _round(r.counterfactual_per_1000),
+                    "att_per_1000": rounded(r.att_per_1000),
+                    "counterfactual_per_1000": rounded(r.counterfactual_per_1000),
                     "event_study": r.event_study,
-                    "pre_trend_p": _round(r.pre_trend_p),
+                    "pre_trend_p": rounded(r.pre_trend_p),
                     "pre_trend_months": r.pre_trend_months,
                 }
                 if subset is None
@@ -165,10 +168,15 @@ def _subgroup(c: Context, outcome: Outcome, group: str) -> dict[str, Any]:
     levels = sorted(set(labels[study.adult].tolist()))
     rows = []
     for level in levels:
-        rows.append({"level": level} | _designs(c, outcome, labels == level, pair_labels == level))
+        area = (
+            d.panel(study, outcome, c.go_live, labels == level)
+            if outcome.area and {"staggered_did", "its"} & want
+            else None
+        )
+        rows.append({"level": level} | _designs(c, outcome, area, pair_labels == level))
     tests: dict[str, float | None] = {}
     if "matched" in want:
-        tests["matched"] = _round(d.interaction_p(study, m, outcome, pair_labels))
+        tests["matched"] = rounded(d.interaction_p(study, m, outcome, pair_labels))
     for design in ("staggered_did", "its"):
         if design in want and outcome.area:
             found = [
@@ -176,27 +184,26 @@ def _subgroup(c: Context, outcome: Outcome, group: str) -> dict[str, Any]:
                 for r in rows
                 if design in r
             ]
-            tests[design] = _round(d.heterogeneity_p(found))
+            tests[design] = rounded(d.heterogeneity_p(found))
     return {"label": SUBGROUP_LABELS[group], "levels": rows, "p_difference": tests}
 
 
-def _truth(
-    study: Study, m: d.Matched, outcome: Outcome, go_live: npt.NDArray[np.int64]
-) -> dict[str, float | None]:
-    area = d.panel(study, outcome, go_live) if outcome.area else None
+def _truth(c: Context, outcome: Outcome, area: d.Panel | None) -> dict[str, float | None]:
+    def on_area(design: str) -> float | None:
+        if area is None:
+            return None
+        return rounded(area_truth(c.study, outcome, area, c.go_live, design))
+
     return {
-        "matched": _round(matched_truth(study, m, outcome)),
-        "staggered_did": _round(area_truth(study, outcome, area, go_live, "staggered_did"))
-        if area
-        else None,
-        "its": _round(area_truth(study, outcome, area, go_live, "its")) if area else None,
+        "matched": rounded(matched_truth(c.study, c.matched, outcome)),
+        "staggered_did": on_area("staggered_did"),
+        "its": on_area("its"),
     }
 
 
-def _trend(study: Study, outcome: Outcome, go_live: npt.NDArray[np.int64]) -> dict[str, Any]:
+def _trend(area: d.Panel) -> dict[str, Any]:
     """Monthly rates per 1,000 in the neighbourhoods live by then and in those not yet
     live, for the outcome trends chart."""
-    area = d.panel(study, outcome, go_live)
     month = np.arange(area.months)
     live = (area.first_month >= 0)[:, None] & (month[None, :] >= area.first_month[:, None])
     out: dict[str, list[float | None]] = {"live": [], "not_yet_live": []}
@@ -208,7 +215,3 @@ def _trend(study: Study, outcome: Outcome, go_live: npt.NDArray[np.int64]) -> di
             )
     months = [iso(int(day)) for day in d.month_days(area.first_day, area.months).tolist()]
     return {"months": months, **out}
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 4)

@@ -14,6 +14,7 @@ import numpy as np
 
 from neighbourhood.evaluate.outcomes import ACS_CODES, ACTIVITIES, Events
 from neighbourhood.evaluate.study import Study
+from neighbourhood.phm.measures import AGE_BANDS  # the refresh's bands, as published
 from neighbourhood.synth import catalogue as cat
 from neighbourhood.synth.activity import ActivityModel
 from neighbourhood.synth.activity import Events as SynthEvents
@@ -27,8 +28,6 @@ from neighbourhood.synth.population import (
     calibrate_intercepts,
 )
 from neighbourhood.synth.rollout import go_live_days, plant, quintile_of, team_codes
-
-AGE_BANDS = ((18, "0-17"), (45, "18-44"), (65, "45-64"), (75, "65-74"), (85, "75-84"))
 
 
 def synthetic(people: int, seed: int, rollout: Rollout, neighbourhood_size: int = 1_000) -> Study:
