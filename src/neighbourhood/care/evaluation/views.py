@@ -72,10 +72,7 @@ def _shown(result: dict[str, Any]) -> dict[str, Any]:
                     forest.append((name, m["ratio"], m["low"], m["high"]))
             tests.append((group["label"], group["p_difference"]))
         trend = o.get("trend") or {}
-        series = [
-            [v or 0 for v in trend.get("live", [])],
-            [v or 0 for v in trend.get("not_yet_live", [])],
-        ]
+        series = [trend.get("live", []), trend.get("not_yet_live", [])]
         outcomes.append(
             {
                 "key": o["key"],
@@ -90,8 +87,8 @@ def _shown(result: dict[str, Any]) -> dict[str, Any]:
                 "groups": table,
                 "tests": tests,
                 "trend": series if trend else None,
-                "trend_top": max((v for s in series for v in s), default=0) or 1,
-                "trend_months": (trend.get("months") or [""])[0::1],
+                "trend_top": max((v for s in series for v in s if v is not None), default=0) or 1,
+                "trend_months": trend.get("months") or [""],
             }
         )
     return {
